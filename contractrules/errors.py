@@ -1,0 +1,88 @@
+"""Every error contractrules raises on purpose derives from one root.
+
+    ContractRulesError
+    ├── InputError            bad user input; carries every Issue found (file, line, field)
+    │   ├── ContractError     a contract document (YAML/JSON) is invalid
+    │   └── EventError        an events file (JSON Lines / JSON array) is invalid
+    ├── DateError             date arithmetic refused
+    │   └── AmbiguousDateError  month overflow with ``month_overflow: error``
+    ├── MoneyError            an amount is negative, malformed or too precise (also a ValueError)
+    ├── CompileError          a contract clause the compiler cannot translate
+    └── EngineError           the rule engine failed (an action raised, a session broke)
+
+The library raises these with structured data; the CLI formats them. Input errors are
+collected and raised once, so a user sees every problem of a file in one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in one input file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+    event_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field = f" {self.field}" if self.field else ""
+        return f"{where}{field}: {self.message}"
+
+
+class ContractRulesError(Exception):
+    """Root of every error raised by contractrules on purpose."""
+
+
+class InputError(ContractRulesError):
+    """Invalid user input. ``issues`` lists every problem found, in file order."""
+
+    def __init__(self, issues: list[Issue] | tuple[Issue, ...]):
+        self.issues = tuple(issues)
+        super().__init__("\n".join(str(i) for i in self.issues) or "invalid input")
+
+
+class ContractError(InputError):
+    """A contract document is invalid."""
+
+
+class EventError(InputError):
+    """An events file is invalid."""
+
+
+class DateError(ContractRulesError, ValueError):
+    """Date arithmetic refused an operation."""
+
+
+class AmbiguousDateError(DateError):
+    """Adding months landed on a day that does not exist and the mode is ``error``."""
+
+    def __init__(self, start, months: int, message: str | None = None):
+        self.start = start
+        self.months = months
+        super().__init__(
+            message
+            or f"{start.isoformat()} + {months} month(s) is ambiguous: day {start.day} "
+            "does not exist in the target month (month_overflow: error)"
+        )
+
+
+class MoneyError(ContractRulesError, ValueError):
+    """An amount is negative, malformed, or more precise than its currency allows."""
+
+
+class CompileError(ContractRulesError):
+    """The compiler met a clause it cannot translate. ``clause`` is its field path."""
+
+    def __init__(self, clause: str, message: str):
+        self.clause = clause
+        super().__init__(f"{clause}: {message}")
+
+
+class EngineError(ContractRulesError):
+    """The rule engine failed: an action raised, or a session could not be managed."""
