@@ -1,0 +1,29 @@
+"""The contract's cycle calendar, shared by billing, termination and recurring services.
+
+Cycles come from ``terms.billing`` (cycle, anchor_day, month_overflow); a contract with
+no billing clause uses monthly cycles anchored on its start date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from contractrules import dates
+
+
+def cycle_params(contract) -> dict:
+    b = contract.terms.billing
+    if b is None:
+        return {"cycle": "monthly", "anchor_day": None, "month_overflow": "clip"}
+    return {"cycle": b.cycle, "anchor_day": b.anchor_day, "month_overflow": b.month_overflow}
+
+
+def bounds(run, k: int) -> tuple[date, date]:
+    c = run.doc["cycles"]
+    return dates.cycle_bounds(run.start, c["anchor_day"], c["cycle"], k, c["month_overflow"])
+
+
+def containing(run, day: date) -> tuple[int, date, date]:
+    c = run.doc["cycles"]
+    k = dates.cycle_index(run.start, c["anchor_day"], c["cycle"], max(day, run.start), c["month_overflow"])
+    return (k, *bounds(run, k))

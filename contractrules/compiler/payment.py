@@ -1,0 +1,177 @@
+"""terms.payment — the ledger: invoices, credit notes, payments, due dates, lateness.
+
+SPEC §6.2. ``invoice_issued`` on I opens a ``payment`` obligation for the amount less
+credit notes, due ``I + terms_days`` (business days if set, then ``roll``). A payment
+without ``invoice`` goes to the oldest open invoice first (FIFO); anything left over is
+kept as unapplied credit and applied to the next invoices. If the balance is above zero
+at the end of the due date, the obligation is violated and ``late_payment`` is recorded
+the day after. The ledger is always compiled: without a payment clause the defaults
+(30 calendar days, no roll) apply and a warning says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from contractrules import dates
+from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
+from contractrules.engine.runtime import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation
+
+CLAUSE = "terms.payment"
+DEFAULTS = {"terms_days": 30, "business_days": False, "calendar": None, "roll": "none"}
+
+
+def compile(contract) -> dict:
+    p = contract.terms.payment
+    params = dict(DEFAULTS) if p is None else {
+        "terms_days": p.terms_days,
+        "business_days": p.business_days,
+        "calendar": p.calendar,
+        "roll": p.roll,
+    }
+    params["defaulted"] = p is None
+    return {
+        "rules": {
+            "payment.invoice": rule(on_event("invoice_issued"), "payment.invoice"),
+            "payment.credit": rule(on_event("credit_note"), "payment.credit"),
+            "payment.receive": rule(on_event("payment_received"), "payment.receive"),
+            "payment.due": rule(on_clock("payment.due"), "payment.due"),
+        },
+        "params": params,
+    }
+
+
+def due_date(issued: date, params: dict) -> date:
+    cal = dates.business_calendar(params["calendar"])
+    if params["business_days"]:
+        due = cal.add_business_days(issued, params["terms_days"])
+    else:
+        due = dates.period_end(issued, params["terms_days"])
+    return due if params["roll"] == "none" else cal.roll(due, params["roll"])
+
+
+def _rule_text(params: dict) -> str:
+    unit = "business days" if params["business_days"] else "days"
+    text = f"{params['terms_days']} {unit} after the invoice"
+    if params["roll"] != "none":
+        text += f", rolled {params['roll'].replace('_', ' ')}"
+    return text
+
+
+def invoice(run, rec) -> None:
+    e = rec.event
+    if e.invoice in run.invoices:
+        run.warn(f"invoice {e.invoice} issued twice (events {run.invoices[e.invoice].event_id}, {e.id}): the second is ignored")
+        return
+    params = run.params["payment"]
+    inv = Invoice(e.invoice, rec.local_date, e.amount, e.id, e.period)
+    inv.due = due_date(inv.issued_on, params)
+    run.invoices[inv.id] = inv
+    run.oblige(WorkingObligation(
+        id=f"payment:{inv.id}", kind="payment", debtor=run.client, creditor=run.provider,
+        clause=CLAUSE, arose_on=inv.issued_on, due=inv.due, caused_by=[e.id],
+    ))
+    _apply_unapplied(run, inv)
+    run.schedule(inv.due + timedelta(days=1), "payment.due", invoice=inv.id)
+
+
+def credit(run, rec) -> None:
+    e = rec.event
+    inv = run.invoices.get(e.invoice)
+    if inv is None:
+        run.warn(f"credit note {e.id} names invoice {e.invoice}, not issued by {iso(rec.local_date)}: ignored")
+        return
+    inv.credits.append(Payment(rec.local_date, e.amount, e.id))
+    run.obligations[f"payment:{inv.id}"].cite(e.id)
+
+
+def receive(run, rec) -> None:
+    e = rec.event
+    left = e.amount
+    if e.invoice is not None:
+        inv = run.invoices.get(e.invoice)
+        if inv is None:
+            run.warn(f"payment {e.id} names invoice {e.invoice}, not issued by {iso(rec.local_date)}: kept as unapplied credit")
+        else:
+            left = _pay(run, inv, Payment(rec.local_date, left, e.id))
+    for inv in _open_invoices(run):
+        if left <= ZERO:
+            break
+        left = _pay(run, inv, Payment(rec.local_date, left, e.id))
+    if left > ZERO:
+        run.unapplied.append(Payment(rec.local_date, left, e.id))
+
+
+def _open_invoices(run) -> list[Invoice]:
+    return sorted((i for i in run.invoices.values() if i.balance > ZERO), key=lambda i: (i.issued_on, i.id))
+
+
+def _pay(run, inv: Invoice, pay: Payment) -> Decimal:
+    """Apply up to ``pay.amount`` to ``inv``; return what is left over."""
+    used = min(pay.amount, inv.balance)
+    if used > ZERO:
+        inv.payments.append(Payment(pay.on, used, pay.event_id))
+        run.obligations[f"payment:{inv.id}"].cite(pay.event_id)
+    return pay.amount - used
+
+
+def _apply_unapplied(run, inv: Invoice) -> None:
+    remaining: list[Payment] = []
+    for credit_ in run.unapplied:
+        left = _pay(run, inv, Payment(run.today, credit_.amount, credit_.event_id))
+        if left > ZERO:
+            remaining.append(Payment(credit_.on, left, credit_.event_id))
+    run.unapplied = remaining
+
+
+def due(run, tick) -> None:
+    inv = run.invoices[tick["invoice"]]
+    ob = run.obligations[f"payment:{inv.id}"]
+    if inv.balance_at_end_of(inv.due) <= ZERO:
+        return
+    ob.status = "violated"
+    run.violate(WorkingViolation(
+        id=f"late_payment:{inv.id}", kind="late_payment", party=run.client, on=run.today,
+        severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=[inv.event_id],
+        explanation=(
+            f"{run.name(run.client)} had not paid invoice {inv.id}{ev(inv.event_id)} in full by its due date "
+            f"{iso(inv.due)} ({CLAUSE}: {_rule_text(run.params['payment'])}); "
+            f"{money(inv.balance_at_end_of(inv.due), run.currency)} was outstanding at the end of that day."
+        ),
+    ))
+
+
+def finish(run) -> None:
+    params = run.params["payment"]
+    if params.get("defaulted") and run.invoices:
+        run.warn("the contract has no terms.payment clause: invoices are due 30 days after issue (default)")
+    for inv in run.invoices.values():
+        ob = run.obligations[f"payment:{inv.id}"]
+        ob.amount, ob.balance = inv.asked, inv.balance
+        settled = inv.settled_on() if inv.balance == ZERO else None
+        head = (
+            f"{run.name(run.client)} owes {run.name(run.provider)} {money(inv.asked, run.currency)} for invoice "
+            f"{inv.id} issued {iso(inv.issued_on)}{ev(inv.event_id)}"
+        )
+        if inv.credited:
+            head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
+        head += f", due {iso(inv.due)} ({CLAUSE}: {_rule_text(params)})"
+        if inv.asked == ZERO:
+            ob.status = "discharged"
+            ob.explanation = head + "; credit notes cancel it entirely."
+        elif settled is not None:
+            late = f"late, after the due date" if ob.status == "violated" else "on time"
+            ob.status, ob.fulfilled_on = "fulfilled", settled
+            ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
+        else:
+            paid = f"; {money(inv.paid, run.currency)} paid" if inv.paid else ""
+            ob.explanation = head + f"{paid}; {money(inv.balance, run.currency)} unpaid as of {iso(run.as_of)}."
+    for credit_ in run.unapplied:
+        run.warn(
+            f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "
+            "kept as unapplied credit for the next invoice"
+        )
+
+
+ACTIONS = {"payment.invoice": invoice, "payment.credit": credit, "payment.receive": receive, "payment.due": due}

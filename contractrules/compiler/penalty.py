@@ -1,0 +1,253 @@
+"""terms.late_penalty — interest, fixed fee, grace, waivers, disputes, reminders, caps.
+
+SPEC §6.4, for each invoice whose payment obligation was violated, as of D:
+- interest accrues for each day d > due (or > grace end with ``accrues_from: grace_end``)
+  and d ≤ D on the balance at the end of d: Σ balance × rate / 365 (or 360), simple,
+  rounded once; ``cap`` bounds it at a fraction of the invoice amount. Interest keeps
+  accruing during a dispute (only enforceability is suspended).
+- enforceable on D when D ≥ due + grace + 1 (a ``late_penalty.grace`` waiver with
+  ``until: U`` moves this to U + 1, and the grace end with it), no dispute is open (if
+  ``disputes_suspend``), a reminder was sent at least ``reminder_days`` before D (if
+  set), and the creditor has not waived ``late_penalty`` for the invoice.
+- paid in full before the first enforceable day: no penalty (all amounts 0.00).
+  Waived: nothing is owed (amounts 0.00). Otherwise the amounts are shown even while not
+  yet enforceable, and ``reasons`` says what holds it back.
+- ``enforceable_from`` is the first day of the current enforceable stretch, or the day it
+  will become enforceable if nothing else happens; None when something (an open dispute,
+  a missing reminder, a waiver) blocks it indefinitely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from contractrules.compiler.common import ev, iso, money, on_event, rule
+from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation
+
+CLAUSE = "terms.late_penalty"
+
+
+def compile(contract) -> dict:
+    lp = contract.terms.late_penalty
+    interest = None
+    if lp.interest is not None:
+        interest = {
+            "annual_rate": str(lp.interest.annual_rate),
+            "day_count": lp.interest.day_count,
+            "accrues_from": lp.interest.accrues_from,
+        }
+    return {
+        "rules": {
+            "late_penalty.waive": rule(on_event("waiver", clause="late_penalty"), "late_penalty.waive"),
+            "late_penalty.grace": rule(on_event("waiver", clause="late_penalty.grace"), "late_penalty.extend_grace"),
+            "late_penalty.dispute_opened": rule(on_event("dispute_opened"), "late_penalty.dispute_opened"),
+            "late_penalty.dispute_resolved": rule(on_event("dispute_resolved"), "late_penalty.dispute_resolved"),
+            "late_penalty.reminder": rule(on_event("reminder_sent"), "late_penalty.reminder"),
+        },
+        "params": {
+            "grace_days": lp.grace_days,
+            "interest": interest,
+            "fixed_fee": None if lp.fixed_fee is None else str(lp.fixed_fee),
+            "cap": None if lp.cap is None else str(lp.cap),
+            "reminder_days": lp.reminder_days,
+            "disputes_suspend": lp.disputes_suspend,
+        },
+    }
+
+
+@dataclass
+class InvoiceFacts:
+    waiver: object | None = None
+    grace_until: date | None = None
+    grace_event: str | None = None
+    disputes: list[list] = field(default_factory=list)   # [opened_on, resolved_on|None, opened_id, resolved_id]
+    reminders: list[tuple[date, str]] = field(default_factory=list)
+
+
+def _facts(run, invoice_id: str) -> InvoiceFacts:
+    return run.state("late_penalty").setdefault(invoice_id, InvoiceFacts())
+
+
+def _creditor_only(run, rec, what: str) -> bool:
+    if rec.event.by != run.provider:
+        run.warn(f"{what} {rec.event.id} by {run.name(rec.event.by)} ignored: only the creditor "
+                 f"{run.name(run.provider)} can give up or extend a late penalty")
+        return False
+    return True
+
+
+def waive(run, rec) -> None:
+    if _creditor_only(run, rec, "waiver"):
+        _facts(run, rec.event.invoice).waiver = rec
+
+
+def extend_grace(run, rec) -> None:
+    if _creditor_only(run, rec, "grace extension"):
+        f = _facts(run, rec.event.invoice)
+        if f.grace_until is None or rec.event.until > f.grace_until:
+            f.grace_until, f.grace_event = rec.event.until, rec.event.id
+
+
+def dispute_opened(run, rec) -> None:
+    f = _facts(run, rec.event.invoice)
+    if not any(d[1] is None for d in f.disputes):
+        f.disputes.append([rec.local_date, None, rec.event.id, None])
+
+
+def dispute_resolved(run, rec) -> None:
+    for d in _facts(run, rec.event.invoice).disputes:
+        if d[1] is None:
+            d[1], d[3] = rec.local_date, rec.event.id
+            return
+    run.warn(f"dispute_resolved {rec.event.id} ignored: no open dispute on invoice {rec.event.invoice}")
+
+
+def reminder(run, rec) -> None:
+    _facts(run, rec.event.invoice).reminders.append((rec.local_date, rec.event.id))
+
+
+# --------------------------------------------------------------------------- answers
+
+
+@dataclass
+class PenaltyFigure:
+    invoice: str
+    enforceable: bool
+    enforceable_from: date | None
+    interest: Decimal
+    fixed_fee: Decimal
+    reasons: list[str]
+    caused_by: list[str]
+
+    @property
+    def total(self) -> Decimal:
+        return self.interest + self.fixed_fee
+
+
+def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
+    end = inv.due + timedelta(days=params["grace_days"])
+    return max(end, facts.grace_until) if facts.grace_until else end
+
+
+def interest(params: dict, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
+    """Σ over accrual days d ≤ as_of of balance(end of d) × rate / basis, unrounded, capped."""
+    spec = params["interest"]
+    if spec is None:
+        return ZERO
+    first = inv.due if spec["accrues_from"] == "due" else grace_end(params, inv, facts)
+    first += timedelta(days=1)
+    if as_of < first:
+        return ZERO
+    rate = Decimal(spec["annual_rate"])
+    basis = Decimal(360 if spec["day_count"] == "act/360" else 365)
+    # The balance only changes on movement days: sum it in constant stretches.
+    changes = sorted({m.on for m in [*inv.credits, *inv.payments] if first <= m.on <= as_of})
+    total, day = ZERO, first
+    for stop in [*changes, as_of + timedelta(days=1)]:
+        if stop > day:
+            total += inv.balance_at_end_of(day) * (stop - day).days
+            day = stop
+    result = total * rate / basis
+    if params["cap"] is not None:
+        result = min(result, inv.amount * Decimal(params["cap"]))
+    return result
+
+
+def _suspended_days(params, facts, as_of) -> list[tuple[date, date | None, str]]:
+    """Disputes known by ``as_of`` as [opened, resolved) intervals (resolved None = open)."""
+    if not params["disputes_suspend"]:
+        return []
+    out = []
+    for opened, resolved, oid, _rid in sorted(facts.disputes, key=lambda x: x[0]):
+        if opened <= as_of:
+            out.append((opened, resolved if resolved is not None and resolved <= as_of else None, oid))
+    return out
+
+
+def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | None, date | None]:
+    """(first day it ever was or will be enforceable, first day of the current stretch)."""
+    base = grace_end(params, inv, facts) + timedelta(days=1)
+    if as_of < base:
+        if facts.grace_until and facts.grace_until >= inv.due + timedelta(days=params["grace_days"]):
+            reasons.append(f"grace extended until {iso(facts.grace_until)} by {run.name(run.provider)}{ev(facts.grace_event)}")
+        else:
+            reasons.append(f"grace period runs until {iso(base - timedelta(days=1))} ({CLAUSE}.grace_days: {params['grace_days']})")
+    start = base
+    if params["reminder_days"] is not None:
+        n = params["reminder_days"]
+        sent = [(d, e) for d, e in facts.reminders if d <= as_of]
+        if not sent:
+            reasons.append(f"no reminder sent yet; enforceable {n} days after one ({CLAUSE}.reminder_days: {n})")
+            return None, None
+        first_day, eid = min(sent)
+        start = max(start, first_day + timedelta(days=n))
+        if as_of < first_day + timedelta(days=n):
+            reasons.append(f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({CLAUSE}.reminder_days)")
+    first = since = start
+    for opened, resolved, oid in _suspended_days(params, facts, as_of):
+        if resolved is None:
+            reasons.append(f"dispute opened {iso(opened)}{ev(oid)} is still open ({CLAUSE}.disputes_suspend)")
+            return (first if first < opened else None), None
+        if opened <= first < resolved:
+            first = resolved
+        if opened <= max(since, as_of) and resolved > since:
+            since = resolved
+    return first, since
+
+
+def figure(run, inv: Invoice) -> PenaltyFigure:
+    params = run.params["late_penalty"]
+    facts = _facts(run, inv.id)
+    as_of = run.as_of
+    reasons: list[str] = []
+    cited = [inv.event_id, *(d[2] for d in facts.disputes), *(d[3] for d in facts.disputes if d[3]),
+             *(e for _, e in facts.reminders), facts.grace_event]
+    fixed = Decimal(params["fixed_fee"]) if params["fixed_fee"] is not None else ZERO
+    if facts.waiver is not None and facts.waiver.local_date <= as_of:
+        w = facts.waiver
+        reasons.append(f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}")
+        return PenaltyFigure(inv.id, False, None, ZERO, ZERO, reasons, [*cited, w.event.id])
+    first, start = _enforceable_from(params, inv, facts, as_of, reasons, run)
+    paid = inv.settled_on() if inv.balance == ZERO else None
+    if paid is not None and (first is None or paid < first):
+        reasons = [f"paid in full on {iso(paid)}, before the penalty became enforceable: no penalty is owed"]
+        return PenaltyFigure(inv.id, False, None, ZERO, ZERO, reasons, [*cited, *inv.movement_events()])
+    due_interest = interest(params, inv, facts, as_of)
+    enforceable = start is not None and start <= as_of
+    return PenaltyFigure(inv.id, enforceable, start, due_interest, fixed, reasons,
+                         [*cited, *inv.movement_events()])
+
+
+def finish(run) -> None:
+    figures = []
+    for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
+        if f"late_payment:{inv.id}" not in run.violations:
+            continue
+        fig = figure(run, inv)
+        figures.append(fig)
+        if fig.enforceable_from is None or fig.enforceable_from > run.as_of or fig.total == ZERO:
+            continue
+        ob = run.oblige(WorkingObligation(
+            id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
+            clause=CLAUSE, arose_on=fig.enforceable_from, amount=fig.total, balance=fig.total,
+            due=fig.enforceable_from, status="pending" if fig.enforceable else "suspended",
+        ))
+        ob.cite(*fig.caused_by)
+        ob.explanation = (
+            f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}: "
+            f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
+            f"{money(fig.fixed_fee, run.currency)}, enforceable from {iso(fig.enforceable_from)} ({CLAUSE})"
+            + ("." if fig.enforceable else f"; not enforceable now: {'; '.join(fig.reasons)}.")
+        )
+    run.state("late_penalty")["figures"] = figures
+
+
+ACTIONS = {
+    "late_penalty.waive": waive,
+    "late_penalty.extend_grace": extend_grace,
+    "late_penalty.dispute_opened": dispute_opened,
+    "late_penalty.dispute_resolved": dispute_resolved,
+    "late_penalty.reminder": reminder,
+}

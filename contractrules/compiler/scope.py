@@ -1,0 +1,259 @@
+"""terms.scope — what the provider does, for which assets, and what is out of scope.
+
+SPEC §6.5. A ``work_requested`` is in scope when its service is listed, its asset is one
+of that service's assets and matches no ``excluded_assets`` glob, or a
+``change_order_agreed`` covers it. In scope and ``on_request`` → a ``service``
+obligation on the provider due ``request date + respond_within_days``, fulfilled by a
+matching ``work_performed`` (the oldest open request first); missed → ``late_service``.
+Out of scope → ``out_of_scope_request`` (advisory, the requester), quoting the
+change-order rate; the provider owes nothing. Work performed out of scope without a
+change order → ``out_of_scope_work`` (advisory, the provider: unbilled work). Recurring
+services (``every: cycle``) create one obligation per cycle per asset, due the cycle's
+last day (or the contract's end if sooner); unperformed → ``missed_service``.
+
+A change order covers one out-of-scope request for its service and asset: the oldest
+uncovered one before it (its violation is withdrawn and a billable obligation opens),
+or else the next one. Its work is then in scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from fnmatch import fnmatchcase
+
+from contractrules.compiler import cycles, termination
+from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
+from contractrules.engine.runtime import WorkingObligation, WorkingViolation
+
+CLAUSE = "terms.scope"
+
+
+def compile(contract) -> dict:
+    s = contract.terms.scope
+    services = {
+        sv.id: {
+            "every": sv.every,
+            "respond_within_days": sv.on_request.respond_within_days if sv.on_request else None,
+            "assets": list(sv.assets),
+        }
+        for sv in s.services
+    }
+    rate = s.change_order_rate
+    return {
+        "rules": {
+            "scope.request": rule(on_event("work_requested"), "scope.request"),
+            "scope.perform": rule(on_event("work_performed"), "scope.perform"),
+            "scope.change_order": rule(on_event("change_order_agreed"), "scope.change_order"),
+            "scope.cycle": rule(on_clock("scope.cycle"), "scope.cycle"),
+            "scope.due": rule(on_clock("scope.due"), "scope.due"),
+        },
+        "params": {
+            "services": services,
+            "excluded_assets": [{"pattern": x.pattern, "reason": x.reason} for x in s.excluded_assets],
+            "change_order_rate": None if rate is None else {"amount": str(rate.amount), "per": rate.per},
+        },
+    }
+
+
+def _st(run) -> dict:
+    return run.state("scope")
+
+
+def out_of_scope(run, service: str, asset: str) -> str | None:
+    """Why (service, asset) is outside the signed scope, or None when it is inside."""
+    params = run.params["scope"]
+    sv = params["services"].get(service)
+    if sv is None:
+        return f"service '{service}' is not in the contract"
+    for x in params["excluded_assets"]:
+        if fnmatchcase(asset.lower(), x["pattern"].lower()):
+            why = f": {x['reason']}" if x.get("reason") else ""
+            return f"'{asset}' is excluded by pattern '{x['pattern']}'{why}"
+    if asset not in sv["assets"]:
+        return f"'{asset}' is not one of the assets of service '{service}'"
+    return None
+
+
+def _rate_text(run) -> str:
+    rate = run.params["scope"]["change_order_rate"]
+    if rate is None:
+        return "the contract sets no change-order rate"
+    return f"the change-order rate is {money(Decimal(rate['amount']), run.currency)} per {rate['per']}"
+
+
+def _open_service(run, rec, due: date | None, billable: str = "") -> WorkingObligation:
+    e = rec.event
+    ob = run.oblige(WorkingObligation(
+        id=f"service:{e.service}:{e.asset}:{e.id}", kind="service", debtor=run.provider, creditor=run.client,
+        clause=CLAUSE, arose_on=rec.local_date, due=due, caused_by=[e.id],
+    ))
+    _st(run).setdefault("requests", []).append((rec, ob.id, billable))
+    if due is not None:
+        run.schedule(due + timedelta(days=1), "scope.due", obligation=ob.id, request=e.id)
+    return ob
+
+
+def _due(run, service: str, on: date) -> date | None:
+    days = run.params["scope"]["services"].get(service, {}).get("respond_within_days")
+    return None if days is None else on + timedelta(days=days)
+
+
+def request(run, rec) -> None:
+    e = rec.event
+    why = out_of_scope(run, e.service, e.asset)
+    if why is None:
+        if run.params["scope"]["services"][e.service]["respond_within_days"] is not None:
+            _open_service(run, rec, _due(run, e.service, rec.local_date))
+        return
+    orders = _st(run).setdefault("orders", {}).get((e.service, e.asset), [])
+    if orders:
+        order = orders.pop(0)
+        _open_service(run, rec, _due(run, e.service, rec.local_date), billable=order.event.id)
+        run.obligations[f"service:{e.service}:{e.asset}:{e.id}"].cite(order.event.id)
+        return
+    _st(run).setdefault("uncovered", []).append(rec)
+    run.violate(WorkingViolation(
+        id=f"out_of_scope_request:{e.id}", kind="out_of_scope_request", party=e.by, on=rec.local_date,
+        severity="advisory", clause=CLAUSE, caused_by=[e.id],
+        explanation=(
+            f"{run.name(e.by)} asked on {iso(rec.local_date)}{ev(e.id)} for {e.service} on {e.asset}, outside the "
+            f"signed scope ({CLAUSE}: {why}); {run.name(run.provider)} owes nothing unless a change order is agreed, "
+            f"and {_rate_text(run)}."
+        ),
+    ))
+
+
+def change_order(run, rec) -> None:
+    e = rec.event
+    covered = _st(run).setdefault("covered", set())
+    covered.add((e.service, e.asset))
+    uncovered = _st(run).setdefault("uncovered", [])
+    for req in uncovered:
+        if (req.event.service, req.event.asset) == (e.service, e.asset):
+            uncovered.remove(req)
+            run.violations.pop(f"out_of_scope_request:{req.event.id}", None)
+            ob = _open_service(run, req, _due(run, e.service, rec.local_date), billable=e.id)
+            ob.cite(e.id)
+            return
+    _st(run).setdefault("orders", {}).setdefault((e.service, e.asset), []).append(rec)
+
+
+def perform(run, rec) -> None:
+    e = rec.event
+    for req, ob_id, _bill in _st(run).get("requests", []):
+        ob = run.obligations[ob_id]
+        if (req.event.service, req.event.asset) == (e.service, e.asset) and ob.fulfilled_on is None:
+            _fulfil(ob, rec)
+            return
+    recurring = _st(run).get("recurring", {}).get((e.service, e.asset), [])
+    for ob in recurring:
+        first, last = _st(run)["cycle_of"][ob.id]
+        if first <= rec.local_date <= last and ob.fulfilled_on is None:
+            _fulfil(ob, rec)
+            return
+    why = out_of_scope(run, e.service, e.asset)
+    if why is None or (e.service, e.asset) in _st(run).get("covered", set()):
+        return
+    run.violate(WorkingViolation(
+        id=f"out_of_scope_work:{e.id}", kind="out_of_scope_work", party=run.provider, on=rec.local_date,
+        severity="advisory", clause=CLAUSE, caused_by=[e.id],
+        explanation=(
+            f"{run.name(e.by)} performed {e.service} on {e.asset} on {iso(rec.local_date)}{ev(e.id)}, outside the "
+            f"signed scope ({CLAUSE}: {why}) and without a change order: unbilled work; {_rate_text(run)}."
+        ),
+    ))
+
+
+def _fulfil(ob: WorkingObligation, rec) -> None:
+    ob.fulfilled_on = rec.local_date
+    ob.status = "fulfilled"
+    ob.cite(rec.event.id)
+
+
+def start(run) -> None:
+    if any(sv["every"] == "cycle" for sv in run.params["scope"]["services"].values()):
+        run.schedule(run.start, "scope.cycle", k=0)
+
+
+def cycle(run, tick) -> None:
+    k = tick["k"]
+    first, last = cycles.bounds(run, k)
+    end = termination.effective_end(run)
+    if end is not None and first > end:
+        return
+    due = min(last, end) if end is not None else last
+    st = _st(run)
+    for sid, sv in sorted(run.params["scope"]["services"].items()):
+        if sv["every"] != "cycle":
+            continue
+        for asset in sv["assets"]:
+            ob = run.oblige(WorkingObligation(
+                id=f"service:{sid}:{asset}:{first.isoformat()}", kind="service", debtor=run.provider,
+                creditor=run.client, clause=CLAUSE, arose_on=first, due=due,
+            ))
+            st.setdefault("recurring", {}).setdefault((sid, asset), []).append(ob)
+            st.setdefault("cycle_of", {})[ob.id] = (first, last)
+            run.schedule(due + timedelta(days=1), "scope.due", obligation=ob.id)
+    run.schedule(last + timedelta(days=1), "scope.cycle", k=k + 1)
+
+
+def due(run, tick) -> None:
+    ob = run.obligations.get(tick["obligation"])
+    if ob is None or ob.status != "pending" or ob.fulfilled_on is not None:
+        return
+    ob.status = "violated"
+    _, service, asset, key = ob.id.split(":", 3)
+    recurring = tick.get("request") is None
+    kind = "missed_service" if recurring else "late_service"
+    run.violate(WorkingViolation(
+        id=f"{kind}:{service}:{asset}:{key}", kind=kind, party=run.provider, on=run.today,
+        severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(ob.caused_by),
+        explanation=(
+            f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)}"
+            + (f" for the cycle starting {key}" if recurring else f", as requested{ev(key)}")
+            + f" ({CLAUSE})."
+        ),
+    ))
+
+
+def finish(run) -> None:
+    end = termination.effective_end(run)
+    st = _st(run)
+    for (service, asset), obs in st.get("recurring", {}).items():
+        for ob in obs:
+            first, last = st["cycle_of"][ob.id]
+            head = f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to {iso(last)} ({CLAUSE}, every cycle)"
+            if end is not None and first > end:
+                ob.status = "discharged"
+                ob.explanation = head + f"; not owed: the contract ended {iso(end)}."
+                continue
+            ob.explanation = head + _status_text(ob)
+    for req, ob_id, billable in st.get("requests", []):
+        ob = run.obligations[ob_id]
+        e = req.event
+        within = run.params["scope"]["services"].get(e.service, {}).get("respond_within_days")
+        head = (f"{run.name(run.provider)} is to perform {e.service} on {e.asset}, requested by {run.name(e.by)} on "
+                f"{iso(req.local_date)}{ev(e.id)} ({CLAUSE}"
+                + (f", respond within {within} days)" if within is not None else ")"))
+        if billable:
+            head += f"; billable under change order {billable}, {_rate_text(run)}"
+        ob.explanation = head + _status_text(ob)
+
+
+def _status_text(ob: WorkingObligation) -> str:
+    if ob.status == "fulfilled":
+        late = " after the deadline" if ob.due and ob.fulfilled_on > ob.due else ""
+        return f"; performed on {iso(ob.fulfilled_on)}{late}."
+    if ob.status == "violated":
+        return f"; not performed by {iso(ob.due)}."
+    return f"; due {iso(ob.due)}, not performed yet." if ob.due else "; no deadline agreed, not performed yet."
+
+
+ACTIONS = {
+    "scope.request": request,
+    "scope.perform": perform,
+    "scope.change_order": change_order,
+    "scope.cycle": cycle,
+    "scope.due": due,
+}

@@ -1,0 +1,140 @@
+"""Run compiled rulesets over events in event time, on durable_rules.
+
+One :class:`Engine` owns one durable_rules host (no threads, no globals), registers
+each distinct ruleset once (contracts of the same shape share it), gives every contract
+its own session (sid) from a hash-checked pool, and deletes that session afterwards, so
+any number of contracts can be evaluated in one process and none sees another's facts.
+
+Event time: real events are delivered in order of local date, then timestamp (date-only
+events first), then a fixed rank by type (so that the answer never depends on the input
+order of same-day events), then input order. Deadlines are synthetic ``clock`` messages
+scheduled by the clause actions and delivered at the start of their day, before that
+day's events. Nothing after ``as_of`` is delivered. There is no wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+
+from contractrules import compiler
+from contractrules.engine.answer import build_answer
+from contractrules.engine.host import RuleHost, SidPool
+from contractrules.engine.runtime import Run
+from contractrules.errors import EngineError
+
+# Same-day, same-instant order: what creates a thing comes before what acts on it.
+TYPE_RANK = {
+    "invoice_issued": 0,
+    "credit_note": 1,
+    "change_order_agreed": 2,
+    "work_requested": 3,
+    "work_performed": 4,
+    "payment_received": 5,
+    "reminder_sent": 6,
+    "dispute_opened": 7,
+    "dispute_resolved": 8,
+    "termination_notice": 9,
+    "waiver": 10,
+}
+
+
+def event_key(rec) -> tuple:
+    at = rec.event.at
+    ts = at.astimezone(timezone.utc).timestamp() if isinstance(at, datetime) else -math.inf
+    return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.seq)
+
+
+def _message(rec) -> dict:
+    e = rec.event
+    msg = {"type": e.type}
+    clause = getattr(e, "clause", None)
+    if clause is not None:
+        msg["clause"] = clause
+    return msg
+
+
+class Engine:
+    """Evaluates contracts; reuse one engine for many contracts, ``close()`` at the end."""
+
+    def __init__(self) -> None:
+        self._actions = compiler.actions()
+        self._host = RuleHost(self._actions)
+        self._pools: dict[str, SidPool] = {}
+        self._run: Run | None = None
+
+    # -- rulesets and sessions ------------------------------------------------------
+    def _ensure(self, doc: dict) -> str:
+        name = doc["ruleset"]
+        if name not in self._pools:
+            self._host.register(name, doc["rules"])
+            self._pools[name] = SidPool()
+        return name
+
+    def live_sessions(self) -> int:
+        return sum(p.live for p in self._pools.values())
+
+    def close(self) -> None:
+        self._host.close()
+        self._pools.clear()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- evaluation -----------------------------------------------------------------
+    def _handle(self, action: str, message: dict) -> None:
+        run = self._run
+        item = run.current
+        self._actions[action](run, item)
+
+    def run_document(self, doc: dict, records: Iterable, as_of: date):
+        """Evaluate events against a compiled ruleset document; returns an :class:`Answer`."""
+        name = self._ensure(doc)
+        pool = self._pools[name]
+        sid = pool.acquire()
+        run = Run(doc, records, as_of)
+        self._run = run
+        posted = 0
+        try:
+            for hook in compiler.hooks(doc, "start"):
+                hook(run)
+            events = sorted((r for r in run.records if r.local_date <= as_of), key=event_key)
+            i = 0
+            while True:
+                tick = run.agenda.peek()
+                nxt = events[i] if i < len(events) else None
+                if tick is not None and (nxt is None or tick.on <= nxt.local_date.toordinal()):
+                    run.agenda.pop()
+                    run.today = date.fromordinal(tick.on)
+                    run.current = {**tick.data, "kind": tick.kind}
+                    message = {"type": "clock", "kind": tick.kind}
+                elif nxt is not None:
+                    i += 1
+                    run.today = nxt.local_date
+                    run.current = nxt
+                    message = _message(nxt)
+                else:
+                    break
+                posted += 1
+                message["sid"], message["id"] = sid, posted
+                if not self._host.deliver(name, message, self._handle) and message["type"] != "clock":
+                    run.warn(f"event {nxt.event.id} ({nxt.event.type}) has no clause in this contract to apply to: ignored")
+            run.today = as_of
+            for hook in compiler.hooks(doc, "finish"):
+                hook(run)
+            return build_answer(run)
+        finally:
+            self._run = None
+            if posted:
+                self._host.drop_session(name, sid)
+            pool.release(sid)
+
+    def evaluate(self, contract, records: Iterable, as_of: date):
+        """Compile ``contract`` and evaluate its event records as of ``as_of``."""
+        if not isinstance(as_of, date) or isinstance(as_of, datetime):
+            raise EngineError("as_of must be a datetime.date (a local date of the contract)")
+        return self.run_document(compiler.compile_contract(contract), records, as_of)

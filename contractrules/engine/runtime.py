@@ -1,0 +1,195 @@
+"""The working state of one contract's evaluation (no durable_rules here).
+
+A :class:`Run` is created per contract and thrown away after its answer is built. Clause
+modules (``contractrules.compiler.*``) read their parameters from the compiled document
+(``run.params``) and record obligations, violations and warnings here.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+ZERO = Decimal("0")
+
+
+def d(iso: str | None) -> date | None:
+    return None if iso is None else date.fromisoformat(iso)
+
+
+@dataclass
+class WorkingObligation:
+    id: str
+    kind: str
+    debtor: str
+    creditor: str
+    clause: str
+    arose_on: date
+    amount: Decimal | None = None
+    balance: Decimal | None = None
+    due: date | None = None
+    status: str = "pending"
+    fulfilled_on: date | None = None
+    caused_by: list[str] = field(default_factory=list)
+    explanation: str = ""
+
+    def cite(self, *event_ids: str | None) -> None:
+        for eid in event_ids:
+            if eid and eid not in self.caused_by:
+                self.caused_by.append(eid)
+
+
+@dataclass
+class WorkingViolation:
+    id: str
+    kind: str
+    party: str
+    on: date
+    severity: str
+    clause: str
+    obligation: str | None = None
+    caused_by: list[str] = field(default_factory=list)
+    explanation: str = ""
+
+
+@dataclass
+class Payment:
+    on: date
+    amount: Decimal
+    event_id: str
+
+
+@dataclass
+class Invoice:
+    """One invoice in the ledger: what it asks, what was credited and paid, and when."""
+
+    id: str
+    issued_on: date
+    amount: Decimal
+    event_id: str
+    period: date | None
+    due: date | None = None
+    credits: list[Payment] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+    @property
+    def credited(self) -> Decimal:
+        return sum((c.amount for c in self.credits), ZERO)
+
+    @property
+    def asked(self) -> Decimal:
+        return max(self.amount - self.credited, ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        return max(self.asked - self.paid, ZERO)
+
+    def balance_at_end_of(self, day: date) -> Decimal:
+        credited = sum((c.amount for c in self.credits if c.on <= day), ZERO)
+        paid = sum((p.amount for p in self.payments if p.on <= day), ZERO)
+        return max(self.amount - credited - paid, ZERO)
+
+    def settled_on(self) -> date | None:
+        """The day the balance reached zero (and stayed there), or None if still open."""
+        if self.balance > ZERO:
+            return None
+        moves = sorted([*self.credits, *self.payments], key=lambda p: p.on)
+        days = sorted({m.on for m in moves})
+        for day in days:
+            if self.balance_at_end_of(day) == ZERO:
+                return day
+        return self.issued_on  # nothing was ever asked
+
+    def movement_events(self) -> list[str]:
+        return [m.event_id for m in sorted([*self.credits, *self.payments], key=lambda p: p.on)]
+
+
+@dataclass(order=True)
+class _Tick:
+    on: int
+    seq: int
+    kind: str = field(compare=False)
+    data: dict = field(compare=False)
+
+
+class Agenda:
+    """Synthetic clock events, delivered at the start of their day, in scheduling order."""
+
+    def __init__(self) -> None:
+        self._heap: list[_Tick] = []
+        self._seq = 0
+
+    def schedule(self, on: date, kind: str, **data: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, _Tick(on.toordinal(), self._seq, kind, data))
+
+    def peek(self) -> _Tick | None:
+        return self._heap[0] if self._heap else None
+
+    def pop(self) -> _Tick:
+        return heapq.heappop(self._heap)
+
+
+class Run:
+    """Everything one evaluation knows: the compiled document, the events, the answers so far."""
+
+    def __init__(self, doc: dict, records: Iterable[Any], as_of: date):
+        self.doc = doc
+        self.params: dict[str, dict] = doc["params"]
+        c = doc["contract"]
+        self.contract_id: str = c["id"]
+        self.currency: str = c["currency"]
+        self.start: date = date.fromisoformat(c["start"])
+        self.end: date | None = d(c["end"])
+        self.provider: str = c["parties"]["provider"]["id"]
+        self.client: str = c["parties"]["client"]["id"]
+        self.names: dict[str, str] = {
+            p["id"]: p.get("name") or p["id"] for p in c["parties"].values()
+        }
+        self.as_of = as_of
+        self.today: date = self.start
+        self.records = list(records)
+        self.by_id = {r.event.id: r for r in self.records}
+        self.agenda = Agenda()
+        self.obligations: dict[str, WorkingObligation] = {}
+        self.violations: dict[str, WorkingViolation] = {}
+        self.warnings: list[str] = []
+        self.invoices: dict[str, Invoice] = {}
+        self.unapplied: list[Payment] = []
+        self.scratch: dict[str, dict] = {}
+        self.finishers: list[Callable[[Run], None]] = []
+
+    # -- helpers for clause modules -------------------------------------------------
+    def name(self, party_id: str | None) -> str:
+        return self.names.get(party_id or "", party_id or "someone")
+
+    def other(self, party_id: str) -> str:
+        return self.client if party_id == self.provider else self.provider
+
+    def schedule(self, on: date, kind: str, **data: Any) -> None:
+        """Deliver a ``clock`` message of ``kind`` at the start of ``on`` (if ``on <= as_of``)."""
+        if on <= self.as_of:
+            self.agenda.schedule(on, kind, **data)
+
+    def oblige(self, ob: WorkingObligation) -> WorkingObligation:
+        self.obligations[ob.id] = ob
+        return ob
+
+    def violate(self, v: WorkingViolation) -> WorkingViolation:
+        self.violations[v.id] = v
+        return v
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def state(self, clause: str) -> dict:
+        return self.scratch.setdefault(clause, {})

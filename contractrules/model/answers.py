@@ -1,0 +1,111 @@
+"""Typed answers (SPEC §8): what the engine says about one contract as of a date.
+
+Field names are stable; amounts are strings rounded half-up to the currency's minor
+unit; lists are sorted deterministically. ``Answer.to_json()`` gives the SPEC document.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+ObligationKind = Literal["billing", "payment", "service", "penalty"]
+Status = Literal["pending", "fulfilled", "violated", "waived", "suspended", "discharged"]
+ViolationKind = Literal[
+    "late_payment",
+    "short_notice",
+    "missed_service",
+    "late_service",
+    "out_of_scope_request",
+    "out_of_scope_work",
+    "statutory_limit",
+]
+Evidence = Literal["written", "verbal", "unknown"]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Obligation(_Answer):
+    id: str
+    kind: ObligationKind
+    debtor: str
+    creditor: str
+    amount: str | None
+    balance: str | None
+    currency: str
+    due: date | None
+    status: Status
+    fulfilled_on: date | None
+    clause: str
+    caused_by: list[str]
+    evidence: Evidence
+    explanation: str
+
+
+class Violation(_Answer):
+    id: str
+    kind: ViolationKind
+    party: str
+    on: date
+    severity: Literal["breach", "advisory"]
+    obligation: str | None
+    clause: str
+    caused_by: list[str]
+    evidence: Evidence
+    explanation: str
+
+
+class Penalty(_Answer):
+    invoice: str
+    enforceable: bool
+    enforceable_from: date | None
+    interest: str
+    fixed_fee: str
+    total: str
+    reasons: list[str]
+
+
+class Notice(_Answer):
+    given_on: date
+    by: str
+    waived: bool
+
+
+class ContractState(_Answer):
+    state: Literal["active", "terminating", "terminated"]
+    effective_end: date | None
+    notice: Notice | None
+
+
+class Answer(_Answer):
+    contract: str
+    as_of: date
+    state: ContractState
+    obligations: list[Obligation]
+    violations: list[Violation]
+    penalties: list[Penalty]
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        return self.model_dump(mode="json")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def penalty(self, invoice: str) -> Penalty | None:
+        return next((p for p in self.penalties if p.invoice == invoice), None)
+
+
+class PenaltyAnswer(Penalty):
+    """The ``contractrules penalty`` answer: one invoice's penalty with its context."""
+
+    as_of: date
+    balance: str
+    due: date | None
+    currency: str
+    warnings: list[str] = []
