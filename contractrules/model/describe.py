@@ -1,0 +1,195 @@
+"""A readable summary of a contract, and the schedule dates its overflow rule decided.
+
+Used by ``contractrules check``: what the tool understood from the document, clause by
+clause, so a user can compare it with the paper contract before trusting any answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from contractrules import dates, money
+from contractrules.model.contract import Billing, Contract, LatePenalty, Payment, Scope, Termination
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+HORIZON_CYCLES = 24
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A cycle start where the nominal day did not exist and the overflow rule chose."""
+
+    cycle: int
+    date: date
+    nominal_day: int
+    month: tuple[int, int]  # (year, month) that lacks the day
+    mode: str
+
+    @property
+    def missing(self) -> str:
+        """``day 31 does not exist in February 2025``."""
+        year, month = self.month
+        return f"day {self.nominal_day} does not exist in {MONTHS[month - 1]} {year}"
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle}: {self.date.isoformat()} ({self.missing}; {self.mode})"
+
+
+def schedule_ambiguities(contract: Contract, count: int = HORIZON_CYCLES) -> list[Ambiguity]:
+    """Cycle starts in the first ``count`` cycles (up to ``end``) set by the overflow rule.
+
+    With ``month_overflow: error`` the dates are those ``clip`` would give; each one is a
+    date the engine would refuse.
+    """
+    billing = contract.terms.billing
+    if billing is None:
+        return []
+    mode = billing.month_overflow
+    found = []
+    for s in dates.ambiguous_dates(contract.start, billing.anchor_day, billing.cycle, count, mode):
+        if contract.end is not None and s.date > contract.end:
+            break
+        lacking = s.date.replace(day=1) - timedelta(days=1) if mode == "roll_forward" else s.date
+        found.append(Ambiguity(s.index, s.date, s.nominal_day, (lacking.year, lacking.month), mode))
+    return found
+
+
+def _money(amount: Decimal | str | None, currency: str) -> str:
+    if amount is None:
+        return "none"
+    if amount == "statutory":
+        return "statutory"
+    return f"{money.format_amount(amount, currency)} {currency}"
+
+
+def _percent(rate: Decimal | str) -> str:
+    if rate == "statutory":
+        return "statutory rate"
+    pct = (rate * 100).normalize()
+    return f"{pct:f}% a year"
+
+
+def _days(n: int, business: bool = False) -> str:
+    kind = "business day" if business else "day"
+    return f"{n} {kind}{'' if n == 1 else 's'}"
+
+
+def _billing(b: Billing, contract: Contract) -> list[str]:
+    when = (
+        "at the end of each cycle (arrears)"
+        if b.timing == "arrears"
+        else "at the start of each cycle (advance)"
+    )
+    anchor = contract.anchor_day
+    proration = (
+        "a started cycle is owed in full" if b.proration == "none" else "daily proration of the last cycle"
+    )
+    return [
+        f"Billing:      {_money(b.fee, contract.currency)} {b.cycle}, cycles anchored on day {anchor}"
+        + ("" if b.anchor_day is not None else " (the day of start)"),
+        f"              invoiced {when}; proration: {b.proration} ({proration}); month overflow: {b.month_overflow}",
+    ]
+
+
+def _payment(p: Payment) -> list[str]:
+    if p.uses_business_calendar:
+        calendar = (
+            f"calendar {p.calendar} (weekends and public holidays)"
+            if p.calendar
+            else "weekends only (no calendar)"
+        )
+    else:
+        calendar = "no business calendar"
+    return [
+        f"Payment:      due {_days(p.terms_days, p.business_days)} after the invoice date "
+        "(the invoice day not counted)",
+        f"              roll: {p.roll}; {calendar}",
+    ]
+
+
+def _penalty(lp: LatePenalty, currency: str) -> list[str]:
+    lines = [f"Late penalty: grace {_days(lp.grace_days)}: enforceable from due + {lp.grace_days + 1}"]
+    if lp.interest is None:
+        lines.append("              interest: none")
+    else:
+        i = lp.interest
+        start = "the day after due" if i.accrues_from == "due" else "the day after the grace period"
+        lines.append(
+            f"              interest: {_percent(i.annual_rate)}, {i.day_count}, accruing from {start}"
+        )
+    cap = "none" if lp.cap is None else f"{(lp.cap * 100).normalize():f}% of the invoice amount"
+    lines.append(
+        f"              fixed fee: {_money(lp.fixed_fee, currency)} per late invoice; interest cap: {cap}"
+    )
+    reminder = (
+        "not required"
+        if lp.reminder_days is None
+        else f"enforceable {_days(lp.reminder_days)} after a reminder"
+    )
+    disputes = "suspend enforceability" if lp.disputes_suspend else "do not suspend enforceability"
+    lines.append(f"              reminder: {reminder}; open disputes {disputes}")
+    return lines
+
+
+def _termination(t: Termination) -> list[str]:
+    if t.notice_months is not None:
+        period = f"{t.notice_months} month{'' if t.notice_months == 1 else 's'}"
+    else:
+        period = _days(t.notice_days or 0)
+    effective = (
+        "at the end of the notice"
+        if t.effective == "notice_end"
+        else "at the end of the billing cycle containing the notice end"
+    )
+    return [f"Termination:  {period} of notice; effective {effective}"]
+
+
+def _scope(s: Scope, currency: str) -> list[str]:
+    lines = ["Scope:"]
+    for service in s.services:
+        kind = (
+            "every cycle"
+            if service.every
+            else f"on request, respond within {_days(service.on_request.respond_within_days)}"
+        )
+        lines.append(f"  {service.id}: {kind}; assets: {', '.join(service.assets)}")
+    if not s.services:
+        lines.append("  services: none")
+    for ex in s.excluded_assets:
+        lines.append(f"  excluded: {ex.pattern}" + (f" ({ex.reason})" if ex.reason else ""))
+    rate = s.change_order_rate
+    lines.append(
+        f"  change-order rate: {_money(rate.amount, currency) + ' per ' + rate.per if rate else 'none'}"
+    )
+    return lines
+
+
+def describe_contract(contract: Contract) -> list[str]:
+    """The contract as a list of readable lines (no trailing newlines)."""
+    c, terms = contract, contract.terms
+    out = [f"Contract {c.id}" + (f": {c.title}" if c.title else ""), "Parties:"]
+    for role in ("provider", "client"):
+        party = getattr(c.parties, role)
+        out.append(f"  {role:<8}  {party.id}" + (f"  ({party.name})" if party.name else ""))
+    out.append(
+        f"Term:         {c.start.isoformat()} to {c.end.isoformat() + ' (inclusive)' if c.end else 'open-ended'}"
+    )
+    out.append(f"Time zone:    {c.timezone}")
+    out.append(f"Currency:     {c.currency}")
+    out.append(f"Jurisdiction: {c.jurisdiction or 'none (no statutory rules)'}")
+    out += _billing(terms.billing, c) if terms.billing else ["Billing:      none"]
+    out += _payment(terms.payment) if terms.payment else ["Payment:      none"]
+    if terms.late_penalty:
+        out += _penalty(terms.late_penalty, c.currency)
+    elif c.jurisdiction:
+        out.append(f"Late penalty: none in the contract; the statutory regime of {c.jurisdiction} applies")
+    else:
+        out.append("Late penalty: none")
+    out += _termination(terms.termination) if terms.termination else ["Termination:  none"]
+    out += _scope(terms.scope, c.currency) if terms.scope else ["Scope:        none"]
+    return out

@@ -1,0 +1,222 @@
+"""Events (SPEC §5) as a discriminated union on ``type``, one frozen model per type.
+
+Common fields: ``id``, ``type``, ``at`` (a local date or a timestamp with offset),
+``by`` (a party id or a role; the loader resolves it to the party id) and ``channel``.
+Amounts are checked against the contract currency given in the validation context
+(``context={"currency": "EUR"}``), which :func:`contractrules.model.parse_events` does.
+
+Choices where SPEC §5 is silent (see docs/format.md):
+
+- ``change_order_agreed`` needs ``amount`` or ``hours`` (or both).
+- ``waiver``: ``invoice`` is required for ``late_penalty`` and ``late_penalty.grace``
+  and refused for ``termination.notice``; ``until`` is required for
+  ``late_penalty.grace`` and refused for the other clauses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from contractrules.model.types import Amount, At, FieldProblems, Hours, LocalDate
+
+WRITTEN: frozenset[str] = frozenset({"email", "letter", "portal", "chat", "system"})
+VERBAL: frozenset[str] = frozenset({"phone", "video", "in_person"})
+
+Channel = Literal["email", "letter", "portal", "chat", "system", "phone", "video", "in_person"]
+Text = Annotated[str, Field(min_length=1)]
+PENALTY_CLAUSES = ("late_penalty", "late_penalty.grace")
+
+
+class BaseEvent(BaseModel):
+    """Fields every event has."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Text
+    at: At
+    by: Text | None = None
+    channel: Channel | None = None
+
+    @property
+    def evidence(self) -> Literal["written", "verbal", "unknown"]:
+        """``written`` / ``verbal`` by channel, ``unknown`` without one (SPEC §6.6)."""
+        if self.channel in WRITTEN:
+            return "written"
+        if self.channel in VERBAL:
+            return "verbal"
+        return "unknown"
+
+
+class InvoiceIssued(BaseEvent):
+    """Creates a payment obligation for ``amount``, due per ``terms.payment``."""
+
+    type: Literal["invoice_issued"]
+    invoice: Text
+    amount: Amount
+    period: LocalDate | None = None
+
+
+class PaymentReceived(BaseEvent):
+    """Reduces a balance; without ``invoice``, the oldest open invoice first."""
+
+    type: Literal["payment_received"]
+    amount: Amount
+    invoice: Text | None = None
+
+
+class CreditNote(BaseEvent):
+    """Reduces what an invoice asks."""
+
+    type: Literal["credit_note"]
+    invoice: Text
+    amount: Amount
+
+
+class TerminationNotice(BaseEvent):
+    """Starts termination; ``effective`` is an optional requested date."""
+
+    type: Literal["termination_notice"]
+    by: Text
+    effective: LocalDate | None = None
+
+
+class Waiver(BaseEvent):
+    """The beneficiary of a clause gives it up (or, for grace, extends it ``until``)."""
+
+    type: Literal["waiver"]
+    by: Text
+    clause: Literal["termination.notice", "late_penalty", "late_penalty.grace"]
+    invoice: Text | None = None
+    until: LocalDate | None = None
+
+    @model_validator(mode="after")
+    def _clause_fields(self) -> Waiver:
+        problems = []
+        if self.clause in PENALTY_CLAUSES and self.invoice is None:
+            problems.append((("invoice",), f"required for clause {self.clause}"))
+        if self.clause not in PENALTY_CLAUSES and self.invoice is not None:
+            problems.append((("invoice",), f"not allowed for clause {self.clause}"))
+        if self.clause == "late_penalty.grace" and self.until is None:
+            problems.append((("until",), "required for clause late_penalty.grace"))
+        if self.clause != "late_penalty.grace" and self.until is not None:
+            problems.append((("until",), f"only for clause late_penalty.grace, not {self.clause}"))
+        if problems:
+            raise FieldProblems(problems)
+        return self
+
+
+class DisputeOpened(BaseEvent):
+    """Suspends penalty enforceability on ``invoice`` (if ``disputes_suspend``)."""
+
+    type: Literal["dispute_opened"]
+    invoice: Text
+    by: Text
+
+
+class DisputeResolved(BaseEvent):
+    """Ends a dispute on ``invoice``."""
+
+    type: Literal["dispute_resolved"]
+    invoice: Text
+    by: Text
+
+
+class ReminderSent(BaseEvent):
+    """A formal demand for payment of ``invoice``."""
+
+    type: Literal["reminder_sent"]
+    invoice: Text
+    by: Text
+
+
+class WorkRequested(BaseEvent):
+    """A request for work on ``asset`` under ``service`` (SPEC §6.5)."""
+
+    type: Literal["work_requested"]
+    by: Text
+    service: Text
+    asset: Text
+    description: str | None = None
+
+
+class WorkPerformed(BaseEvent):
+    """Work done on ``asset`` under ``service``."""
+
+    type: Literal["work_performed"]
+    by: Text
+    service: Text
+    asset: Text
+    hours: Hours | None = None
+
+
+class ChangeOrderAgreed(BaseEvent):
+    """Brings one out-of-scope request into scope, billable (``amount`` and/or ``hours``)."""
+
+    type: Literal["change_order_agreed"]
+    service: Text
+    asset: Text
+    amount: Amount | None = None
+    hours: Hours | None = None
+
+    @model_validator(mode="after")
+    def _priced(self) -> ChangeOrderAgreed:
+        if self.amount is None and self.hours is None:
+            raise FieldProblems([(("amount",), "a change order needs an amount or hours")])
+        return self
+
+
+EVENT_CLASSES: dict[str, type[BaseEvent]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (
+        InvoiceIssued,
+        PaymentReceived,
+        CreditNote,
+        TerminationNotice,
+        Waiver,
+        DisputeOpened,
+        DisputeResolved,
+        ReminderSent,
+        WorkRequested,
+        WorkPerformed,
+        ChangeOrderAgreed,
+    )
+}
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CLASSES)
+
+Event = Annotated[
+    Union[
+        InvoiceIssued,
+        PaymentReceived,
+        CreditNote,
+        TerminationNotice,
+        Waiver,
+        DisputeOpened,
+        DisputeResolved,
+        ReminderSent,
+        WorkRequested,
+        WorkPerformed,
+        ChangeOrderAgreed,
+    ],
+    Field(discriminator="type"),
+]
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+#: Event types whose ``invoice`` must name an invoice issued in the same input, with
+#: the noun used in "<noun> for an unknown invoice".
+INVOICE_REFERENCES: dict[str, str] = {
+    "payment_received": "payment",
+    "credit_note": "credit note",
+    "dispute_opened": "dispute",
+    "dispute_resolved": "dispute resolution",
+    "reminder_sent": "reminder",
+    "waiver": "waiver",
+}
+
+
+def referenced_invoice(event: BaseEvent) -> str | None:
+    """The invoice an event refers to (not creates), or None."""
+    if getattr(event, "type", None) in INVOICE_REFERENCES:
+        return getattr(event, "invoice", None)
+    return None

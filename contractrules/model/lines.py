@@ -1,0 +1,185 @@
+"""Reading documents while keeping line numbers, so every error can name its line.
+
+- :func:`read_yaml` parses YAML once through PyYAML's composer and returns the data,
+  a line map ``{key path: line}`` (1-based; a key's own line, a list item's first line)
+  and the keys that appear twice in one mapping (PyYAML would silently keep the last).
+- :func:`json_line_map` does the same for JSON by composing it as YAML (JSON is YAML for
+  our purposes); it returns an empty map if PyYAML cannot read that JSON.
+- :func:`json_array_items` splits a JSON array into ``(line, element)`` pairs.
+- :func:`line_for` finds the line of a path, falling back to its nearest ancestor (a
+  missing key is reported at the mapping that lacks it).
+
+Parse failures raise :class:`DocumentSyntaxError` with the parser's line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import yaml
+
+LineMap = dict[tuple, int]
+
+
+class DocumentSyntaxError(Exception):
+    """The document is not well-formed YAML/JSON. ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None):
+        self.line = line
+        super().__init__(message)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves impossible dates (``2025-13-01``) as strings.
+
+    PyYAML raises a bare ValueError without a line for those; as strings they reach the
+    model, which reports "must be a date" at the right line.
+    """
+
+    def construct_yaml_timestamp(self, node):  # noqa: D102 - PyYAML hook
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+@dataclass
+class Duplicate:
+    """A key given twice in one mapping."""
+
+    path: tuple
+    line: int
+    first_line: int
+
+
+@dataclass
+class LineIndex:
+    """Line numbers of a composed document."""
+
+    lines: LineMap = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+def _index(node: yaml.Node, path: tuple, index: LineIndex, seen: set[int]) -> None:
+    index.lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in seen:  # an alias to an anchored node already walked
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        own: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            sub = path + (key,)
+            line = key_node.start_mark.line + 1
+            if key in own:
+                index.duplicates.append(Duplicate(sub, line, own[key]))
+                continue
+            own[key] = line
+            index.lines[sub] = line
+            _index(value_node, sub, index, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, path + (i,), index, seen)
+
+
+def _mark_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return None if mark is None else mark.line + 1
+
+
+def read_yaml(text: str) -> tuple[object, LineIndex]:
+    """Parse ``text`` as YAML: (data, line index). Raises DocumentSyntaxError."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DocumentSyntaxError(f"invalid YAML: {problem}", _mark_line(exc)) from None
+    finally:
+        loader.dispose()
+    index = LineIndex()
+    if node is not None:
+        _index(node, (), index, set())
+    return data, index
+
+
+def read_json(text: str) -> object:
+    """Parse ``text`` as JSON. Raises DocumentSyntaxError with the line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DocumentSyntaxError(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+
+
+def json_line_map(text: str) -> LineIndex:
+    """Line numbers for a JSON document (composed as YAML); empty if that fails."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return LineIndex()
+    index = LineIndex()
+    if node is not None:
+        _index(node, (), index, set())
+    return index
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def json_array_items(text: str) -> list[tuple[int, object]]:
+    """The elements of a top-level JSON array, each with the line it starts on."""
+    decoder = json.JSONDecoder()
+
+    def line_of(pos: int) -> int:
+        return text.count("\n", 0, pos) + 1
+
+    def fail(message: str, pos: int) -> DocumentSyntaxError:
+        return DocumentSyntaxError(f"invalid JSON: {message}", line_of(pos))
+
+    pos = _skip_ws(text, 0)
+    if pos < len(text) and text[pos] == "\ufeff":
+        pos = _skip_ws(text, pos + 1)
+    if pos >= len(text) or text[pos] != "[":
+        raise fail("expected a JSON array of events ('[')", pos)
+    pos = _skip_ws(text, pos + 1)
+    items: list[tuple[int, object]] = []
+    if pos < len(text) and text[pos] == "]":
+        pos += 1
+    else:
+        while True:
+            try:
+                value, end = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                raise DocumentSyntaxError(
+                    f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno
+                ) from None
+            items.append((line_of(pos), value))
+            pos = _skip_ws(text, end)
+            if pos < len(text) and text[pos] == ",":
+                pos = _skip_ws(text, pos + 1)
+                continue
+            if pos < len(text) and text[pos] == "]":
+                pos += 1
+                break
+            raise fail("expected ',' or ']' after an array element", pos)
+    if _skip_ws(text, pos) != len(text):
+        raise fail("extra data after the array", _skip_ws(text, pos))
+    return items
+
+
+def line_for(lines: LineMap, path: tuple) -> int | None:
+    """The line of ``path``, or of its nearest ancestor that has one."""
+    while True:
+        if path in lines:
+            return lines[path]
+        if not path:
+            return None
+        path = path[:-1]
