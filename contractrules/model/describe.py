@@ -92,7 +92,8 @@ def _billing(b: Billing, contract: Contract) -> list[str]:
     return [
         f"Billing:      {_money(b.fee, contract.currency)} {b.cycle}, cycles anchored on day {anchor}"
         + ("" if b.anchor_day is not None else " (the day of start)"),
-        f"              invoiced {when}; proration: {b.proration} ({proration}); month overflow: {b.month_overflow}",
+        f"              invoiced {when}; proration: {b.proration} ({proration}); "
+        f"month overflow: {b.month_overflow}",
     ]
 
 
@@ -176,9 +177,8 @@ def describe_contract(contract: Contract) -> list[str]:
     for role in ("provider", "client"):
         party = getattr(c.parties, role)
         out.append(f"  {role:<8}  {party.id}" + (f"  ({party.name})" if party.name else ""))
-    out.append(
-        f"Term:         {c.start.isoformat()} to {c.end.isoformat() + ' (inclusive)' if c.end else 'open-ended'}"
-    )
+    until = f"{c.end.isoformat()} (inclusive)" if c.end else "open-ended"
+    out.append(f"Term:         {c.start.isoformat()} to {until}")
     out.append(f"Time zone:    {c.timezone}")
     out.append(f"Currency:     {c.currency}")
     out.append(f"Jurisdiction: {c.jurisdiction or 'none (no statutory rules)'}")

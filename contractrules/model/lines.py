@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
+
+from contractrules.errors import InputError, Issue
 
 LineMap = dict[tuple, int]
 
@@ -183,3 +186,13 @@ def line_for(lines: LineMap, path: tuple) -> int | None:
         if not path:
             return None
         path = path[:-1]
+
+
+def read_text(path: Path, file: str, error: type[InputError]) -> str:
+    """A file's text (UTF-8, BOM ignored); an unreadable file raises ``error`` with one issue."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error([Issue(file, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    except OSError as exc:
+        raise error([Issue(file, None, "", f"cannot read file: {exc.strerror or exc}")]) from None

@@ -1,67 +1,53 @@
-"""Loading contracts (YAML/JSON) and events (JSON Lines/JSON array) with located errors.
+"""Loading contracts (YAML/JSON) with located errors; the event loader is re-exported.
 
 Every problem becomes an :class:`~contractrules.errors.Issue` (file, line, field path,
-message, event id); all problems of a file are collected and raised once, as
-:class:`~contractrules.errors.ContractError` or :class:`~contractrules.errors.EventError`.
-
-Events are checked one by one (type, fields, amounts in the contract currency, naive
-timestamps), then against each other and the contract: ``by`` must name a party (by id
-or role; it is rewritten to the party id), an id repeated with the same content is
-dropped silently, with different content it is an error on every line involved (and
-with ``skip_invalid`` all of them are skipped: we cannot tell which one is right), an
-invoice may be issued once, and payments, credit notes, disputes, reminders and waivers
-must refer to an invoice issued in the same input.
+message); all problems of a file are collected and raised once as
+:class:`~contractrules.errors.ContractError`. Events: see
+:mod:`contractrules.model.event_loader` (``parse_events``, ``load_events``,
+``EventRecord``, ``EventLoad`` are importable from here too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from contractrules import dates
-from contractrules.errors import ContractError, DateError, EventError, Issue
+from contractrules.errors import ContractError, Issue
 from contractrules.model.contract import Contract
-from contractrules.model.events import (
-    EVENT_CLASSES,
-    EVENT_TYPES,
-    INVOICE_REFERENCES,
-    Event,
-    event_adapter,
-    referenced_invoice,
-)
-from contractrules.model.issues import issues_from, suggestion
+from contractrules.model.event_loader import EventLoad, EventRecord, load_events, parse_events
+from contractrules.model.issues import issues_from
 from contractrules.model.lines import (
     DocumentSyntaxError,
     LineIndex,
     LineMap,
-    json_array_items,
     json_line_map,
     line_for,
     read_json,
+    read_text,
     read_yaml,
 )
-from contractrules.model.types import describe_value
+from contractrules.model.types import describe_value, format_path
 
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
-EVENT_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+__all__ = [
+    "ContractSource",
+    "EventLoad",
+    "EventRecord",
+    "load_contract",
+    "load_events",
+    "parse_contract",
+    "parse_events",
+    "read_contract",
+]
 
 
 def _sorted(issues: Iterable[Issue]) -> list[Issue]:
     """Issues in file order (stable for issues on one line)."""
     return sorted(issues, key=lambda i: (i.file, i.line or 0))
-
-
-def _read_text(path: Path, file: str, error: type[ContractError] | type[EventError]) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise error([Issue(file, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
-    except OSError as exc:
-        raise error([Issue(file, None, "", f"cannot read file: {exc.strerror or exc}")]) from None
 
 
 # --------------------------------------------------------------------------- contracts
@@ -116,7 +102,7 @@ def read_contract(path: str | Path) -> ContractSource:
         raise ContractError(
             [Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .yaml, .yml or .json")]
         )
-    text = _read_text(path, file, ContractError)
+    text = read_text(path, file, ContractError)
     try:
         if suffix == ".json":
             data, index = read_json(text), json_line_map(text)
@@ -135,8 +121,6 @@ def read_contract(path: str | Path) -> ContractSource:
 
 
 def _duplicate_issues(index: LineIndex, file: str) -> list[Issue]:
-    from contractrules.model.types import format_path
-
     return [
         Issue(file, d.line, format_path(d.path), f"given twice (first on line {d.first_line}); remove one")
         for d in index.duplicates
@@ -146,5 +130,3 @@ def _duplicate_issues(index: LineIndex, file: str) -> list[Issue]:
 def load_contract(path: str | Path) -> Contract:
     """Load and validate a contract file; raise ContractError with every issue."""
     return read_contract(path).contract
-
-

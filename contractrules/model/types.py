@@ -116,8 +116,9 @@ def parse_at(value: Any) -> date | datetime:
     else:
         raise ValueError(f"must be a date or a timestamp string, got {describe_value(value)}")
     if stamp.tzinfo is None or stamp.utcoffset() is None:
+        shown = describe_value(value if isinstance(value, str) else stamp.isoformat())
         raise ValueError(
-            f"timestamp without offset: {describe_value(value if isinstance(value, str) else stamp.isoformat())} "
+            f"timestamp without offset: {shown} "
             "(add 'Z' or an offset like '+02:00', or give a plain date)"
         )
     return stamp

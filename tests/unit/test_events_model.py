@@ -167,7 +167,7 @@ BAD_FILES = [
     (
         "duplicate_id_conflict.jsonl",
         [
-            (2, "id", "e2", "id 'e2' is reused with different content on line(s) 3"),
+            (2, "id", "e2", "id 'e2' is reused with different content on line 3"),
             (3, "id", "e2", "duplicate id 'e2' with different content (first on line 2)"),
         ],
     ),
@@ -351,3 +351,13 @@ def test_unsupported_events_extension(contract, tmp_path):
     path.write_text("id,type\n")
     with pytest.raises(EventError, match="unsupported file type '.csv'"):
         load_events(path, contract)
+
+
+def test_input_without_lines_names_items_instead(contract):
+    items = [(None, INVOICE), (None, {**INVOICE, "amount": "1.00"})]
+    with pytest.raises(EventError) as info:
+        parse_events(items, contract)
+    assert [(i.line, i.message) for i in info.value.issues] == [
+        (None, "id 'e1' is reused with different content on item 2"),
+        (None, "duplicate id 'e1' with different content (first on item 1)"),
+    ]
