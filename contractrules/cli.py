@@ -9,6 +9,8 @@ print a traceback. Add a command with ``@main.command()`` + ``@cli_errors``.
 from __future__ import annotations
 
 import functools
+import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +58,13 @@ def cli_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise click.exceptions.Exit(EXIT_INPUT) from None
         except ContractRulesError as exc:
             click.echo(f"internal error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: say so, exit 1, traceback only on request
+            if os.environ.get("CONTRACTRULES_DEBUG"):
+                raise
+            click.echo(f"internal error: {exc!r} (set CONTRACTRULES_DEBUG=1 for a traceback)", err=True)
             raise click.exceptions.Exit(EXIT_INTERNAL) from None
 
     return wrapper
@@ -117,3 +126,77 @@ def check(contract: str, events: str | None) -> None:
         for kind in EVENT_TYPES:
             if counts[kind]:
                 click.echo(f"  {kind}: {counts[kind]}")
+
+
+# --------------------------------------------------------------------------- answers
+
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True,
+                       help="json: the SPEC answer document; table: a readable summary.")
+_AS_OF = click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+                      help="Evaluate as of this local date of the contract (YYYY-MM-DD).")
+_SKIP = click.option("--skip-invalid", is_flag=True,
+                     help="Report invalid events on stderr and evaluate the valid ones (default: refuse all).")
+
+
+def _load(contract: str, events: str | None, skip_invalid: bool):
+    from contractrules.api import as_records
+
+    c = read_contract(contract).contract
+    load = as_records(events, c, skip_invalid=skip_invalid)
+    report_issues(load.skipped)
+    return c, load
+
+
+@main.command()
+@click.argument("contract", type=_FILE)
+@click.argument("events", type=_FILE, required=False)
+@_AS_OF
+@_FORMAT
+@_SKIP
+@click.option("--all", "everything", is_flag=True, help="table: list every obligation, not only open ones.")
+@cli_errors
+def evaluate(contract: str, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool) -> None:
+    """Evaluate CONTRACT against EVENTS as of a date: state, obligations, violations, penalties."""
+    from contractrules.api import evaluate as run
+
+    c, load = _load(contract, events, skip_invalid)
+    answer = run(c, load, as_of.date())
+    if fmt == "json":
+        click.echo(answer.to_json())
+    else:
+        from contractrules.report import print_renderable, render_answer
+
+        print_renderable(render_answer(answer, everything))
+
+
+@main.command()
+@click.argument("contract", type=_FILE)
+@click.argument("events", type=_FILE, required=False)
+@click.option("--invoice", required=True, help="The invoice id to ask about.")
+@_AS_OF
+@_FORMAT
+@_SKIP
+@cli_errors
+def penalty(contract: str, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool) -> None:
+    """Is the late penalty on one invoice enforceable as of a date, from when, and how much?"""
+    from contractrules.api import evaluate as run
+    from contractrules.api import penalty_of
+
+    c, load = _load(contract, events, skip_invalid)
+    answer = penalty_of(run(c, load, as_of.date()), invoice)
+    if fmt == "json":
+        click.echo(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        from contractrules.report import print_renderable, render_penalty
+
+        print_renderable(render_penalty(answer))
+
+
+@main.command(name="compile")
+@click.argument("contract", type=_FILE)
+@cli_errors
+def compile_command(contract: str) -> None:
+    """Print the declarative ruleset document CONTRACT compiles to (JSON)."""
+    from contractrules.compiler import compile_contract
+
+    click.echo(json.dumps(compile_contract(read_contract(contract).contract), indent=2, ensure_ascii=False))
