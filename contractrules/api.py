@@ -66,7 +66,8 @@ def evaluate(contract: ContractLike, events: EventsLike = None, as_of: date | No
         with Engine() as own:
             answer = own.evaluate(c, load.records, as_of)
     if load.skipped:
-        skipped = [f"skipped invalid input: {issue}" for issue in load.skipped]
+        skipped = [f"skipped invalid input: {issue}" + (f" (event {issue.event_id})" if issue.event_id else "")
+                   for issue in load.skipped]
         answer = answer.model_copy(update={"warnings": [*skipped, *answer.warnings]})
     return answer
 
