@@ -9,6 +9,7 @@ print a traceback. Add a command with ``@main.command()`` + ``@cli_errors``.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 from collections import Counter
@@ -200,3 +201,15 @@ def compile_command(contract: str) -> None:
     from contractrules.compiler import compile_contract
 
     click.echo(json.dumps(compile_contract(read_contract(contract).contract), indent=2, ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------- optional commands
+# Packages that bring their own commands (the store, batch evaluation) expose
+# ``register(main)``; a missing optional dependency only hides nothing here, because each
+# of those modules imports its heavy dependencies inside the commands.
+for _module in ("contractrules.store.cli", "contractrules.batch.cli"):
+    try:
+        importlib.import_module(_module).register(main)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _module and not _module.startswith(str(_exc.name)):
+            raise
