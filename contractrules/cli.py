@@ -109,13 +109,23 @@ def check(contract: str, events: str | None) -> None:
 
     Lists every billing date within the next 24 cycles that the month-overflow rule had
     to decide. Exit 0 if valid, 2 if not (messages on stderr).
+
+    CONTRACT may also be a statutory rate table (rulesets/statutory/*.yaml): it is checked
+    for unknown keys, gaps, overlaps and unsorted rows.
     """
+    from contractrules import statutory
+
+    if _is_statutory_table(contract):
+        _check_table(statutory.load_table(contract))
+        return
     source = read_contract(contract)
     problems = ambiguity_issues(source)
     if problems:
         raise ContractError(problems)
     load = load_events(events, source.contract) if events is not None else None
     for line in describe_contract(source.contract):
+        click.echo(line)
+    for line in statutory.statutory_notes(source.contract):
         click.echo(line)
     ambiguous = schedule_ambiguities(source.contract)
     click.echo(f"Ambiguous dates (first {HORIZON_CYCLES} cycles):" + ("" if ambiguous else " none"))
@@ -127,6 +137,36 @@ def check(contract: str, events: str | None) -> None:
         for kind in EVENT_TYPES:
             if counts[kind]:
                 click.echo(f"  {kind}: {counts[kind]}")
+
+
+def _is_statutory_table(path: str) -> bool:
+    import yaml
+
+    if not path.endswith((".yaml", ".yml")):
+        return False
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            head = yaml.safe_load(fh)
+    except (yaml.YAMLError, OSError):
+        return False  # read_contract reports it properly
+    from contractrules.statutory import is_table_document
+
+    return is_table_document(head)
+
+
+def _check_table(t) -> None:
+    law = t.data
+    click.echo(f"Statutory table: {law.name} ({law.jurisdiction}, {law.currency})")
+    click.echo(f"  rate mode: {law.rate_mode.replace('_', ' ')}; {len(law.rates)} rows, "
+               f"{law.rates[0].from_} to {law.rates[-1].to} (no gaps, no overlaps, sorted)")
+    last = law.rates[-1]
+    click.echo(f"  last row: {last.from_}..{last.to} {last.rate * 100:.2f}% ({last.source})")
+    tiers = ", ".join(f"{t.amount} below {t.below}" if t.below is not None else f"{t.amount}"
+                      for t in law.fixed_compensation.tiers)
+    click.echo(f"  fixed compensation: {law.currency} {tiers} ({law.fixed_compensation.source})")
+    cap = law.payment_terms.max_days
+    click.echo(f"  payment terms: default {law.payment_terms.default_days} days, "
+               + (f"maximum {cap} days" if cap is not None else "no hard maximum") + f" ({law.payment_terms.source})")
 
 
 # --------------------------------------------------------------------------- answers

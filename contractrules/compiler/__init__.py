@@ -44,6 +44,8 @@ def unsupported(clause: str) -> ModuleType:
 
 def clause_names(contract) -> list[str]:
     present = [name for name, value in contract.terms if value is not None]
+    if contract.jurisdiction and "late_penalty" not in present:
+        present.append("late_penalty")  # the statutory regime applies (SPEC §7)
     return [*ALWAYS, *(n for n in present if n not in ALWAYS)]
 
 

@@ -33,3 +33,8 @@ def iso(day: date | None) -> str:
 
 def ev(event_id: str | None) -> str:
     return f" (event {event_id})" if event_id else ""
+
+
+def pct(rate: Decimal) -> str:
+    """0.1015 → '10.15%'."""
+    return f"{(rate * 100).normalize():f}%"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from contractrules import dates
+from contractrules import dates, statutory
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
 from contractrules.engine.runtime import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation
 
@@ -31,6 +31,7 @@ def compile(contract) -> dict:
         "roll": p.roll,
     }
     params["defaulted"] = p is None
+    params["statutory"] = _statutory_terms(contract, params)
     return {
         "rules": {
             "payment.invoice": rule(on_event("invoice_issued"), "payment.invoice"),
@@ -42,13 +43,70 @@ def compile(contract) -> dict:
     }
 
 
-def due_date(issued: date, params: dict) -> date:
+def _statutory_terms(contract, params: dict) -> dict | None:
+    """The law's limits on payment terms (SPEC §7), as data: a cap in days and/or a warning."""
+    if not contract.jurisdiction:
+        return None
+    law = statutory.table(contract.jurisdiction).data
+    terms = law.payment_terms
+    return {
+        "jurisdiction": law.jurisdiction,
+        "name": law.name,
+        "source": terms.source,
+        "max_days": terms.max_days,
+        "warn_above_days": terms.warn_above_days,
+    }
+
+
+def contractual_due(issued: date, params: dict) -> date:
     cal = dates.business_calendar(params["calendar"])
     if params["business_days"]:
         due = cal.add_business_days(issued, params["terms_days"])
     else:
         due = dates.period_end(issued, params["terms_days"])
     return due if params["roll"] == "none" else cal.roll(due, params["roll"])
+
+
+def due_date(issued: date, params: dict) -> tuple[date, bool]:
+    """(due date, whether the statutory cap shortened it)."""
+    due = contractual_due(issued, params)
+    law = params.get("statutory")
+    if law and law["max_days"] is not None:
+        cap = dates.period_end(issued, law["max_days"])
+        if due > cap:
+            return cap, True
+    return due, False
+
+
+def start(run) -> None:
+    params = run.params["payment"]
+    law = params.get("statutory")
+    if not law:
+        return
+    days = params["terms_days"] if not params["business_days"] else None
+    if law["max_days"] is not None and days is not None and days > law["max_days"] and run.start <= run.as_of:
+        _statutory_limit(run, run.start, None)
+    elif law.get("warn_above_days") and days is not None and days > law["warn_above_days"]:
+        run.warn(f"{CLAUSE}: {days} days is over {law['warn_above_days']}; under {law['name']} such terms must not be "
+                 f"grossly unfair to the creditor ({law['source']})")
+
+
+def _statutory_limit(run, on: date, inv: Invoice | None) -> None:
+    key = f"statutory_limit:{CLAUSE}"
+    if key in run.violations:
+        return
+    params = run.params["payment"]
+    law = params["statutory"]
+    first = f" (first capped: invoice {inv.id}{ev(inv.event_id)})" if inv else ""
+    run.violate(WorkingViolation(
+        id=key, kind="statutory_limit", party=run.client, on=on, severity="advisory", clause=CLAUSE,
+        caused_by=[inv.event_id] if inv else [],
+        explanation=(
+            f"{CLAUSE} ({_rule_text(params)}) exceeds the {law['max_days']}-day maximum of {law['name']} "
+            f"({law['source']}): the excess is void, so every due date is capped at {law['max_days']} days "
+            f"after the invoice{first}."
+        ),
+    ))
 
 
 def _rule_text(params: dict) -> str:
@@ -59,6 +117,14 @@ def _rule_text(params: dict) -> str:
     return text
 
 
+def _due_text(run, inv: Invoice) -> str:
+    params = run.params["payment"]
+    text = _rule_text(params)
+    if params.get("statutory") and contractual_due(inv.issued_on, params) != inv.due:
+        text += f", capped at {params['statutory']['max_days']} days by {params['statutory']['name']}"
+    return text
+
+
 def invoice(run, rec) -> None:
     e = rec.event
     if e.invoice in run.invoices:
@@ -66,7 +132,9 @@ def invoice(run, rec) -> None:
         return
     params = run.params["payment"]
     inv = Invoice(e.invoice, rec.local_date, e.amount, e.id, e.period)
-    inv.due = due_date(inv.issued_on, params)
+    inv.due, capped = due_date(inv.issued_on, params)
+    if capped:
+        _statutory_limit(run, inv.issued_on, inv)
     run.invoices[inv.id] = inv
     run.oblige(WorkingObligation(
         id=f"payment:{inv.id}", kind="payment", debtor=run.client, creditor=run.provider,
@@ -136,7 +204,7 @@ def due(run, tick) -> None:
         severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=[inv.event_id],
         explanation=(
             f"{run.name(run.client)} had not paid invoice {inv.id}{ev(inv.event_id)} in full by its due date "
-            f"{iso(inv.due)} ({CLAUSE}: {_rule_text(run.params['payment'])}); "
+            f"{iso(inv.due)} ({CLAUSE}: {_due_text(run, inv)}); "
             f"{money(inv.balance_at_end_of(inv.due), run.currency)} was outstanding at the end of that day."
         ),
     ))
@@ -156,7 +224,7 @@ def finish(run) -> None:
         )
         if inv.credited:
             head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
-        head += f", due {iso(inv.due)} ({CLAUSE}: {_rule_text(params)})"
+        head += f", due {iso(inv.due)} ({CLAUSE}: {_due_text(run, inv)})"
         if inv.asked == ZERO and inv.paid == ZERO:
             ob.status = "discharged"
             ob.explanation = head + "; credit notes cancel it entirely."

@@ -20,24 +20,55 @@ SPEC §6.4, for each invoice whose payment obligation was violated, as of D:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import date, timedelta
 from decimal import Decimal
 
-from contractrules.compiler.common import ev, iso, money, on_event, rule
+from contractrules import statutory
+from contractrules.compiler.common import ev, iso, money, on_event, pct, rule
 from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation
+from contractrules.interest import DatedRates, accrue
 
 CLAUSE = "terms.late_penalty"
 
 
+def _statutory_regime(contract) -> dict:
+    """The law's penalty when the contract has none (SPEC §7): grace 0, statutory rate and fee.
+
+    Interest runs automatically by law, so a dispute does not suspend it here."""
+    return {
+        "clause": f"statutory.{contract.jurisdiction}",
+        "grace_days": 0,
+        "interest": {"annual_rate": "statutory", "day_count": "act/365", "accrues_from": "due"},
+        "fixed_fee": "statutory",
+        "cap": None,
+        "reminder_days": None,
+        "disputes_suspend": False,
+    }
+
+
 def compile(contract) -> dict:
     lp = contract.terms.late_penalty
-    interest = None
-    if lp.interest is not None:
-        interest = {
-            "annual_rate": str(lp.interest.annual_rate),
-            "day_count": lp.interest.day_count,
-            "accrues_from": lp.interest.accrues_from,
+    if lp is None:
+        params = _statutory_regime(contract)
+    else:
+        interest = None
+        if lp.interest is not None:
+            interest = {
+                "annual_rate": str(lp.interest.annual_rate),
+                "day_count": lp.interest.day_count,
+                "accrues_from": lp.interest.accrues_from,
+            }
+        params = {
+            "clause": CLAUSE,
+            "grace_days": lp.grace_days,
+            "interest": interest,
+            "fixed_fee": None if lp.fixed_fee is None else str(lp.fixed_fee),
+            "cap": None if lp.cap is None else str(lp.cap),
+            "reminder_days": lp.reminder_days,
+            "disputes_suspend": lp.disputes_suspend,
         }
+    params["statutory"] = statutory.table(contract.jurisdiction).to_params() if contract.jurisdiction else None
     return {
         "rules": {
             "late_penalty.waive": rule(on_event("waiver", clause="late_penalty"), "late_penalty.waive"),
@@ -46,14 +77,7 @@ def compile(contract) -> dict:
             "late_penalty.dispute_resolved": rule(on_event("dispute_resolved"), "late_penalty.dispute_resolved"),
             "late_penalty.reminder": rule(on_event("reminder_sent"), "late_penalty.reminder"),
         },
-        "params": {
-            "grace_days": lp.grace_days,
-            "interest": interest,
-            "fixed_fee": None if lp.fixed_fee is None else str(lp.fixed_fee),
-            "cap": None if lp.cap is None else str(lp.cap),
-            "reminder_days": lp.reminder_days,
-            "disputes_suspend": lp.disputes_suspend,
-        },
+        "params": params,
     }
 
 
@@ -131,8 +155,44 @@ def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
     return max(end, facts.grace_until) if facts.grace_until else end
 
 
-def interest(params: dict, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
-    """Σ over accrual days d ≤ as_of of balance(end of d) × rate / basis, unrounded, capped."""
+def _rates(run) -> DatedRates:
+    st = run.state("late_penalty")
+    if "rates" not in st:
+        law = run.params["late_penalty"]["statutory"]
+        st["rates"] = DatedRates(law["rates"], f"{law['jurisdiction']} ({Path(law['file']).name})")
+    return st["rates"]
+
+
+def _rate_function(run, inv: Invoice, first: date):
+    """(rate_at, breaks, text) for the invoice's interest from ``first``."""
+    params = run.params["late_penalty"]
+    spec = params["interest"]
+    if spec["annual_rate"] != "statutory":
+        rate = Decimal(spec["annual_rate"])
+        _compare_with_law(run, inv, rate, first)
+        return (lambda day: rate), [], f"{pct(rate)} a year"
+    law = params["statutory"]
+    table = _rates(run)
+    if law["rate_mode"] == "fixed_at_start":  # UK: the rate when interest starts, for the whole debt
+        fixed = table.rate_on(first)
+        return (lambda day: fixed), [], f"the statutory rate fixed on {iso(first)} ({pct(fixed)}, {law['jurisdiction']})"
+    return table.rate_on, table.starts(), f"the statutory rate of each half-year ({law['jurisdiction']})"
+
+
+def _compare_with_law(run, inv: Invoice, rate: Decimal, first: date) -> None:
+    law = run.params["late_penalty"]["statutory"]
+    if law is None or first < date.fromisoformat(law["rates"][0]["from"]):
+        return
+    legal = _rates(run).rate_on(first)
+    if rate < legal:
+        run.warn(f"invoice {inv.id}: the contract's interest rate {pct(rate)} is below the statutory rate "
+                 f"{pct(legal)} in force on {iso(first)} ({law['name']}); such a clause may be void "
+                 f"if grossly unfair to the creditor — see docs/statutory-{law['jurisdiction'].lower()}.md")
+
+
+def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
+    """Σ over accrual days d ≤ as_of of balance(end of d) × rate_d / basis, unrounded, capped."""
+    params = run.params["late_penalty"]
     spec = params["interest"]
     if spec is None:
         return ZERO
@@ -140,19 +200,31 @@ def interest(params: dict, inv: Invoice, facts: InvoiceFacts, as_of: date) -> De
     first += timedelta(days=1)
     if as_of < first:
         return ZERO
-    rate = Decimal(spec["annual_rate"])
-    basis = Decimal(360 if spec["day_count"] == "act/360" else 365)
-    # The balance only changes on movement days: sum it in constant stretches.
-    changes = sorted({m.on for m in [*inv.credits, *inv.payments] if first <= m.on <= as_of})
-    total, day = ZERO, first
-    for stop in [*changes, as_of + timedelta(days=1)]:
-        if stop > day:
-            total += inv.balance_at_end_of(day) * (stop - day).days
-            day = stop
-    result = total * rate / basis
+    rate_at, rate_breaks, _text = _rate_function(run, inv, first)
+    moves = [m.on for m in [*inv.credits, *inv.payments]]
+    basis = 360 if spec["day_count"] == "act/360" else 365
+    result = accrue(first, as_of, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], basis)
     if params["cap"] is not None:
         result = min(result, inv.amount * Decimal(params["cap"]))
     return result
+
+
+def fixed_fee(run, inv: Invoice) -> Decimal:
+    params = run.params["late_penalty"]
+    fee = params["fixed_fee"]
+    if fee is None:
+        return ZERO
+    if fee != "statutory":
+        return Decimal(fee)
+    law = params["statutory"]
+    if law["currency"] != run.currency:
+        run.warn(f"the statutory fixed compensation ({law['compensation_source']}) is in {law['currency']}, "
+                 f"the contract in {run.currency}: not applied")
+        return ZERO
+    for tier in law["compensation"]:
+        if tier["below"] is None or inv.asked < Decimal(tier["below"]):
+            return Decimal(tier["amount"])
+    return Decimal(law["compensation"][-1]["amount"])
 
 
 def _suspended_days(params, facts, as_of) -> list[tuple[date, date | None, str]]:
@@ -173,22 +245,22 @@ def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | N
         if facts.grace_until and facts.grace_until >= inv.due + timedelta(days=params["grace_days"]):
             reasons.append(f"grace extended until {iso(facts.grace_until)} by {run.name(run.provider)}{ev(facts.grace_event)}")
         else:
-            reasons.append(f"grace period runs until {iso(base - timedelta(days=1))} ({CLAUSE}.grace_days: {params['grace_days']})")
+            reasons.append(f"grace period runs until {iso(base - timedelta(days=1))} ({params['clause']}.grace_days: {params['grace_days']})")
     start = base
     if params["reminder_days"] is not None:
         n = params["reminder_days"]
         sent = [(d, e) for d, e in facts.reminders if d <= as_of]
         if not sent:
-            reasons.append(f"no reminder sent yet; enforceable {n} days after one ({CLAUSE}.reminder_days: {n})")
+            reasons.append(f"no reminder sent yet; enforceable {n} days after one ({params['clause']}.reminder_days: {n})")
             return None, None
         first_day, eid = min(sent)
         start = max(start, first_day + timedelta(days=n))
         if as_of < first_day + timedelta(days=n):
-            reasons.append(f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({CLAUSE}.reminder_days)")
+            reasons.append(f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({params['clause']}.reminder_days)")
     first = since = start
     for opened, resolved, oid in _suspended_days(params, facts, as_of):
         if resolved is None:
-            reasons.append(f"dispute opened {iso(opened)}{ev(oid)} is still open ({CLAUSE}.disputes_suspend)")
+            reasons.append(f"dispute opened {iso(opened)}{ev(oid)} is still open ({params['clause']}.disputes_suspend)")
             return (first if first < opened else None), None
         if opened <= first < resolved:
             first = resolved
@@ -204,7 +276,7 @@ def figure(run, inv: Invoice) -> PenaltyFigure:
     reasons: list[str] = []
     cited = [inv.event_id, *(d[2] for d in facts.disputes), *(d[3] for d in facts.disputes if d[3]),
              *(e for _, e in facts.reminders), facts.grace_event]
-    fixed = Decimal(params["fixed_fee"]) if params["fixed_fee"] is not None else ZERO
+    fixed = fixed_fee(run, inv)
     if facts.waiver is not None and facts.waiver.local_date <= as_of:
         w = facts.waiver
         reasons.append(f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}")
@@ -214,7 +286,7 @@ def figure(run, inv: Invoice) -> PenaltyFigure:
     if paid is not None and (first is None or paid < first):
         reasons = [f"paid in full on {iso(paid)}, before the penalty became enforceable: no penalty is owed"]
         return PenaltyFigure(inv.id, False, None, ZERO, ZERO, reasons, [*cited, *inv.movement_events()])
-    due_interest = interest(params, inv, facts, as_of)
+    due_interest = interest(run, inv, facts, as_of)
     enforceable = start is not None and start <= as_of
     return PenaltyFigure(inv.id, enforceable, start, due_interest, fixed, reasons,
                          [*cited, *inv.movement_events()])
@@ -231,17 +303,35 @@ def finish(run) -> None:
             continue
         ob = run.oblige(WorkingObligation(
             id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
-            clause=CLAUSE, arose_on=fig.enforceable_from, amount=fig.total, balance=fig.total,
+            clause=run.params["late_penalty"]["clause"], arose_on=fig.enforceable_from, amount=fig.total, balance=fig.total,
             due=fig.enforceable_from, status="pending" if fig.enforceable else "suspended",
         ))
         ob.cite(*fig.caused_by)
         ob.explanation = (
             f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}: "
             f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
-            f"{money(fig.fixed_fee, run.currency)}, enforceable from {iso(fig.enforceable_from)} ({CLAUSE})"
+            f"{money(fig.fixed_fee, run.currency)}, enforceable from {iso(fig.enforceable_from)} ({_basis(run)})"
             + ("." if fig.enforceable else f"; not enforceable now: {'; '.join(fig.reasons)}.")
         )
     run.state("late_penalty")["figures"] = figures
+    _warn_beyond_table(run)
+
+
+def _basis(run) -> str:
+    params = run.params["late_penalty"]
+    if params["clause"] == CLAUSE:
+        return CLAUSE
+    return f"{params['clause']}: no late_penalty clause, so the law applies — {params['statutory']['name']}"
+
+
+def _warn_beyond_table(run) -> None:
+    rates = run.state("late_penalty").get("rates")
+    if rates is None or not rates.beyond:
+        return
+    start, end, rate, source = rates.last_row()
+    run.warn(f"statutory rate table {rates.name} ends {iso(end)}: interest from {iso(min(rates.beyond))} to "
+             f"{iso(run.as_of)} uses the last known rate {pct(rate)} ({iso(start)}..{iso(end)}, {source}); "
+             "add the missing half-year to the table")
 
 
 ACTIONS = {
