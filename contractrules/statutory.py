@@ -141,16 +141,16 @@ class Table:
         }
 
 
-def _row_issues(data: TableFile, file: str, lines) -> list[Issue]:
+def _row_issues(rows: list[tuple[int, Row]], file: str, lines) -> list[Issue]:
+    """Order problems among the rows that parsed: reversed, unsorted, overlapping, gaps."""
     issues = []
-    rows = data.rates
-    for i, row in enumerate(rows):
+    for k, (i, row) in enumerate(rows):
         where = lines(("rates", i))
         if row.to < row.from_:
             issues.append(Issue(file, where, f"rates[{i}]", f"'to' {row.to} is before 'from' {row.from_}"))
-        if i == 0:
+        if k == 0:
             continue
-        prev = rows[i - 1]
+        prev = rows[k - 1][1]
         if row.from_ < prev.from_:
             issues.append(Issue(file, where, f"rates[{i}].from", f"rows must be sorted by date: {row.from_} comes after {prev.from_}"))
         elif row.from_ <= prev.to:
@@ -158,11 +158,18 @@ def _row_issues(data: TableFile, file: str, lines) -> list[Issue]:
         elif (row.from_ - prev.to).days > 1:
             issues.append(Issue(file, where, f"rates[{i}].from",
                                 f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}..{date.fromordinal(row.from_.toordinal() - 1)}"))
-    tiers = data.fixed_compensation.tiers
-    if tiers[-1].below is not None:
-        issues.append(Issue(file, lines(("fixed_compensation", "tiers")), "fixed_compensation.tiers",
-                            "the last tier must have no 'below' (it covers every larger debt)"))
     return issues
+
+
+def _parsed_rows(raw: object) -> list[tuple[int, Row]]:
+    rows = raw.get("rates") if isinstance(raw, dict) else None
+    out = []
+    for i, item in enumerate(rows if isinstance(rows, list) else []):
+        try:
+            out.append((i, Row.model_validate(item)))
+        except ValidationError:
+            continue  # already reported by the whole-file validation
+    return out
 
 
 def load_table(path: str | Path) -> Table:
@@ -175,11 +182,16 @@ def load_table(path: str | Path) -> Table:
     except DocumentSyntaxError as exc:
         raise ContractError([Issue(file, exc.line, "", str(exc))]) from None
     lines = lambda p: line_for(index.lines, p)  # noqa: E731
+    problems = _row_issues(_parsed_rows(raw), file, lines)
     try:
         data = TableFile.model_validate(raw)
     except ValidationError as exc:
-        raise ContractError(issues_from(exc.errors(include_url=False), file=file, lines=lines, model=TableFile)) from None
-    problems = _row_issues(data, file, lines)
+        problems = issues_from(exc.errors(include_url=False), file=file, lines=lines, model=TableFile) + problems
+        raise ContractError(sorted(problems, key=lambda i: (i.line or 0, i.field))) from None
+    tiers = data.fixed_compensation.tiers
+    if tiers[-1].below is not None:
+        problems.append(Issue(file, lines(("fixed_compensation", "tiers")), "fixed_compensation.tiers",
+                              "the last tier must have no 'below' (it covers every larger debt)"))
     if problems:
         raise ContractError(problems)
     return Table(file, data)
