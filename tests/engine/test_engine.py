@@ -137,3 +137,22 @@ def test_no_wall_clock_in_the_library():
     offenders = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py")
                  for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     assert offenders == []
+
+
+def test_an_engine_starts_no_background_threads():
+    """durable_rules' Host normally starts two wall-clock timer threads; ours starts none."""
+    import threading
+
+    before = threading.active_count()
+    with Engine() as engine:
+        c = make_contract("threads")
+        engine.evaluate(c, make_records(c, [invoice("e1", "I", "2025-02-01")]), date(2025, 5, 1))
+        assert threading.active_count() == before
+
+
+def test_each_engine_owns_its_host():
+    with Engine() as a, Engine() as b:
+        c = make_contract("own")
+        records = make_records(c, [invoice("e1", "I", "2025-02-01")])
+        assert a.evaluate(c, records, date(2025, 5, 1)) == b.evaluate(c, records, date(2025, 5, 1))
+        assert a._host is not b._host
