@@ -144,6 +144,10 @@ class PenaltyFigure:
     fixed_fee: Decimal
     reasons: list[str]
     caused_by: list[str]
+    # the penalty obligation, if the penalty ever became enforceable by as_of:
+    obligation_status: str | None = None      # pending | suspended | waived
+    obligation_due: date | None = None         # the first day it was enforceable
+    obligation_amount: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
@@ -277,19 +281,47 @@ def figure(run, inv: Invoice) -> PenaltyFigure:
     cited = [inv.event_id, *(d[2] for d in facts.disputes), *(d[3] for d in facts.disputes if d[3]),
              *(e for _, e in facts.reminders), facts.grace_event]
     fixed = fixed_fee(run, inv)
-    if facts.waiver is not None and facts.waiver.local_date <= as_of:
-        w = facts.waiver
-        reasons.append(f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}")
-        return PenaltyFigure(inv.id, False, None, ZERO, ZERO, reasons, [*cited, w.event.id])
     first, start = _enforceable_from(params, inv, facts, as_of, reasons, run)
     paid = inv.settled_on() if inv.balance == ZERO else None
     if paid is not None and (first is None or paid < first):
         reasons = [f"paid in full on {iso(paid)}, before the penalty became enforceable: no penalty is owed"]
         return PenaltyFigure(inv.id, False, None, ZERO, ZERO, reasons, [*cited, *inv.movement_events()])
+    if facts.waiver is not None and facts.waiver.local_date <= as_of:
+        w = facts.waiver
+        fig = PenaltyFigure(inv.id, False, None, ZERO, ZERO,
+                            [f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}"],
+                            [*cited, w.event.id])
+        if first is not None and first <= w.local_date:  # it was owed, then given up
+            fig.obligation_status, fig.obligation_due = "waived", first
+            fig.obligation_amount = interest(run, inv, facts, w.local_date) + fixed
+        return fig
     due_interest = interest(run, inv, facts, as_of)
     enforceable = start is not None and start <= as_of
-    return PenaltyFigure(inv.id, enforceable, start, due_interest, fixed, reasons,
-                         [*cited, *inv.movement_events()])
+    fig = PenaltyFigure(inv.id, enforceable, start, due_interest, fixed, reasons, [*cited, *inv.movement_events()])
+    if first is not None and first <= as_of:
+        fig.obligation_status = "pending" if enforceable else "suspended"
+        fig.obligation_due, fig.obligation_amount = first, due_interest + fixed
+    return fig
+
+
+def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
+    ob = run.oblige(WorkingObligation(
+        id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
+        clause=run.params["late_penalty"]["clause"], arose_on=fig.obligation_due, amount=fig.obligation_amount,
+        balance=fig.obligation_amount, due=fig.obligation_due, status=fig.obligation_status,
+    ))
+    ob.cite(*fig.caused_by)
+    head = (f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}, "
+            f"enforceable from {iso(fig.obligation_due)} ({_basis(run)}): ")
+    if fig.obligation_status == "waived":
+        ob.balance = ZERO
+        ob.explanation = head + f"{money(fig.obligation_amount, run.currency)} when {'; '.join(fig.reasons)}."
+    else:
+        ob.explanation = head + (
+            f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
+            f"{money(fig.fixed_fee, run.currency)}"
+            + ("." if fig.enforceable else f"; suspended now: {'; '.join(fig.reasons)}.")
+        )
 
 
 def finish(run) -> None:
@@ -299,20 +331,8 @@ def finish(run) -> None:
             continue
         fig = figure(run, inv)
         figures.append(fig)
-        if fig.enforceable_from is None or fig.enforceable_from > run.as_of or fig.total == ZERO:
-            continue
-        ob = run.oblige(WorkingObligation(
-            id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
-            clause=run.params["late_penalty"]["clause"], arose_on=fig.enforceable_from, amount=fig.total, balance=fig.total,
-            due=fig.enforceable_from, status="pending" if fig.enforceable else "suspended",
-        ))
-        ob.cite(*fig.caused_by)
-        ob.explanation = (
-            f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}: "
-            f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
-            f"{money(fig.fixed_fee, run.currency)}, enforceable from {iso(fig.enforceable_from)} ({_basis(run)})"
-            + ("." if fig.enforceable else f"; not enforceable now: {'; '.join(fig.reasons)}.")
-        )
+        if fig.obligation_status is not None and fig.obligation_amount > ZERO:
+            _obligation(run, inv, fig)
     run.state("late_penalty")["figures"] = figures
     _warn_beyond_table(run)
 
