@@ -12,7 +12,6 @@ a notice moved the end before it is ``discharged``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from contractrules.compiler import cycles, termination
@@ -35,17 +34,15 @@ def start(run) -> None:
 
 
 def cycle(run, tick) -> None:
-    k = tick["k"]
-    first, last = cycles.bounds(run, k)
-    end = termination.effective_end(run)
-    if end is not None and first > end:
+    span = cycles.begin(run, tick, "billing.cycle", termination.effective_end(run))
+    if span is None:
         return
+    first, last = span
     run.oblige(WorkingObligation(
         id=f"billing:{first.isoformat()}", kind="billing", debtor=run.provider, creditor=run.client,
         clause=CLAUSE, arose_on=first, amount=Decimal(run.params["billing"]["fee"]),
     ))
     run.state("billing").setdefault("cycles", {})[first] = last
-    run.schedule(last + timedelta(days=1), "billing.cycle", k=k + 1)
 
 
 def _amount(run, first, last, end) -> tuple[Decimal, str]:

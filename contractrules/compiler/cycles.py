@@ -6,7 +6,7 @@ no billing clause uses monthly cycles anchored on its start date.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from contractrules import dates
 
@@ -27,3 +27,15 @@ def containing(run, day: date) -> tuple[int, date, date]:
     c = run.doc["cycles"]
     k = dates.cycle_index(run.start, c["anchor_day"], c["cycle"], max(day, run.start), c["month_overflow"])
     return (k, *bounds(run, k))
+
+
+def begin(run, tick: dict, kind: str, end: date | None) -> tuple[date, date] | None:
+    """Start cycle ``tick['k']``: its bounds, with the next cycle's clock scheduled.
+
+    None (and nothing scheduled) when the cycle starts after the contract's end ``end``."""
+    k = tick["k"]
+    first, last = bounds(run, k)
+    if end is not None and first > end:
+        return None
+    run.schedule(last + timedelta(days=1), kind, k=k + 1)
+    return first, last

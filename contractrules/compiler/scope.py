@@ -177,11 +177,11 @@ def start(run) -> None:
 
 
 def cycle(run, tick) -> None:
-    k = tick["k"]
-    first, last = cycles.bounds(run, k)
     end = termination.effective_end(run)
-    if end is not None and first > end:
+    span = cycles.begin(run, tick, "scope.cycle", end)
+    if span is None:
         return
+    first, last = span
     due = min(last, end) if end is not None else last
     st = _st(run)
     for sid, sv in sorted(run.params["scope"]["services"].items()):
@@ -195,7 +195,6 @@ def cycle(run, tick) -> None:
             st.setdefault("recurring", {}).setdefault((sid, asset), []).append(ob)
             st.setdefault("cycle_of", {})[ob.id] = (first, last)
             run.schedule(due + timedelta(days=1), "scope.due", obligation=ob.id)
-    run.schedule(last + timedelta(days=1), "scope.cycle", k=k + 1)
 
 
 def due(run, tick) -> None:
