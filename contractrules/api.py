@@ -1,6 +1,6 @@
 """The embedding API: evaluate a contract and its events as of a date, get typed answers.
 
-    >>> from datetime import date
+    >>> from datetime import date, datetime
     >>> import contractrules as cr
     >>> answer = cr.evaluate("contract.yaml", "events.jsonl", as_of=date(2025, 10, 1))  # doctest: +SKIP
     >>> answer.penalty("INV-07").enforceable_from                                     # doctest: +SKIP
@@ -17,7 +17,7 @@ and closed per call.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,11 +53,22 @@ def as_records(events: EventsLike, contract: Contract, *, skip_invalid: bool = F
     return parse_events(((None, i) for i in items), contract, skip_invalid=skip_invalid)
 
 
-def evaluate(contract: ContractLike, events: EventsLike = None, as_of: date | None = None, *,
+def _as_date(value: object) -> date:
+    """``as_of`` as a date: a ``datetime.date`` or an ISO string ``YYYY-MM-DD``."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InputError([Issue("<call>", None, "as_of", f"must be a local date (YYYY-MM-DD), got {value!r}")])
+
+
+def evaluate(contract: ContractLike, events: EventsLike = None, as_of: date | str | None = None, *,
              engine: Engine | None = None, skip_invalid: bool = False) -> Answer:
     """Everything the contract says as of ``as_of``: state, obligations, violations, penalties."""
-    if as_of is None:
-        raise InputError([Issue("<call>", None, "as_of", "required: the local date to evaluate at")])
+    as_of = _as_date(as_of)
     c = as_contract(contract)
     load = as_records(events, c, skip_invalid=skip_invalid)
     if engine is not None:
@@ -93,7 +104,7 @@ def penalty_of(answer: Answer, invoice: str) -> PenaltyAnswer:
                          fixed_fee=zero, total=zero, reasons=[reason], **context)
 
 
-def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: date, *,
+def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: date | str, *,
             engine: Engine | None = None, skip_invalid: bool = False) -> PenaltyAnswer:
     """Is the late penalty on ``invoice`` enforceable as of ``as_of``, from when, and how much?"""
     return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice)
