@@ -179,28 +179,48 @@ _SKIP = click.option("--skip-invalid", is_flag=True,
                      help="Report invalid events on stderr and evaluate the valid ones (default: refuse all).")
 
 
-def _load(contract: str, events: str | None, skip_invalid: bool):
+def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store: dict | None = None):
+    """The contract and events to answer from: files, or a store (``--db URL --contract ID``)."""
     from contractrules.api import as_records
 
+    if store is not None and store["contract_id"] is not None:
+        return store_cli.load_from_store(store["db"], store["contract_id"], store["as_of"], store["known_at"],
+                                         (contract, events), skip_invalid)
+    if store is not None:
+        store_cli.check_file_mode(click.get_current_context(), store["known_at"])
+    if contract is None:
+        raise click.UsageError("give CONTRACT [EVENTS], or --contract ID to answer from a store (--db URL)")
     c = read_contract(contract).contract
     load = as_records(events, c, skip_invalid=skip_invalid)
     report_issues(load.skipped)
     return c, load
 
 
+# --db URL --contract ID --known-at WHEN: answer from a store (contractrules/store/cli.py)
+from contractrules.store import cli as store_cli  # noqa: E402
+
+
 @main.command()
-@click.argument("contract", type=_FILE)
+@click.argument("contract", type=_FILE, required=False)
 @click.argument("events", type=_FILE, required=False)
 @_AS_OF
 @_FORMAT
 @_SKIP
 @click.option("--all", "everything", is_flag=True, help="table: list every obligation, not only open ones.")
+@store_cli.db_option
+@store_cli.contract_option
+@store_cli.known_at_option
 @cli_errors
-def evaluate(contract: str, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool) -> None:
-    """Evaluate CONTRACT against EVENTS as of a date: state, obligations, violations, penalties."""
+def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool,
+             db: str | None, contract_id: str | None, known_at) -> None:
+    """Evaluate CONTRACT against EVENTS as of a date: state, obligations, violations, penalties.
+
+    Or answer from a store: --contract ID [--db URL] [--known-at WHEN].
+    """
     from contractrules.api import evaluate as run
 
-    c, load = _load(contract, events, skip_invalid)
+    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
+    c, load = _load(contract, events, skip_invalid, store=store)
     answer = run(c, load, as_of.date())
     if fmt == "json":
         click.echo(answer.to_json())
@@ -211,19 +231,27 @@ def evaluate(contract: str, events: str | None, as_of, fmt: str, skip_invalid: b
 
 
 @main.command()
-@click.argument("contract", type=_FILE)
+@click.argument("contract", type=_FILE, required=False)
 @click.argument("events", type=_FILE, required=False)
 @click.option("--invoice", required=True, help="The invoice id to ask about.")
 @_AS_OF
 @_FORMAT
 @_SKIP
+@store_cli.db_option
+@store_cli.contract_option
+@store_cli.known_at_option
 @cli_errors
-def penalty(contract: str, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool) -> None:
-    """Is the late penalty on one invoice enforceable as of a date, from when, and how much?"""
+def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool,
+            db: str | None, contract_id: str | None, known_at) -> None:
+    """Is the late penalty on one invoice enforceable as of a date, from when, and how much?
+
+    Or answer from a store: --contract ID [--db URL] [--known-at WHEN].
+    """
     from contractrules.api import evaluate as run
     from contractrules.api import penalty_of
 
-    c, load = _load(contract, events, skip_invalid)
+    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
+    c, load = _load(contract, events, skip_invalid, store=store)
     answer = penalty_of(run(c, load, as_of.date()), invoice)
     if fmt == "json":
         click.echo(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))

@@ -3,12 +3,17 @@
     ContractRulesError
     ├── InputError            bad user input; carries every Issue found (file, line, field)
     │   ├── ContractError     a contract document (YAML/JSON) is invalid
-    │   └── EventError        an events file (JSON Lines / JSON array) is invalid
+    │   ├── EventError        an events file (JSON Lines / JSON array) is invalid
+    │   ├── ConflictError     input contradicts the store (an event id reused with other
+    │   │                     content, a contract id changed, an amendment without a date)
+    │   └── UnknownContractError  the store holds no contract with that id
     ├── DateError             date arithmetic refused
     │   └── AmbiguousDateError  month overflow with ``month_overflow: error``
     ├── MoneyError            an amount is negative, malformed or too precise (also a ValueError)
     ├── CompileError          a contract clause the compiler cannot translate
-    └── EngineError           the rule engine failed (an action raised, a session broke)
+    ├── EngineError           the rule engine failed (an action raised, a session broke)
+    └── StoreError            the contract store cannot be used (no schema, a newer schema,
+                              a bad URL, a missing driver, the database failed)
 
 The library raises these with structured data; the CLI formats them. Input errors are
 collected and raised once, so a user sees every problem of a file in one run.
@@ -86,3 +91,21 @@ class CompileError(ContractRulesError):
 
 class EngineError(ContractRulesError):
     """The rule engine failed: an action raised, or a session could not be managed."""
+
+
+class ConflictError(InputError):
+    """The input contradicts what the contract store already holds; nothing was written.
+
+    An event id already stored with different content, a contract document whose id
+    differs from the contract it is given for, or a changed contract without an
+    ``effective_from`` date. ``issues`` also lists any other problem of the same batch.
+    """
+
+
+class UnknownContractError(InputError):
+    """The contract store holds no contract with the id asked for."""
+
+
+class StoreError(ContractRulesError):
+    """The contract store cannot be used: no schema or a newer one, an unsupported URL,
+    a missing database driver, or a database failure (nothing of the batch was written)."""

@@ -1,0 +1,380 @@
+"""The store interface: one :class:`Store`, two backends (SQLite, PostgreSQL).
+
+Everything a backend shares lives here: the SQL (``?`` placeholders, always
+parameterised), the ingest transaction, version choice and evaluation. A backend
+supplies a connection and five small pieces (see the abstract methods): a write
+transaction that holds the contract's lock, a read transaction on one snapshot, the
+store's clock, and how instants and dates travel to and from its columns.
+
+Guarantees (tested on both backends, tests/integration/):
+
+- a batch (a contract version and/or events) is one transaction: all of it or nothing,
+  and concurrent batches for one contract never interleave;
+- ``recorded_at`` comes from the store's clock once per batch, and strictly increases
+  from batch to batch of a contract, so "known at K" is always a prefix of the log;
+- answers are a deterministic replay of the stored events (the engine orders them by
+  event time, never by arrival).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from contractrules.errors import ConflictError, InputError, Issue, StoreError, UnknownContractError
+from contractrules.model import Contract, EventLoad, EventRecord, load_contract, parse_contract
+from contractrules.store import checks as batches
+from contractrules.store import versions as vers
+from contractrules.store.schema import SCHEMA_VERSION, Migration, pending
+from contractrules.store.url import display
+from contractrules.store.values import TICK, content_hash, contract_json, cutoff, event_json, local_date
+
+CHUNK = 500  # events per INSERT round trip (and per progress call)
+_CACHE_LIMIT = 200_000  # parsed events kept in memory per store
+
+SQL = {
+    "versions": "SELECT version, effective_from, recorded_at, content_hash, document FROM cr_contracts "
+    "WHERE contract_id = ? ORDER BY version",
+    "stored": "SELECT event_id, type, content, recorded_at, batch_id FROM cr_events WHERE contract_id = ? ORDER BY seq",
+    "last_recorded": "SELECT max(recorded_at) FROM cr_batches WHERE contract_id = ?",
+    "insert_batch": "INSERT INTO cr_batches (contract_id, recorded_at, source, contract_version, n_events) "
+    "VALUES (?, ?, ?, ?, ?) RETURNING batch_id",
+    "insert_version": "INSERT INTO cr_contracts (contract_id, version, effective_from, document, content_hash, "
+    "recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "insert_event": "INSERT INTO cr_events (contract_id, event_id, type, local_date, content, content_hash, "
+    "recorded_at, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "replay": "SELECT seq, content, local_date FROM cr_events WHERE contract_id = ? AND local_date <= ? ORDER BY seq",
+    "replay_known": "SELECT seq, content, local_date FROM cr_events "
+    "WHERE contract_id = ? AND local_date <= ? AND recorded_at <= ? ORDER BY seq",
+    "log": "SELECT seq, event_id, type, local_date, recorded_at, batch_id, source_line FROM cr_events "
+    "WHERE contract_id = ? ORDER BY seq",
+    "contract_ids": "SELECT DISTINCT contract_id FROM cr_contracts ORDER BY contract_id",
+    "counts": "SELECT (SELECT count(DISTINCT contract_id) FROM cr_contracts), (SELECT count(*) FROM cr_contracts), "
+    "(SELECT count(*) FROM cr_events), (SELECT count(*) FROM cr_batches)",
+}
+
+
+class Tx(Protocol):
+    """A transaction: run parameterised SQL."""
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None: ...
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def run(self, sql: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did. ``batch`` and ``recorded_at`` are None when nothing was written."""
+
+    contract_id: str
+    version: int
+    new_version: bool
+    added: int
+    duplicates: int
+    batch: int | None
+    recorded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One stored event's bookkeeping (its content is read through :meth:`Store.snapshot`)."""
+
+    seq: int
+    event_id: str
+    type: str
+    local_date: date
+    recorded_at: datetime
+    batch: int
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a question is answered from: the chosen contract version and the events."""
+
+    contract_id: str
+    as_of: date
+    known_at: datetime | None
+    version: vers.ContractVersion
+    load: EventLoad
+
+    @property
+    def contract(self) -> Contract:
+        return self.version.contract
+
+
+def _contract_input(contract: Contract | dict | str | Path) -> tuple[Contract, str]:
+    if isinstance(contract, Contract):
+        return contract, "<contract>"
+    if isinstance(contract, dict):
+        return parse_contract(contract), "<contract>"
+    return load_contract(contract), str(contract)
+
+
+class Store(ABC):
+    """A durable contract store. Open one with :func:`contractrules.store.open_store`.
+
+    Not thread-safe: use one store object per thread or process (they may share the
+    database). ``close()`` it, or use it as a context manager.
+    """
+
+    backend: str = ""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._contracts: dict[tuple[str, int], Contract] = {}
+        self._events: dict[tuple[str, int], tuple[Any, date]] = {}
+        self._engine = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {display(self.url)}>"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection and the engine (idempotent)."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        self._disconnect()
+
+    # -- what a backend supplies ------------------------------------------------------
+    @abstractmethod
+    def _disconnect(self) -> None: ...
+
+    @abstractmethod
+    def _write(self, contract_id: str) -> AbstractContextManager[Tx]:
+        """A write transaction holding ``contract_id``'s lock; commits on success."""
+
+    @abstractmethod
+    def _read(self) -> AbstractContextManager[Tx]:
+        """A read-only transaction on one consistent snapshot."""
+
+    @abstractmethod
+    def _now(self, tx: Tx) -> datetime:
+        """The store's clock (aware, UTC)."""
+
+    @abstractmethod
+    def _to_ts(self, moment: datetime) -> Any: ...
+
+    @abstractmethod
+    def _from_ts(self, raw: Any) -> datetime: ...
+
+    @abstractmethod
+    def _to_date(self, day: date) -> Any: ...
+
+    @abstractmethod
+    def _from_date(self, raw: Any) -> date: ...
+
+    @abstractmethod
+    def schema_version(self) -> int | None:
+        """The schema version of the database (None: no schema yet)."""
+
+    @abstractmethod
+    def migrate(self, target: int | None = None) -> int:
+        """Create or upgrade the schema (to ``target``, default: the latest); return its version."""
+
+    def check_schema(self) -> int:
+        """The schema version, if this code can use it; else a StoreError saying what to do."""
+        current = self.schema_version()
+        where = display(self.url)
+        if current is None:
+            raise StoreError(f"{where} holds no contractrules store: create it with "
+                             f"`contractrules db init --db {where}`")
+        if current < SCHEMA_VERSION:
+            raise StoreError(f"{where} has schema version {current}, this contractrules needs {SCHEMA_VERSION}: "
+                             f"upgrade it in place with `contractrules db init --db {where}`")
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"{where} has schema version {current}, newer than this contractrules knows "
+                             f"({SCHEMA_VERSION}): upgrade contractrules")
+        return current
+
+    @staticmethod
+    def _migrations(current: int | None, target: int | None) -> tuple[Migration, ...]:
+        if current is not None and current > SCHEMA_VERSION:
+            raise StoreError(f"the store has schema version {current}, newer than this contractrules knows "
+                             f"({SCHEMA_VERSION}): upgrade contractrules")
+        return pending(current, SCHEMA_VERSION if target is None else target)
+
+    # -- writing ----------------------------------------------------------------------
+    def add_contract(self, contract: Contract | dict | str | Path, *, effective_from: date | str | None = None,
+                     contract_id: str | None = None) -> IngestResult:
+        """Store a contract, or an amended version of it effective from a date."""
+        return self.ingest(contract, None, contract_id=contract_id, effective_from=effective_from)
+
+    def append_events(self, contract_id: str, events: str | Path | Iterable, *, source: str | None = None,
+                      progress: Callable[[int], None] | None = None) -> IngestResult:
+        """Append a batch of events (a file, or a list of event dicts) to a stored contract."""
+        return self.ingest(None, events, contract_id=contract_id, source=source, progress=progress)
+
+    def ingest(self, contract: Contract | dict | str | Path | None = None, events: str | Path | Iterable | None = None,
+               *, contract_id: str | None = None, effective_from: date | str | None = None,
+               source: str | None = None, progress: Callable[[int], None] | None = None) -> IngestResult:
+        """Write a contract (version) and/or events as one atomic, idempotent batch.
+
+        ``contract_id`` names the stored contract when no document is given, and must
+        match the document's id when one is. ``progress(n)`` is called inside the
+        transaction after every chunk of inserted events.
+        """
+        doc, doc_file = _contract_input(contract) if contract is not None else (None, "<contract>")
+        if doc is not None and contract_id is not None and doc.id != contract_id:
+            raise ConflictError([Issue(doc_file, None, "id",
+                                       f"contract id change: the document's id is {doc.id!r}, not {contract_id!r}; "
+                                       "a contract's id never changes (store it as a new contract)")])
+        cid = contract_id or (doc.id if doc is not None else None)
+        if cid is None:
+            raise InputError([Issue("<call>", None, "contract", "give a contract document or a contract_id")])
+        if effective_from is not None and doc is None:
+            raise InputError([Issue("<call>", None, "effective_from", "applies to a contract document: give one")])
+        eff = local_date(effective_from, "effective_from") if effective_from is not None else None
+        if events is not None:
+            items, syntax, file = batches.read_items(events, source)
+        else:
+            items, syntax, file = [], [], source or "<events>"
+        with self._write(cid) as tx:
+            versions = self._versions(tx, cid)
+            step = vers.next_version(versions, doc, eff, doc_file) if doc is not None else None
+            if doc is None and not versions:
+                raise UnknownContractError([Issue(file, None, "contract",
+                                                  f"no contract {cid!r} in the store: add the contract first")])
+            current = doc if step is not None else versions[-1].contract
+            plan = batches.plan(current, self._stored(tx, cid), items, file, syntax) if items or syntax \
+                else batches.Plan((), 0)
+            version = step[0] if step is not None else versions[-1].version
+            if step is None and not plan.records:
+                return IngestResult(cid, version, False, 0, plan.duplicates, None, None)
+            recorded = self._next_instant(tx, cid)
+            at = self._to_ts(recorded)
+            (batch_id,) = tx.one(SQL["insert_batch"], (cid, at, file if items else doc_file,
+                                                      version if step else None, len(plan.records)))
+            if step is not None:
+                text = contract_json(doc)
+                tx.many(SQL["insert_version"], [(cid, version, self._to_date(step[1]), text, content_hash(text),
+                                                  at, batch_id)])
+            self._insert_events(tx, cid, plan.records, at, batch_id, progress)
+        return IngestResult(cid, version, step is not None, len(plan.records), plan.duplicates, batch_id, recorded)
+
+    def _stored(self, tx: Tx, contract_id: str) -> list[batches.StoredEvent]:
+        return [batches.StoredEvent(event_id, kind, content, self._from_ts(recorded), batch)
+                for event_id, kind, content, recorded, batch in tx.all(SQL["stored"], (contract_id,))]
+
+    def _next_instant(self, tx: Tx, contract_id: str) -> datetime:
+        """This batch's ``recorded_at``: the clock, but always after the contract's last batch."""
+        now = self._now(tx)
+        (last,) = tx.one(SQL["last_recorded"], (contract_id,))
+        if last is not None:
+            now = max(now, self._from_ts(last) + TICK)
+        return now
+
+    def _insert_events(self, tx: Tx, cid: str, records: Sequence[EventRecord], at: Any, batch_id: int,
+                       progress: Callable[[int], None] | None) -> None:
+        for start in range(0, len(records), CHUNK):
+            rows = []
+            for r in records[start:start + CHUNK]:
+                text = event_json(r.event)
+                rows.append((cid, r.event.id, r.event.type, self._to_date(r.local_date), text, content_hash(text),
+                             at, batch_id, r.line))
+            tx.many(SQL["insert_event"], rows)
+            if progress is not None:
+                progress(start + len(rows))
+
+    # -- reading ----------------------------------------------------------------------
+    def _versions(self, tx: Tx, contract_id: str) -> list[vers.ContractVersion]:
+        out = []
+        for version, eff, recorded, digest, document in tx.all(SQL["versions"], (contract_id,)):
+            key = (contract_id, version)
+            contract = self._contracts.get(key)
+            if contract is None:
+                contract = self._contracts[key] = parse_contract(json.loads(document), "<store>")
+            out.append(vers.ContractVersion(contract_id, version, self._from_date(eff), self._from_ts(recorded),
+                                            digest, contract))
+        return out
+
+    def versions(self, contract_id: str) -> list[vers.ContractVersion]:
+        """Every stored version of a contract, oldest first (UnknownContractError if none)."""
+        with self._read() as tx:
+            found = self._versions(tx, contract_id)
+        if not found:
+            raise UnknownContractError([Issue("<store>", None, "contract",
+                                              f"no contract {contract_id!r} in the store")])
+        return found
+
+    def contract_ids(self) -> list[str]:
+        """The ids of every stored contract, sorted."""
+        with self._read() as tx:
+            return [row[0] for row in tx.all(SQL["contract_ids"])]
+
+    def counts(self) -> dict[str, int]:
+        """How many contracts, contract versions, events and batches the store holds."""
+        with self._read() as tx:
+            row = tx.one(SQL["counts"])
+        return dict(zip(("contracts", "versions", "events", "batches"), (int(v) for v in row)))
+
+    def log(self, contract_id: str) -> list[LogEntry]:
+        """The event log of a contract in recording order (seq), without contents."""
+        with self._read() as tx:
+            rows = tx.all(SQL["log"], (contract_id,))
+        return [LogEntry(s, e, t, self._from_date(d), self._from_ts(r), b, line) for s, e, t, d, r, b, line in rows]
+
+    def snapshot(self, contract_id: str, as_of: date | str, *,
+                 known_at: datetime | date | str | None = None) -> Snapshot:
+        """The contract version and events that answer as of ``as_of``, known at ``known_at``.
+
+        One consistent read: events dated after ``as_of`` are not loaded (the engine
+        would not deliver them), events recorded after ``known_at`` do not exist.
+        """
+        day = local_date(as_of)
+        known = cutoff(known_at)
+        with self._read() as tx:
+            chosen = vers.choose(contract_id, self._versions(tx, contract_id), day, known)
+            if known is None:
+                rows = tx.all(SQL["replay"], (contract_id, self._to_date(day)))
+            else:
+                rows = tx.all(SQL["replay_known"], (contract_id, self._to_date(day), self._to_ts(known)))
+        return Snapshot(contract_id, day, known, chosen, EventLoad(self._records(contract_id, chosen.contract, rows)))
+
+    def _records(self, cid: str, contract: Contract, rows: list[tuple]) -> tuple[EventRecord, ...]:
+        if len(self._events) > _CACHE_LIMIT:
+            self._events.clear()
+        file = f"<store:{cid}>"
+        out = []
+        for n, (seq, content, day) in enumerate(rows):
+            hit = self._events.get((cid, seq))
+            if hit is None:
+                hit = self._events[(cid, seq)] = (batches.parse_stored(content, contract), self._from_date(day))
+            out.append(EventRecord(hit[0], file, None, n, hit[1]))
+        return tuple(out)
+
+    def engine(self):
+        """The engine this store evaluates with (one per store, reused)."""
+        if self._engine is None:
+            from contractrules.engine.engine import Engine
+
+            self._engine = Engine()
+        return self._engine
+
+    def evaluate(self, contract_id: str, as_of: date | str, *, known_at: datetime | date | str | None = None):
+        """The full answer (SPEC §8) for a stored contract as of a date, known at an instant."""
+        from contractrules.api import evaluate
+
+        snap = self.snapshot(contract_id, as_of, known_at=known_at)
+        return evaluate(snap.contract, snap.load, snap.as_of, engine=self.engine())
+
+    def penalty(self, contract_id: str, invoice: str, as_of: date | str, *,
+                known_at: datetime | date | str | None = None):
+        """The ``penalty`` answer for one invoice of a stored contract."""
+        from contractrules.api import penalty_of
+
+        return penalty_of(self.evaluate(contract_id, as_of, known_at=known_at), invoice)
+

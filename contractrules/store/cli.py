@@ -1,0 +1,188 @@
+"""Store commands: ``contractrules db init|status`` and ``contractrules ingest``.
+
+Also the pieces ``evaluate``/``penalty`` use to answer from a store instead of files
+(``--db URL --contract ID [--known-at WHEN]``): :data:`db_option`,
+:data:`contract_option`, :data:`known_at_option` and :func:`load_from_store`.
+
+``--db`` defaults to ``$CONTRACTRULES_DB``, else ``sqlite:///contractrules.db`` (a file
+in the working directory). A store that cannot be used (no schema, a newer one, no
+server) exits 1 with ``store error: ...``; bad input exits 2 as everywhere.
+Heavy imports (the engine, psycopg) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from contractrules.errors import InputError, StoreError
+from contractrules.store.url import DEFAULT_URL, display
+
+EXIT_STORE = 1
+
+db_option = click.option(
+    "--db", "db", envvar="CONTRACTRULES_DB", default=None, metavar="URL",
+    help=f"Store URL: sqlite:///FILE or postgresql://... [env CONTRACTRULES_DB; default {DEFAULT_URL}]")
+contract_option = click.option(
+    "--contract", "contract_id", default=None, metavar="ID",
+    help="Read this contract and its events from the store (--db) instead of files.")
+
+
+def _known_at(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return None
+    from contractrules.store.values import cutoff
+
+    try:
+        return cutoff(value)
+    except InputError as exc:
+        raise click.BadParameter("; ".join(i.message for i in exc.issues)) from None
+
+
+known_at_option = click.option(
+    "--known-at", "known_at", default=None, metavar="WHEN", callback=_known_at,
+    help="Answer with only what the store had recorded by then: a timestamp with offset "
+         "(2025-10-01T09:00:00+02:00) or a date (= the end of that day, UTC).")
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The CLI's error mapping (exit codes 1/2), plus ``store error: ...`` for StoreError."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from contractrules.cli import cli_errors
+
+        def run() -> Any:
+            try:
+                return command(*args, **kwargs)
+            except StoreError as exc:
+                click.echo(f"store error: {exc}", err=True)
+                raise click.exceptions.Exit(EXIT_STORE) from None
+
+        return cli_errors(run)()
+
+    return wrapper
+
+
+def _open(db: str | None, migrate: bool = False):
+    from contractrules.store import open_store
+
+    return open_store(db or DEFAULT_URL, migrate=migrate)
+
+
+def load_from_store(db: str | None, contract_id: str, as_of, known_at, files: tuple, skip_invalid: bool):
+    """``(contract, EventLoad)`` for ``evaluate``/``penalty --contract ID`` (StoreError -> exit 1)."""
+    if any(f is not None for f in files):
+        raise click.UsageError("--contract reads the contract and its events from the store: drop CONTRACT/EVENTS")
+    if skip_invalid:
+        raise click.UsageError("--skip-invalid applies to event files; a store holds only valid events")
+    try:
+        with _open(db) as store:
+            snap = store.snapshot(contract_id, as_of, known_at=known_at)
+    except StoreError as exc:
+        click.echo(f"store error: {exc}", err=True)
+        raise click.exceptions.Exit(EXIT_STORE) from None
+    return snap.contract, snap.load
+
+
+def check_file_mode(ctx: click.Context, known_at) -> None:
+    """Without ``--contract``, ``--known-at`` and an explicit ``--db`` make no sense."""
+    if known_at is not None:
+        raise click.UsageError("--known-at needs --contract ID (it asks the store)")
+    if ctx.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--db needs --contract ID (or drop --db to evaluate files)")
+
+
+# --------------------------------------------------------------------------- db
+
+
+@click.group()
+def db() -> None:
+    """Create, upgrade and inspect a contract store."""
+
+
+@db.command("init")
+@db_option
+@guarded
+def db_init(db: str | None) -> None:
+    """Create the store's schema at --db, or upgrade it in place (safe to re-run)."""
+    from contractrules.store import BACKENDS
+    from contractrules.store.url import backend_of
+
+    url = db or DEFAULT_URL
+    backend, target = backend_of(url)
+    with BACKENDS[backend](url, target, True) as store:
+        before = store.schema_version()
+        after = store.migrate()
+    what = "created" if before is None else "up to date" if before == after else f"upgraded from {before}"
+    click.echo(f"{display(url)}: schema version {after} ({what})")
+
+
+@db.command("status")
+@db_option
+@guarded
+def db_status(db: str | None) -> None:
+    """Schema version and what the store holds."""
+    with _open(db) as store:
+        counts = store.counts()
+        version = store.schema_version()
+    click.echo(f"{display(store.url)}: schema version {version}; " +
+               ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[CONTRACT] [EVENTS]")
+@db_option
+@contract_option
+@click.option("--effective-from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Record CONTRACT as an amendment (a new version) effective from this date.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@guarded
+def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, effective_from, fmt: str) -> None:
+    """Record CONTRACT and/or EVENTS in the store, as one atomic, idempotent batch.
+
+    \b
+    contractrules ingest contract.yaml events.jsonl      contract (if new or unchanged) + events
+    contractrules ingest --contract ID events.jsonl      events for a stored contract
+    contractrules ingest contract-v2.yaml --effective-from 2026-01-01   an amendment
+
+    An event already stored with the same content is skipped; with other content the
+    whole batch is refused (exit 2), as it is for any invalid line.
+    """
+    if len(files) > 2:
+        raise click.UsageError("give at most CONTRACT and EVENTS")
+    if contract_id is not None and len(files) == 1:
+        contract, events = None, files[0]
+    elif files:
+        contract, events = files[0], (files[1] if len(files) == 2 else None)
+    else:
+        raise click.UsageError("give CONTRACT [EVENTS], or --contract ID EVENTS")
+    eff = effective_from.date() if effective_from is not None else None
+    with _open(db) as store:
+        result = store.ingest(contract, events, contract_id=contract_id, effective_from=eff)
+    _report(result, fmt)
+
+
+def _report(result, fmt: str) -> None:
+    if fmt == "json":
+        data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in result.__dict__.items()}
+        click.echo(json.dumps(data, indent=2))
+        return
+    version = f"contract version {result.version}" + (" recorded" if result.new_version else "")
+    events = f"{result.added} event(s) added, {result.duplicates} already stored"
+    where = (f" (batch {result.batch}, recorded {result.recorded_at.isoformat()})"
+             if result.batch is not None else " (nothing new)")
+    click.echo(f"{result.contract_id}: {version}; {events}{where}")
+
+
+def register(main: click.Group) -> None:
+    """Add ``db`` and ``ingest`` to the ``contractrules`` command group."""
+    main.add_command(db)
+    main.add_command(ingest)

@@ -1,0 +1,153 @@
+"""The store's schema, as numbered migrations for each backend.
+
+Tables (every name starts with ``cr_`` so the store can share a database):
+
+- ``cr_schema``: one row per applied migration (``version``, ``description``,
+  ``applied_at``); the schema version is the highest.
+- ``cr_batches``: one row per ingest that wrote something: the contract, when it was
+  recorded (``recorded_at``, from the store's clock), where it came from, how many
+  events and which contract version it wrote.
+- ``cr_contracts``: contract versions, ``(contract_id, version)``; the canonical JSON
+  document, its SHA-256, the date it is ``effective_from`` and ``recorded_at``.
+- ``cr_events``: the append-only event log; ``seq`` increases with every event
+  written, ``(contract_id, event_id)`` is unique; canonical JSON ``content`` and its
+  hash, the event's ``type`` and contract-local date, ``recorded_at`` and the batch.
+
+Migration 2 makes the three data tables append-only with triggers (an UPDATE or DELETE
+is refused by the database itself). A migration never edits an earlier one: add a new
+:class:`Migration` at the end of :data:`MIGRATIONS`. Timestamps are ISO text in UTC
+(``2025-10-01T08:00:00.000000Z``, fixed width so text order is time order) and dates
+``YYYY-MM-DD`` text in SQLite; ``timestamptz`` and ``date`` in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: the statements for each backend, applied in one transaction."""
+
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+
+BOOTSTRAP = {
+    "sqlite": "CREATE TABLE IF NOT EXISTS cr_schema (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+    "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+    "postgres": "CREATE TABLE IF NOT EXISTS cr_schema (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+    "applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())",
+}
+
+_TABLES_SQLITE = (
+    """CREATE TABLE cr_batches (
+        batch_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        contract_id TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        source TEXT,
+        contract_version INTEGER,
+        n_events INTEGER NOT NULL CHECK (n_events >= 0))""",
+    "CREATE INDEX cr_batches_contract ON cr_batches (contract_id, recorded_at)",
+    """CREATE TABLE cr_contracts (
+        contract_id TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        effective_from TEXT NOT NULL,
+        document TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        batch_id INTEGER NOT NULL REFERENCES cr_batches (batch_id),
+        PRIMARY KEY (contract_id, version))""",
+    """CREATE TABLE cr_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        contract_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        local_date TEXT NOT NULL,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        batch_id INTEGER NOT NULL REFERENCES cr_batches (batch_id),
+        source_line INTEGER,
+        UNIQUE (contract_id, event_id))""",
+    "CREATE INDEX cr_events_contract ON cr_events (contract_id, local_date)",
+)
+
+_TABLES_POSTGRES = (
+    """CREATE TABLE cr_batches (
+        batch_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        contract_id TEXT NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        source TEXT,
+        contract_version INTEGER,
+        n_events INTEGER NOT NULL CHECK (n_events >= 0))""",
+    "CREATE INDEX cr_batches_contract ON cr_batches (contract_id, recorded_at)",
+    """CREATE TABLE cr_contracts (
+        contract_id TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        effective_from DATE NOT NULL,
+        document TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        batch_id BIGINT NOT NULL REFERENCES cr_batches (batch_id),
+        PRIMARY KEY (contract_id, version))""",
+    """CREATE TABLE cr_events (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        contract_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        local_date DATE NOT NULL,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        batch_id BIGINT NOT NULL REFERENCES cr_batches (batch_id),
+        source_line INTEGER,
+        UNIQUE (contract_id, event_id))""",
+    "CREATE INDEX cr_events_contract ON cr_events (contract_id, local_date)",
+)
+
+_GUARDED = ("cr_batches", "cr_contracts", "cr_events")
+
+
+def _sqlite_guards() -> tuple[str, ...]:
+    return tuple(
+        f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        for table in _GUARDED
+        for verb in ("UPDATE", "DELETE")
+    )
+
+
+def _postgres_guards() -> tuple[str, ...]:
+    function = (
+        "CREATE FUNCTION cr_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
+    )
+    rows = tuple(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION cr_append_only()"
+        for table in _GUARDED
+    )
+    truncate = tuple(
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION cr_append_only()"
+        for table in _GUARDED
+    )
+    return (function, *rows, *truncate)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "contracts, events and batches", _TABLES_SQLITE, _TABLES_POSTGRES),
+    Migration(2, "append-only guards", _sqlite_guards(), _postgres_guards()),
+)
+
+#: The schema version this code reads and writes.
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def pending(current: int | None, target: int = SCHEMA_VERSION) -> tuple[Migration, ...]:
+    """The migrations to apply to go from ``current`` (None: empty database) to ``target``."""
+    start = current or 0
+    return tuple(m for m in MIGRATIONS if start < m.version <= target)
