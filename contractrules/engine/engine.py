@@ -16,6 +16,7 @@ day's events. Nothing after ``as_of`` is delivered. There is no wall clock.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
@@ -48,13 +49,26 @@ def event_key(rec) -> tuple:
     return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.event.id)
 
 
-def _message(rec) -> dict:
+_FRAGMENTS: dict[tuple, str] = {}
+
+
+def _fragment(*fields: tuple[str, str]) -> str:
+    """The JSON text of a message without its closing brace, e.g. ``{"type":"waiver","clause":"x"``."""
+    frag = _FRAGMENTS.get(fields)
+    if frag is None:
+        frag = _FRAGMENTS[fields] = json.dumps(dict(fields), separators=(",", ":"))[:-1]
+    return frag
+
+
+def _clock_message(kind: str) -> str:
+    return _fragment(("type", "clock"), ("kind", kind))
+
+
+def _message(rec) -> str:
+    """What the rules see of an event: its type (and ``clause`` for waivers)."""
     e = rec.event
-    msg = {"type": e.type}
-    clause = getattr(e, "clause", None)
-    if clause is not None:
-        msg["clause"] = clause
-    return msg
+    clause = e.__dict__.get("clause")  # a pydantic field, if this event type has one
+    return _fragment(("type", e.type)) if clause is None else _fragment(("type", e.type), ("clause", clause))
 
 
 class Engine:
@@ -88,10 +102,9 @@ class Engine:
         self.close()
 
     # -- evaluation -----------------------------------------------------------------
-    def _handle(self, action: str, message: dict) -> None:
+    def _handle(self, action: str) -> None:
         run = self._run
-        item = run.current
-        self._actions[action](run, item)
+        self._actions[action](run, run.current)
 
     def run_document(self, doc: dict, records: Iterable, as_of: date):
         """Evaluate events against a compiled ruleset document; returns an :class:`Answer`."""
@@ -105,26 +118,26 @@ class Engine:
             for hook in compiler.hooks(doc, "start"):
                 hook(run)
             events = sorted((r for r in run.records if r.local_date <= as_of), key=event_key)
-            i = 0
+            days = [r.local_date.toordinal() for r in events]
+            n, i = len(events), 0
+            agenda, deliver, handle = run.agenda, self._host.deliver, self._handle
             while True:
-                tick = run.agenda.peek()
-                nxt = events[i] if i < len(events) else None
-                if tick is not None and (nxt is None or tick.on <= nxt.local_date.toordinal()):
-                    run.agenda.pop()
+                tick = agenda.peek()
+                if tick is not None and (i >= n or tick.on <= days[i]):
+                    agenda.pop()
                     run.today = date.fromordinal(tick.on)
                     run.current = {**tick.data, "kind": tick.kind}
-                    message = {"type": "clock", "kind": tick.kind}
-                elif nxt is not None:
+                    rec, message = None, _clock_message(tick.kind)
+                elif i < n:
+                    rec = run.current = events[i]
                     i += 1
-                    run.today = nxt.local_date
-                    run.current = nxt
-                    message = _message(nxt)
+                    run.today = rec.local_date
+                    message = _message(rec)
                 else:
                     break
                 posted += 1
-                message["sid"], message["id"] = sid, posted
-                if not self._host.deliver(name, message, self._handle) and message["type"] != "clock":
-                    run.warn(f"event {nxt.event.id} ({nxt.event.type}) has no clause in this contract to apply to: ignored")
+                if not deliver(name, f'{message},"sid":"{sid}","id":{posted}}}', handle) and rec is not None:
+                    run.warn(f"event {rec.event.id} ({rec.event.type}) has no clause in this contract to apply to: ignored")
             run.today = as_of
             for hook in compiler.hooks(doc, "finish"):
                 hook(run)

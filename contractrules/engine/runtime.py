@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 ZERO = Decimal("0")
 
@@ -63,6 +63,41 @@ class Payment:
     event_id: str
 
 
+class Moves(list):
+    """An invoice's credit notes or payments, keeping their running ``total``.
+
+    The ledger asks every open invoice for its balance on each payment (FIFO), so the
+    sum is kept as moves are appended; any other change recomputes it.
+    """
+
+    def __init__(self, items: Iterable[Payment] = ()):
+        super().__init__(items)
+        self.total: Decimal = sum((m.amount for m in self), ZERO)
+
+    def append(self, move: Payment) -> None:
+        super().append(move)
+        self.total += move.amount
+
+    def _recount(self) -> None:
+        self.total = sum((m.amount for m in self), ZERO)
+
+
+def _recounting(name: str):
+    method = getattr(list, name)
+
+    def wrapper(self, *args):
+        result = method(self, *args)
+        self._recount()
+        return result
+
+    wrapper.__name__ = name
+    return wrapper
+
+
+for _name in ("extend", "insert", "remove", "pop", "clear", "__setitem__", "__delitem__", "__iadd__"):
+    setattr(Moves, _name, _recounting(_name))
+
+
 @dataclass
 class Invoice:
     """One invoice in the ledger: what it asks, what was credited and paid, and when."""
@@ -73,24 +108,35 @@ class Invoice:
     event_id: str
     period: date | None
     due: date | None = None
-    credits: list[Payment] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
+    credits: Moves = field(default_factory=Moves)
+    payments: Moves = field(default_factory=Moves)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.credits, Moves):
+            self.credits = Moves(self.credits)
+        if not isinstance(self.payments, Moves):
+            self.payments = Moves(self.payments)
 
     @property
     def credited(self) -> Decimal:
-        return sum((c.amount for c in self.credits), ZERO)
+        return self.credits.total
 
     @property
     def asked(self) -> Decimal:
-        return max(self.amount - self.credited, ZERO)
+        return max(self.amount - self.credits.total, ZERO)
 
     @property
     def paid(self) -> Decimal:
-        return sum((p.amount for p in self.payments), ZERO)
+        return self.payments.total
 
     @property
     def balance(self) -> Decimal:
-        return max(self.asked - self.paid, ZERO)
+        # max(asked - paid, 0), inlined: the ledger asks this on every payment
+        asked = self.amount - self.credits.total
+        if asked < ZERO:
+            asked = ZERO
+        left = asked - self.payments.total
+        return left if left >= ZERO else ZERO
 
     def balance_at_end_of(self, day: date) -> Decimal:
         credited = sum((c.amount for c in self.credits if c.on <= day), ZERO)
@@ -112,29 +158,34 @@ class Invoice:
         return [m.event_id for m in sorted([*self.credits, *self.payments], key=lambda p: p.on)]
 
 
-@dataclass(order=True)
-class _Tick:
-    on: int
-    seq: int
-    kind: str = field(compare=False)
-    data: dict = field(compare=False)
+class Tick(NamedTuple):
+    """A synthetic clock event: ``kind`` with its ``data``, due at the start of day ``on``."""
+
+    on: int      # date.toordinal()
+    seq: int     # scheduling order among ticks of one day
+    kind: str
+    data: dict
 
 
 class Agenda:
-    """Synthetic clock events, delivered at the start of their day, in scheduling order."""
+    """Synthetic clock events, delivered at the start of their day, in scheduling order.
+
+    A heap of tuples: ``(on, seq)`` decides the order and is unique, so comparisons stay
+    in C and never reach ``kind`` or ``data``.
+    """
 
     def __init__(self) -> None:
-        self._heap: list[_Tick] = []
+        self._heap: list[Tick] = []
         self._seq = 0
 
     def schedule(self, on: date, kind: str, **data: Any) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, _Tick(on.toordinal(), self._seq, kind, data))
+        heapq.heappush(self._heap, Tick(on.toordinal(), self._seq, kind, data))
 
-    def peek(self) -> _Tick | None:
+    def peek(self) -> Tick | None:
         return self._heap[0] if self._heap else None
 
-    def pop(self) -> _Tick:
+    def pop(self) -> Tick:
         return heapq.heappop(self._heap)
 
 
@@ -192,4 +243,7 @@ class Run:
             self.warnings.append(text)
 
     def state(self, clause: str) -> dict:
-        return self.scratch.setdefault(clause, {})
+        st = self.scratch.get(clause)
+        if st is None:
+            st = self.scratch[clause] = {}
+        return st
