@@ -69,8 +69,9 @@ def validate_currency(code: str) -> str:
     return upper
 
 
+@lru_cache(maxsize=256)
 def minor_units(currency: str) -> int:
-    """Number of decimal digits of ``currency``'s minor unit: EUR 2, JPY 0, KWD 3."""
+    """Number of decimal digits of ``currency``'s minor unit: EUR 2, JPY 0, KWD 3 (cached)."""
     return get_currency_precision(validate_currency(currency))
 
 
@@ -154,6 +155,9 @@ def parse_rate(value: object) -> Decimal:
     return _non_negative(rate, "rate")
 
 
+_QUANTA: dict[int, Decimal] = {}
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half-up (ties away from zero) to ``currency``'s minor unit."""
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
@@ -161,8 +165,9 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     amount = Decimal(amount)
     if not amount.is_finite():
         raise MoneyError(f"cannot round {amount}")
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    precision = max(28, amount.adjusted() + minor_units(currency) + 2)
+    digits = minor_units(currency)
+    quantum = _QUANTA.get(digits) or _QUANTA.setdefault(digits, Decimal(1).scaleb(-digits))
+    precision = max(28, amount.adjusted() + digits + 2)
     try:
         rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP, context=Context(prec=precision))
     except InvalidOperation as exc:  # pragma: no cover - precision is sized above

@@ -19,8 +19,12 @@ def cycle_params(contract) -> dict:
 
 
 def bounds(run, k: int) -> tuple[date, date]:
-    c = run.doc["cycles"]
-    return dates.cycle_bounds(run.start, c["anchor_day"], c["cycle"], k, c["month_overflow"])
+    """Inclusive bounds of cycle ``k`` (cached for the run: clauses ask for the same cycles)."""
+    cache = run.state("cycles")
+    if k not in cache:
+        c = run.doc["cycles"]
+        cache[k] = dates.cycle_bounds(run.start, c["anchor_day"], c["cycle"], k, c["month_overflow"])
+    return cache[k]
 
 
 def containing(run, day: date) -> tuple[int, date, date]:

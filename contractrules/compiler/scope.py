@@ -89,6 +89,7 @@ def _open_service(run, rec, due: date | None, billable: str = "") -> WorkingObli
         clause=CLAUSE, arose_on=rec.local_date, due=due, caused_by=[e.id],
     ))
     _st(run).setdefault("requests", []).append((rec, ob.id, billable))
+    _st(run).setdefault("open", {}).setdefault((e.service, e.asset), []).append(ob)
     if due is not None:
         run.schedule(due + timedelta(days=1), "scope.due", obligation=ob.id, request=e.id)
     return ob
@@ -141,11 +142,10 @@ def change_order(run, rec) -> None:
 
 def perform(run, rec) -> None:
     e = rec.event
-    for req, ob_id, _bill in _st(run).get("requests", []):
-        ob = run.obligations[ob_id]
-        if (req.event.service, req.event.asset) == (e.service, e.asset) and ob.fulfilled_on is None:
-            _fulfil(ob, rec)
-            return
+    waiting = _st(run).get("open", {}).get((e.service, e.asset))
+    if waiting:  # the oldest open request for this service and asset
+        _fulfil(waiting.pop(0), rec)
+        return
     recurring = _st(run).get("recurring", {}).get((e.service, e.asset), [])
     for ob in recurring:
         first, last = _st(run)["cycle_of"][ob.id]

@@ -125,7 +125,8 @@ class _Checker:
                 if event.type == "invoice_issued":
                     self.bad_invoices.setdefault(event.invoice, _where(order, line))
                 return None
-            event = event.model_copy(update={"by": party})
+            if party != event.by:  # a role name: normalise to the party id
+                event = event.model_copy(update={"by": party})
         return _Candidate(order, line, event)
 
     def _report_validation(self, order: int, line: int | None, obj: dict, exc: ValidationError) -> None:
