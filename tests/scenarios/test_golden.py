@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from contractrules.engine.engine import Engine
+from contractrules.model.answers import Answer
 from contractrules.model import load_contract, load_events
 
 HERE = Path(__file__).parent
@@ -74,7 +75,9 @@ def test_scenario(name: str, engine: Engine):
     assert expected["checks"], "a scenario needs at least one check"
     problems: list[str] = []
     for check in expected["checks"]:
-        answer = engine.evaluate(contract, records, date.fromisoformat(check["as_of"])).to_dict()
+        typed = engine.evaluate(contract, records, date.fromisoformat(check["as_of"]))
+        answer = typed.to_dict()
+        assert Answer.model_validate(answer) == typed, "the answer must validate against its own model"
         where = f"as of {check['as_of']}: "
         for field, value in check.get("state", {}).items():
             if answer["state"].get(field) != value:
