@@ -219,6 +219,7 @@ def cycle_start(start: date, anchor_day: int | None, cycle: str, k: int, mode: O
     return _Anchor.of(start, anchor_day, cycle, mode).start_of(k)
 
 
+@lru_cache(maxsize=65536)
 def cycle_bounds(
     start: date, anchor_day: int | None, cycle: str, k: int, mode: Overflow = "clip"
 ) -> tuple[date, date]:

@@ -44,10 +44,8 @@ def _state(run) -> ContractState:
 
 
 def build_answer(run) -> Answer:
-    # Obligations and violations are many and built from values the engine made itself:
-    # construct them without re-validation (speed); tests validate answers round-trip.
     obligations = [
-        Obligation.model_construct(
+        Obligation(
             id=o.id, kind=o.kind, debtor=o.debtor, creditor=o.creditor,
             amount=_amount(run, o.amount), balance=_amount(run, o.balance), currency=run.currency,
             due=o.due, status=o.status, fulfilled_on=o.fulfilled_on, clause=o.clause,
@@ -56,7 +54,7 @@ def build_answer(run) -> Answer:
         for o in sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id))
     ]
     violations = [
-        Violation.model_construct(
+        Violation(
             id=v.id, kind=v.kind, party=v.party, on=v.on, severity=v.severity, obligation=v.obligation,
             clause=v.clause, caused_by=list(v.caused_by), evidence=evidence(run, v.caused_by),
             explanation=v.explanation,
