@@ -167,38 +167,27 @@ class ChangeOrderAgreed(BaseEvent):
         return self
 
 
+_CLASSES = (
+    InvoiceIssued,
+    PaymentReceived,
+    CreditNote,
+    TerminationNotice,
+    Waiver,
+    DisputeOpened,
+    DisputeResolved,
+    ReminderSent,
+    WorkRequested,
+    WorkPerformed,
+    ChangeOrderAgreed,
+)
 EVENT_CLASSES: dict[str, type[BaseEvent]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in (
-        InvoiceIssued,
-        PaymentReceived,
-        CreditNote,
-        TerminationNotice,
-        Waiver,
-        DisputeOpened,
-        DisputeResolved,
-        ReminderSent,
-        WorkRequested,
-        WorkPerformed,
-        ChangeOrderAgreed,
-    )
+    for cls in _CLASSES
 }
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CLASSES)
 
 Event = Annotated[
-    Union[
-        InvoiceIssued,
-        PaymentReceived,
-        CreditNote,
-        TerminationNotice,
-        Waiver,
-        DisputeOpened,
-        DisputeResolved,
-        ReminderSent,
-        WorkRequested,
-        WorkPerformed,
-        ChangeOrderAgreed,
-    ],
+    Union[_CLASSES],  # one member per event type, listed once above
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
