@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from contractrules.compiler import compile_contract
 from contractrules.engine.engine import Engine
@@ -28,8 +29,8 @@ from contractrules.model import Contract, EventLoad, EventRecord, load_contract,
 from contractrules.model.answers import Answer, PenaltyAnswer
 from contractrules.money import format_amount
 
-ContractLike = Contract | str | Path | dict
-EventsLike = str | Path | EventLoad | Iterable[EventRecord] | Iterable[dict] | None
+ContractLike = Contract | str | Path | dict[str, Any]
+EventsLike = str | Path | EventLoad | Iterable[EventRecord] | Iterable[dict[str, Any]] | None
 
 
 def as_contract(contract: ContractLike) -> Contract:
@@ -48,8 +49,9 @@ def as_records(events: EventsLike, contract: Contract, *, skip_invalid: bool = F
     if isinstance(events, (str, Path)):
         return load_events(events, contract, skip_invalid=skip_invalid)
     items = list(events)
-    if items and all(isinstance(i, EventRecord) for i in items):
-        return EventLoad(records=tuple(items), skipped=())
+    records = [i for i in items if isinstance(i, EventRecord)]
+    if items and len(records) == len(items):
+        return EventLoad(records=tuple(records), skipped=())
     return parse_events(((None, i) for i in items), contract, skip_invalid=skip_invalid)
 
 
@@ -110,6 +112,6 @@ def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: dat
     return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice)
 
 
-def compile(contract: ContractLike) -> dict:  # noqa: A001 - mirrors the CLI command
+def compile(contract: ContractLike) -> dict[str, Any]:  # noqa: A001 - mirrors the CLI command
     """The declarative ruleset document the engine runs for ``contract``."""
     return compile_contract(as_contract(contract))

@@ -20,12 +20,15 @@ import json
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
+from typing import Any
 
 from contractrules import compiler
 from contractrules.engine.answer import build_answer
 from contractrules.engine.host import RuleHost, SidPool
 from contractrules.engine.runtime import Run
 from contractrules.errors import EngineError
+from contractrules.model import Contract, EventRecord
+from contractrules.model.answers import Answer
 
 # Same-day, same-instant order: what creates a thing comes before what acts on it.
 TYPE_RANK = {
@@ -43,13 +46,13 @@ TYPE_RANK = {
 }
 
 
-def event_key(rec) -> tuple:
+def event_key(rec: EventRecord) -> tuple[int, float, int, str]:
     at = rec.event.at
     ts = at.astimezone(timezone.utc).timestamp() if isinstance(at, datetime) else -math.inf
     return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.event.id)
 
 
-_FRAGMENTS: dict[tuple, str] = {}
+_FRAGMENTS: dict[tuple[tuple[str, str], ...], str] = {}
 
 
 def _fragment(*fields: tuple[str, str]) -> str:
@@ -64,7 +67,7 @@ def _clock_message(kind: str) -> str:
     return _fragment(("type", "clock"), ("kind", kind))
 
 
-def _message(rec) -> str:
+def _message(rec: EventRecord) -> str:
     """What the rules see of an event: its type (and ``clause`` for waivers)."""
     e = rec.event
     clause = e.__dict__.get("clause")  # a pydantic field, if this event type has one
@@ -81,7 +84,7 @@ class Engine:
         self._run: Run | None = None
 
     # -- rulesets and sessions ------------------------------------------------------
-    def _ensure(self, doc: dict) -> str:
+    def _ensure(self, doc: dict[str, Any]) -> str:
         name = doc["ruleset"]
         if name not in self._pools:
             self._host.register(name, doc["rules"])
@@ -98,15 +101,16 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- evaluation -----------------------------------------------------------------
     def _handle(self, action: str) -> None:
         run = self._run
+        assert run is not None, "actions fire only while run_document delivers"
         self._actions[action](run, run.current)
 
-    def run_document(self, doc: dict, records: Iterable, as_of: date):
+    def run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
         """Evaluate events against a compiled ruleset document; returns an :class:`Answer`."""
         name = self._ensure(doc)
         pool = self._pools[name]
@@ -121,6 +125,7 @@ class Engine:
             days = [r.local_date.toordinal() for r in events]
             n, i = len(events), 0
             agenda, deliver, handle = run.agenda, self._host.deliver, self._handle
+            rec: EventRecord | None
             while True:
                 tick = agenda.peek()
                 if tick is not None and (i >= n or tick.on <= days[i]):
@@ -148,7 +153,7 @@ class Engine:
                 self._host.drop_session(name, sid)
             pool.release(sid)
 
-    def evaluate(self, contract, records: Iterable, as_of: date):
+    def evaluate(self, contract: Contract, records: Iterable[EventRecord], as_of: date) -> Answer:
         """Compile ``contract`` and evaluate its event records as of ``as_of``."""
         if not isinstance(as_of, date) or isinstance(as_of, datetime):
             raise EngineError("as_of must be a datetime.date (a local date of the contract)")

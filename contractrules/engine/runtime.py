@@ -207,6 +207,8 @@ class Run:
         }
         self.as_of = as_of
         self.today: date = self.start
+        # what the engine is delivering: an EventRecord, or a clock message's data (a dict)
+        self.current: Any = None
         self.records = list(records)
         self.by_id = {r.event.id: r for r in self.records}
         self.agenda = Agenda()

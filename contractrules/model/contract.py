@@ -372,7 +372,7 @@ def _zone_hint(value: object) -> str:
 def _currency_and_statute_problems(contract: Contract) -> list[tuple[tuple, str]]:
     """Amount precision and 'statutory' checks, for validation without a context."""
     terms = contract.terms
-    amounts = []
+    amounts: list[tuple[tuple[str, ...], object]] = []
     if terms.billing is not None:
         amounts.append((("terms", "billing", "fee"), terms.billing.fee))
     if terms.late_penalty is not None:

@@ -62,13 +62,13 @@ def schedule_ambiguities(contract: Contract, count: int = HORIZON_CYCLES) -> lis
 def _money(amount: Decimal | str | None, currency: str) -> str:
     if amount is None:
         return "none"
-    if amount == "statutory":
-        return "statutory"
+    if isinstance(amount, str):  # the one word allowed: "statutory"
+        return amount
     return f"{money.format_amount(amount, currency)} {currency}"
 
 
 def _percent(rate: Decimal | str) -> str:
-    if rate == "statutory":
+    if isinstance(rate, str):  # "statutory"
         return "statutory rate"
     pct = (rate * 100).normalize()
     return f"{pct:f}% a year"
@@ -155,7 +155,7 @@ def _scope(s: Scope, currency: str) -> list[str]:
     for service in s.services:
         kind = (
             "every cycle"
-            if service.every
+            if service.on_request is None  # the model requires exactly one of the two
             else f"on request, respond within {_days(service.on_request.respond_within_days)}"
         )
         lines.append(f"  {service.id}: {kind}; assets: {', '.join(service.assets)}")

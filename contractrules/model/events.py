@@ -15,7 +15,7 @@ Choices where SPEC §5 is silent (see docs/format.md):
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -167,29 +167,27 @@ class ChangeOrderAgreed(BaseEvent):
         return self
 
 
-_CLASSES = (
-    InvoiceIssued,
-    PaymentReceived,
-    CreditNote,
-    TerminationNotice,
-    Waiver,
-    DisputeOpened,
-    DisputeResolved,
-    ReminderSent,
-    WorkRequested,
-    WorkPerformed,
-    ChangeOrderAgreed,
+AnyEvent = (  # one member per event type, listed once here
+    InvoiceIssued
+    | PaymentReceived
+    | CreditNote
+    | TerminationNotice
+    | Waiver
+    | DisputeOpened
+    | DisputeResolved
+    | ReminderSent
+    | WorkRequested
+    | WorkPerformed
+    | ChangeOrderAgreed
 )
+_CLASSES: tuple[type[BaseEvent], ...] = get_args(AnyEvent)
 EVENT_CLASSES: dict[str, type[BaseEvent]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in _CLASSES
 }
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CLASSES)
 
-Event = Annotated[
-    Union[_CLASSES],  # one member per event type, listed once above
-    Field(discriminator="type"),
-]
+Event = Annotated[AnyEvent, Field(discriminator="type")]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
 
 #: Event types whose ``invoice`` must name an invoice issued in the same input, with

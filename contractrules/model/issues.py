@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -110,7 +110,7 @@ def message_for(error: dict, model: type[BaseModel] | None) -> str:
 
 
 def issues_from(
-    errors: list[dict],
+    errors: Sequence[Mapping[str, Any]],
     *,
     file: str,
     lines: LineLookup,

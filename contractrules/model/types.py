@@ -24,6 +24,7 @@ duplicate service id at ``services[1].id``) so every message names its exact fie
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -42,7 +43,7 @@ STATUTORY = "statutory"
 class FieldProblems(ValueError):
     """Problems found by a model validator, each at a path relative to that model."""
 
-    def __init__(self, problems: list[tuple[Path, str]]):
+    def __init__(self, problems: Sequence[tuple[Path, str]]):
         self.problems = list(problems)
         super().__init__("; ".join(f"{format_path(p) or '.'}: {m}" for p, m in self.problems))
 
