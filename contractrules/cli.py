@@ -132,7 +132,7 @@ def check(contract: str, events: str | None) -> None:
     for a in ambiguous:
         click.echo(f"  {a}")
     if load is not None:
-        counts = Counter(r.event.type for r in load.records)
+        counts: Counter[str] = Counter(r.event.type for r in load.records)
         click.echo(f"Events: {len(load.records)} valid")
         for kind in EVENT_TYPES:
             if counts[kind]:

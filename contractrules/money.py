@@ -78,6 +78,8 @@ def minor_units(currency: str) -> int:
 def _fraction_digits(value: Decimal) -> int:
     """Decimal places ``value`` needs, trailing zeros not counted (``600.50`` -> 1)."""
     _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # NaN or infinity, refused before this is asked
+        raise MoneyError(f"amount must be a finite number, got {value}")
     while exponent < 0 and digits and digits[-1] == 0:
         digits, exponent = digits[:-1], exponent + 1
     return 0 if value.is_zero() else max(0, -exponent)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -84,8 +86,9 @@ def violations_list(answer: Answer) -> Group:
 
 def penalties_table(answer: Answer, currency: str | None = None) -> Table:
     t = Table(title="Late penalties", box=box.SIMPLE_HEAVY, title_justify="left")
-    for col, kw in (("invoice", {}), ("enforceable", {}), ("from", {}), ("interest", {"justify": "right"}),
-                    ("fixed fee", {"justify": "right"}), ("total", {"justify": "right"})):
+    right: dict[str, Any] = {"justify": "right"}
+    for col, kw in (("invoice", {}), ("enforceable", {}), ("from", {}), ("interest", right),
+                    ("fixed fee", right), ("total", right)):
         t.add_column(col, no_wrap=True, **kw)
     t.add_column("why not (yet)", overflow="fold", min_width=16)
     for p in answer.penalties:
@@ -94,8 +97,8 @@ def penalties_table(answer: Answer, currency: str | None = None) -> Table:
     return t
 
 
-def render_answer(answer: Answer, everything: bool = False):
-    parts = [_state(answer), obligations_table(answer, everything)]
+def render_answer(answer: Answer, everything: bool = False) -> Group:
+    parts: list[RenderableType] = [_state(answer), obligations_table(answer, everything)]
     closed = None if everything else _closed_summary(answer)
     if closed is not None:
         parts.append(closed)

@@ -91,8 +91,10 @@ _SCALARS = {tag: yaml.constructor.SafeConstructor.yaml_constructors[tag] for tag
     "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")}
 
 
-def _build(node: yaml.Node, loader: yaml.CSafeLoader) -> object:
-    """The Python value of a composed node, as SafeLoader builds it, without its generators."""
+def _build(node: yaml.Node | None, loader: yaml.CSafeLoader) -> object:
+    """The Python value of a composed node, as SafeLoader builds it, without its generators.
+
+    An empty document (no node) is left to the canonical loader too."""
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR:
             return node.value

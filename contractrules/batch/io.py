@@ -279,6 +279,7 @@ class JsonlEvents:
         if lines is None:
             return None
         m = self._map
+        assert m is not None, "a file with event lines is mapped"
         raws = tuple(m[start: start + length] for start, length in zip(self._offsets[cid], self._lengths[cid]))
         return EventLines(self.display, tuple(lines), raws)
 

@@ -18,6 +18,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -67,7 +68,7 @@ class BarReporter:
             _Rate(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=console or Console(stderr=True), transient=False,
         )
-        self._task = None
+        self._task: TaskID | None = None
         self._events = 0
 
     def start(self, total: int) -> None:
@@ -76,6 +77,7 @@ class BarReporter:
 
     def advance(self, contracts: int, events: int) -> None:
         self._events += events
+        assert self._task is not None, "start() comes first"
         self._progress.update(self._task, advance=contracts, events=self._events)
 
     def close(self) -> None:

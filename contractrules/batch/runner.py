@@ -37,31 +37,33 @@ IN_FLIGHT = 3     # chunks submitted per slot ahead of the one being written
 
 @dataclass(frozen=True)
 class Planned:
-    """A contract file and the id it declares (None: unreadable, see the errors)."""
+    """A readable contract file and the id it declares."""
 
     path: Path
     display: str
-    contract_id: str | None
+    contract_id: str
 
 
 def plan_contracts(directory: str | Path, summary: BatchSummary, errors: list[dict]) -> list[Planned]:
     """Every contract file with its id; unreadable files and duplicate ids become errors."""
     planned = []
+    found = 0
     for path in contract_io.contract_files(directory):
+        found += 1
         display = str(Path(directory) / path.name)
         cid = contract_io.quick_id(path)
         if cid is None:
             try:
                 cid = contract_io.load_contract(path, display).id
-            except ContractError as exc:
+            except ContractError as exc:  # unreadable: an error record, not planned
                 errors.extend(error_record(i, None, "contract") for i in exc.issues)
                 summary.add_failure(None, display, str(exc.issues[0]))
+                continue
         planned.append(Planned(path, display, cid))
-    summary.contracts = len(planned)
+    summary.contracts = found
     by_id: dict[str, list[Planned]] = {}
     for p in planned:
-        if p.contract_id is not None:
-            by_id.setdefault(p.contract_id, []).append(p)
+        by_id.setdefault(p.contract_id, []).append(p)
     for cid, same in by_id.items():
         if len(same) > 1:
             files = ", ".join(p.display for p in same)
@@ -69,7 +71,7 @@ def plan_contracts(directory: str | Path, summary: BatchSummary, errors: list[di
                 issue = Issue(p.display, None, "id", f"contract id {cid!r} is declared by {len(same)} files ({files})")
                 errors.append(error_record(issue, cid, "contract"))
                 summary.add_failure(cid, p.display, issue.message)
-    return [p for p in planned if p.contract_id is not None and len(by_id[p.contract_id]) == 1]
+    return [p for p in planned if len(by_id[p.contract_id]) == 1]
 
 
 def _orphans(source, known: set[str], directory: str) -> list[dict]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from contractrules import dates, statutory
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
@@ -24,7 +25,7 @@ DEFAULTS = {"terms_days": 30, "business_days": False, "calendar": None, "roll": 
 
 def compile(contract) -> dict:
     p = contract.terms.payment
-    params = dict(DEFAULTS) if p is None else {
+    params: dict[str, Any] = dict(DEFAULTS) if p is None else {
         "terms_days": p.terms_days,
         "business_days": p.business_days,
         "calendar": p.calendar,

@@ -28,6 +28,7 @@ from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, pct, rule
 from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation
 from contractrules.interest import DatedRates, accrue
+from contractrules.model import EventRecord
 
 CLAUSE = "terms.late_penalty"
 
@@ -83,7 +84,7 @@ def compile(contract) -> dict:
 
 @dataclass
 class InvoiceFacts:
-    waiver: object | None = None
+    waiver: EventRecord | None = None
     grace_until: date | None = None
     grace_event: str | None = None
     disputes: list[list] = field(default_factory=list)   # [opened_on, resolved_on|None, opened_id, resolved_id]
@@ -155,6 +156,7 @@ class PenaltyFigure:
 
 
 def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
+    assert inv.due is not None, "a late invoice has a due date"
     end = inv.due + timedelta(days=params["grace_days"])
     return max(end, facts.grace_until) if facts.grace_until else end
 
@@ -200,6 +202,7 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
     spec = params["interest"]
     if spec is None:
         return ZERO
+    assert inv.due is not None, "a late invoice has a due date"
     first = inv.due if spec["accrues_from"] == "due" else grace_end(params, inv, facts)
     first += timedelta(days=1)
     if as_of < first:
@@ -305,6 +308,7 @@ def figure(run, inv: Invoice) -> PenaltyFigure:
 
 
 def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
+    assert fig.obligation_due is not None and fig.obligation_status is not None, "only for an owed penalty"
     ob = run.oblige(WorkingObligation(
         id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
         clause=run.params["late_penalty"]["clause"], arose_on=fig.obligation_due, amount=fig.obligation_amount,

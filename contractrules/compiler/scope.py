@@ -242,7 +242,7 @@ def finish(run) -> None:
 
 def _status_text(ob: WorkingObligation) -> str:
     if ob.status == "fulfilled":
-        late = " after the deadline" if ob.due and ob.fulfilled_on > ob.due else ""
+        late = " after the deadline" if ob.due and ob.fulfilled_on and ob.fulfilled_on > ob.due else ""
         return f"; performed on {iso(ob.fulfilled_on)}{late}."
     if ob.status == "violated":
         return f"; not performed by {iso(ob.due)}."

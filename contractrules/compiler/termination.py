@@ -106,6 +106,7 @@ def notice(run, rec) -> None:
         return
     st["notice"] = rec
     r = resolve(run)
+    assert r is not None, "resolved from the notice just recorded"
     run.schedule(r.effective + timedelta(days=1), "termination.effective")
 
 

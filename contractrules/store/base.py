@@ -64,7 +64,8 @@ class Tx(Protocol):
     """A transaction: run parameterised SQL."""
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None: ...
+    # the row of a query that always returns one (an aggregate, INSERT ... RETURNING)
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]: ...
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
     def run(self, sql: str) -> None: ...
 
@@ -248,7 +249,7 @@ class Store(ABC):
             if doc is None and not versions:
                 raise UnknownContractError([Issue(file, None, "contract",
                                                   f"no contract {cid!r} in the store: add the contract first")])
-            current = doc if step is not None else versions[-1].contract
+            current = doc if step is not None and doc is not None else versions[-1].contract
             plan = batches.plan(current, self._stored(tx, cid), items, file, syntax) if items or syntax \
                 else batches.Plan((), 0)
             version = step[0] if step is not None else versions[-1].version
@@ -259,7 +260,7 @@ class Store(ABC):
             (batch_id,) = tx.one(SQL["insert_batch"], (cid, at, file if items else doc_file,
                                                       version if step else None, len(plan.records)))
             if step is not None:
-                text = contract_json(doc)
+                text = contract_json(current)  # the new version's document
                 tx.many(SQL["insert_version"], [(cid, version, self._to_date(step[1]), text, content_hash(text),
                                                   at, batch_id)])
             self._insert_events(tx, cid, plan.records, at, batch_id, progress)

@@ -33,7 +33,7 @@ from contractrules.model import Contract, EventRecord, event_adapter, parse_even
 from contractrules.model.event_loader import EVENT_SUFFIXES
 from contractrules.model.lines import DocumentSyntaxError, json_array_items, read_text
 
-Items = list[tuple[int, object]]
+Items = list[tuple[int | None, object]]  # (line, parsed object); stored events have no line
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _read_file(path: Path) -> tuple[Items, list[Issue], str]:
     text = read_text(path, file, EventError)
     if suffix == ".json":
         try:
-            return json_array_items(text), [], file
+            return list(json_array_items(text)), [], file
         except DocumentSyntaxError as exc:
             raise EventError([Issue(file, exc.line, "", str(exc))]) from None
     items: Items = []
@@ -135,7 +135,7 @@ def _against_ids(contract: Contract, stored: Sequence[StoredEvent], items: Items
         event_id = obj.get("id") if isinstance(obj, dict) else None
         old = by_id.get(event_id) if isinstance(event_id, str) else None
         new = _normalise(obj, contract) if old is not None else None
-        if new is None:  # a new id, or invalid on its own (the loader says why)
+        if old is None or new is None:  # a new id, or invalid on its own (the loader says why)
             rest.append((line, obj))
             continue
         previous = parse_stored(old.content, contract)
@@ -164,7 +164,7 @@ def _against_invoices(stored: Sequence[StoredEvent], items: Items, file: str,
     for line, obj in items:
         invoice = obj.get("invoice") if isinstance(obj, dict) and obj.get("type") == "invoice_issued" else None
         if isinstance(invoice, str) and invoice in invoices:
-            event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+            event_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
             issues.append(Issue(file, line, "invoice",
                                 f"invoice {invoice!r} is already issued by stored event {invoices[invoice]!r}",
                                 event_id))
@@ -188,5 +188,6 @@ def plan(contract: Contract, stored: Sequence[StoredEvent], items: Items, file: 
     if conflicts or issues:
         every = sorted(conflicts + issues, key=lambda i: i.line or 0)
         raise (ConflictError if conflicts else EventError)(every)
+    assert load is not None, "parse_events raised, so there were issues"
     records = tuple(r for r in load.records if r.line is not None)  # the prefix has no lines
     return Plan(records, repeats + len(kept) - len(records))

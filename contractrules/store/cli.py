@@ -158,6 +158,8 @@ def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, effe
     """
     if len(files) > 2:
         raise click.UsageError("give at most CONTRACT and EVENTS")
+    contract: str | None
+    events: str | None
     if contract_id is not None and len(files) == 1:
         contract, events = None, files[0]
     elif files:

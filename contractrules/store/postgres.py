@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from contractrules.errors import StoreError
-from contractrules.store.base import Store
+from contractrules.store.base import Store, Tx
 from contractrules.store.schema import BOOTSTRAP
 from contractrules.store.url import display
 
@@ -45,7 +45,7 @@ class _Tx:
         self.cur.execute(self._q(sql), params)
         return self.cur.fetchall()
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
         self.cur.execute(self._q(sql), params)
         return self.cur.fetchone()
 
@@ -92,7 +92,7 @@ class PostgresStore(Store):
     def _read(self):
         return self._transaction("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
-    def _now(self, tx: _Tx) -> datetime:
+    def _now(self, tx: Tx) -> datetime:
         (now,) = tx.one("SELECT clock_timestamp()")
         return now.astimezone(UTC)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from contractrules.errors import StoreError
-from contractrules.store.base import Store
+from contractrules.store.base import Store, Tx
 from contractrules.store.schema import BOOTSTRAP
 from contractrules.store.values import ts_from_text, ts_text
 
@@ -33,7 +33,7 @@ class _Tx:
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
         return self.conn.execute(sql, params).fetchone()
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -122,7 +122,7 @@ class SQLiteStore(Store):
     def _read(self):
         return self._transaction("BEGIN")
 
-    def _now(self, tx: _Tx) -> datetime:
+    def _now(self, tx: Tx) -> datetime:
         return datetime.now(UTC)
 
     def _to_ts(self, moment: datetime) -> str:
@@ -139,7 +139,7 @@ class SQLiteStore(Store):
 
     def schema_version(self) -> int | None:
         with self._read() as tx:
-            if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cr_schema'") is None:
+            if not tx.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cr_schema'"):
                 return None
             (version,) = tx.one("SELECT max(version) FROM cr_schema")
         return version

@@ -53,6 +53,7 @@ def choose(contract_id: str, versions: list[ContractVersion], as_of: date, known
         raise UnknownContractError([Issue("<store>", None, "contract", f"no contract {contract_id!r} in the store")])
     visible = [v for v in versions if known is None or v.recorded_at <= known]
     if not visible:
+        assert known is not None, "with no known_at every version is visible"
         first = min(v.recorded_at for v in versions)
         raise UnknownContractError([Issue(
             "<store>", None, "known_at",
