@@ -70,17 +70,15 @@ def open_store(url: str | Path | None = None, *, migrate: bool = False) -> Store
     return store
 
 
-__all__ = sorted(
-    [
-        "BACKENDS",
-        "ContractVersion",
-        "DEFAULT_URL",
-        "IngestResult",
-        "LogEntry",
-        "SCHEMA_VERSION",
-        "Snapshot",
-        "Store",
-        "display",
-        "open_store",
-    ]
-)
+__all__ = [  # sorted (tests/unit/test_exported_members.py)
+    "BACKENDS",
+    "ContractVersion",
+    "DEFAULT_URL",
+    "IngestResult",
+    "LogEntry",
+    "SCHEMA_VERSION",
+    "Snapshot",
+    "Store",
+    "display",
+    "open_store",
+]

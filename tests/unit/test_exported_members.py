@@ -2,7 +2,11 @@
 
 from datetime import date
 
+import pytest
+
 import contractrules
+import contractrules.model
+import contractrules.store
 
 
 def test_all_is_sorted_and_complete():
@@ -10,6 +14,13 @@ def test_all_is_sorted_and_complete():
     modules = {name for name in public if type(getattr(contractrules, name)).__name__ == "module"}
     assert contractrules.__all__ == sorted(contractrules.__all__)
     assert set(contractrules.__all__) - {"__version__"} == public - modules
+
+
+@pytest.mark.parametrize("package", [contractrules.model, contractrules.store], ids=lambda p: p.__name__)
+def test_subpackage_all_is_a_sorted_literal_of_real_names(package):
+    # a plain sorted list (not sorted(...)), so that linters and type checkers read it
+    assert package.__all__ == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
 
 
 def test_every_error_derives_from_the_root():
