@@ -1,12 +1,13 @@
-# Two entry points that work on a fresh machine with Python 3.11 (or 3.12) and make:
+# Entry points that work on a fresh machine with Python 3.11 (or 3.12) and make:
 #   make demo   evaluate the bundled example contracts
 #   make test   run the whole test suite
+#   make lint   ruff check, mypy, ruff format --check (configured in pyproject.toml)
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test venv clean
+.PHONY: demo test lint venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,5 +23,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/ruff format --check .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -79,8 +79,9 @@ def make_workload(root: Path, contracts: int, months: int, seed: int) -> dict:
     subprocess.run([sys.executable, "-m", "benchmarks.workload", "--contracts", str(contracts), "--months",
                     str(months), "--seed", str(seed), "--out", str(root)], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
-    from benchmarks.workload import FIRST_START, add_months
     from datetime import timedelta
+
+    from benchmarks.workload import FIRST_START, add_months
 
     as_of = add_months(FIRST_START, months) + timedelta(days=28)
     return {"contracts": root / "contracts", "events": root / "events.jsonl", "as_of": as_of}

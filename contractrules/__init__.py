@@ -28,7 +28,15 @@ from contractrules.errors import (
     Issue,
     MoneyError,
 )
-from contractrules.model import Contract, EventLoad, EventRecord, load_contract, load_events, parse_contract, parse_events
+from contractrules.model import (
+    Contract,
+    EventLoad,
+    EventRecord,
+    load_contract,
+    load_events,
+    parse_contract,
+    parse_events,
+)
 from contractrules.model.answers import Answer, ContractState, Obligation, Penalty, PenaltyAnswer, Violation
 
 __version__ = "0.1.0"

@@ -25,7 +25,15 @@ from typing import Any
 from contractrules.compiler import compile_contract
 from contractrules.engine.engine import Engine
 from contractrules.errors import InputError, Issue
-from contractrules.model import Contract, EventLoad, EventRecord, load_contract, load_events, parse_contract, parse_events
+from contractrules.model import (
+    Contract,
+    EventLoad,
+    EventRecord,
+    load_contract,
+    load_events,
+    parse_contract,
+    parse_events,
+)
 from contractrules.model.answers import Answer, PenaltyAnswer
 from contractrules.money import format_amount
 

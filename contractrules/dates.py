@@ -32,7 +32,7 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -292,7 +292,7 @@ def ambiguous_dates(
 # --------------------------------------------------------------------------- business days
 
 
-@lru_cache(maxsize=None)
+@cache
 def _supported() -> dict[str, tuple[str, ...]]:
     return {c.upper(): tuple(s) for c, s in holidays.list_supported_countries().items()}
 

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -197,7 +197,7 @@ def load_table(path: str | Path) -> Table:
     return Table(file, data)
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(code: str) -> Table:
     """The table of a jurisdiction code (ES, UK, EU), loaded once per process."""
     if code not in JURISDICTIONS:

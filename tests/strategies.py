@@ -152,8 +152,9 @@ def event_streams(draw) -> list[dict]:
 
 
 def stream_contract_data(contract_id: str = "acme-web") -> dict:
-    from tests.engine.conftest import BASE
     import copy
+
+    from tests.engine.conftest import BASE
 
     data = copy.deepcopy(BASE)
     data["id"] = contract_id

@@ -107,7 +107,7 @@ def read_events(ref: EventRef, contract: Contract, skip_invalid: bool) -> EventL
         return parse_events(ref.items, contract, ref.display, skip_invalid=skip_invalid)
     if isinstance(ref, EventLines):
         items, syntax = [], []
-        for line, raw in zip(ref.lines, ref.raws):
+        for line, raw in zip(ref.lines, ref.raws, strict=True):
             try:
                 obj = json.loads(raw)
             except UnicodeDecodeError as exc:
@@ -280,7 +280,7 @@ class JsonlEvents:
             return None
         m = self._map
         assert m is not None, "a file with event lines is mapped"
-        raws = tuple(m[start: start + length] for start, length in zip(self._offsets[cid], self._lengths[cid]))
+        raws = tuple(m[start: start + length] for start, length in zip(self._offsets[cid], self._lengths[cid], strict=True))
         return EventLines(self.display, tuple(lines), raws)
 
     def close(self) -> None:
@@ -327,7 +327,7 @@ class ParquetEvents:
         import pyarrow as pa
 
         part = self._table.take(pa.array(rows, type=pa.int64())).to_pylist()
-        return EventRows(self.display, tuple((i + 1, _clean(r)) for i, r in zip(rows, part)))
+        return EventRows(self.display, tuple((i + 1, _clean(r)) for i, r in zip(rows, part, strict=True)))
 
     def close(self) -> None:
         self._table = None

@@ -230,7 +230,7 @@ def finish(run) -> None:
             ob.status = "discharged"
             ob.explanation = head + "; credit notes cancel it entirely."
         elif settled is not None:
-            late = f"late, after the due date" if ob.status == "violated" else "on time"
+            late = "late, after the due date" if ob.status == "violated" else "on time"
             ob.status, ob.fulfilled_on = "fulfilled", settled
             ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
             if inv.paid > inv.asked:

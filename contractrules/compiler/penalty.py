@@ -20,9 +20,9 @@ SPEC §6.4, for each invoice whose payment obligation was violated, as of D:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, pct, rule

@@ -15,7 +15,6 @@ from contractrules.model.events import VERBAL, WRITTEN
 from contractrules.money import format_amount
 
 
-
 def evidence(run, event_ids: list[str]) -> str:
     """``written`` if any cited event came in writing, ``verbal`` if all by voice, else ``unknown``."""
     channels = [getattr(run.by_id[e].event, "channel", None) for e in event_ids if e in run.by_id]

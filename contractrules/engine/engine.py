@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from contractrules import compiler
@@ -48,7 +48,7 @@ TYPE_RANK = {
 
 def event_key(rec: EventRecord) -> tuple[int, float, int, str]:
     at = rec.event.at
-    ts = at.astimezone(timezone.utc).timestamp() if isinstance(at, datetime) else -math.inf
+    ts = at.astimezone(UTC).timestamp() if isinstance(at, datetime) else -math.inf
     return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.event.id)
 
 

@@ -320,7 +320,7 @@ class Store(ABC):
         """How many contracts, contract versions, events and batches the store holds."""
         with self._read() as tx:
             row = tx.one(SQL["counts"])
-        return dict(zip(("contracts", "versions", "events", "batches"), (int(v) for v in row)))
+        return dict(zip(("contracts", "versions", "events", "batches"), (int(v) for v in row), strict=True))
 
     def log(self, contract_id: str) -> list[LogEntry]:
         """The event log of a contract in recording order (seq), without contents."""

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from contractrules.batch import run_batch
 from contractrules.batch.local import InProcess
-from contractrules.batch.runner import _ordered, _chunks, plan_contracts
+from contractrules.batch.runner import _chunks, _ordered, plan_contracts
 from contractrules.batch.summary import BatchSummary
 from contractrules.cli import main
 from contractrules.errors import InputError

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from contractrules.engine.engine import Engine
-from contractrules.model.answers import Answer
 from contractrules.model import load_contract, load_events
+from contractrules.model.answers import Answer
 
 HERE = Path(__file__).parent
 SCENARIOS = sorted(p.parent.name for p in HERE.glob("*/expected.json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -332,7 +332,7 @@ def test_utc_instant_is_the_next_day_in_paris():
 
 def test_new_york_evening_payment_is_on_time_locally():
     paid = datetime.fromisoformat("2025-03-10T22:30:00-04:00")
-    assert paid.astimezone(timezone.utc).date() == D("2025-03-11")
+    assert paid.astimezone(UTC).date() == D("2025-03-11")
     assert local_date(paid, "America/New_York") == D("2025-03-10")
 
 

@@ -28,7 +28,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -113,7 +113,7 @@ def invoke(command: str):
     return CliRunner().invoke(main, cli_args(command), env=CLI_ENV)
 
 
-@lru_cache(maxsize=None)
+@cache
 def json_output(command: str):
     result = invoke(command)
     assert result.exit_code == 0, f"{command}: exit {result.exit_code}\n{result.output}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -76,7 +76,7 @@ def test_timestamp_at_2330z_is_the_next_local_day_in_madrid(contract):
     load = load_events(EVENTS / "valid.jsonl", contract)
     notice = load.records[1]
     assert isinstance(notice.event, TerminationNotice)
-    assert notice.event.at == datetime(2025, 7, 30, 23, 30, tzinfo=timezone.utc)
+    assert notice.event.at == datetime(2025, 7, 30, 23, 30, tzinfo=UTC)
     assert notice.local_date == date(2025, 7, 31)
     assert load.records[0].local_date == date(2025, 7, 1)  # a plain date is already local
 
