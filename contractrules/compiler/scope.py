@@ -9,7 +9,11 @@ Out of scope → ``out_of_scope_request`` (advisory, the requester), quoting the
 change-order rate; the provider owes nothing. Work performed out of scope without a
 change order → ``out_of_scope_work`` (advisory, the provider: unbilled work). Recurring
 services (``every: cycle``) create one obligation per cycle per asset, due the cycle's
-last day (or the contract's end if sooner); unperformed → ``missed_service``.
+last day, or the contract's end if sooner but never before the notice that moved it
+(``max(E, N)``, SPEC §6.3); unperformed → ``missed_service`` the day after. Recurring work
+fulfils the open obligation of the cycle its date falls in (work after the contract's
+last day, the last cycle's), late if after its due date — the violation stays on record.
+A discharged obligation (its cycle began after the end) never produces ``missed_service``.
 
 A change order covers one out-of-scope request for its service and asset: the oldest
 uncovered one before it (its violation is withdrawn and a billable obligation opens),
@@ -146,12 +150,10 @@ def perform(run, rec) -> None:
     if waiting:  # the oldest open request for this service and asset
         _fulfil(waiting.pop(0), rec)
         return
-    recurring = _st(run).get("recurring", {}).get((e.service, e.asset), [])
-    for ob in recurring:
-        first, last = _st(run)["cycle_of"][ob.id]
-        if first <= rec.local_date <= last and ob.fulfilled_on is None:
-            _fulfil(ob, rec)
-            return
+    if (e.service, e.asset) in _st(run).get("recurring", {}):
+        # matched to its cycle's obligation at the end, when the contract's end is known
+        _st(run).setdefault("recurring_work", []).append(rec)
+        return
     why = out_of_scope(run, e.service, e.asset)
     if why is None or (e.service, e.asset) in _st(run).get("covered", set()):
         return
@@ -182,7 +184,7 @@ def cycle(run, tick) -> None:
     if span is None:
         return
     first, last = span
-    due = min(last, end) if end is not None else last
+    due, _ = termination.due_at_cycle_end(run, first, last)
     st = _st(run)
     for sid, sv in sorted(run.params["scope"]["services"].items()):
         if sv["every"] != "cycle":
@@ -194,24 +196,54 @@ def cycle(run, tick) -> None:
             ))
             st.setdefault("recurring", {}).setdefault((sid, asset), []).append(ob)
             st.setdefault("cycle_of", {})[ob.id] = (first, last)
-            run.schedule(due + timedelta(days=1), "scope.due", obligation=ob.id)
+
+
+def _match_recurring(run, end: date | None) -> None:
+    """Each recurring work fulfils the open obligation of the cycle its date falls in;
+    work after the contract's last day, the last cycle's (SPEC §6.3) — late if after its due."""
+    st = _st(run)
+    for rec in st.get("recurring_work", []):
+        e = rec.event
+        day = rec.local_date if end is None else min(rec.local_date, end)
+        for ob in st["recurring"][(e.service, e.asset)]:
+            first, last = st["cycle_of"][ob.id]
+            if first <= day <= last:
+                if ob.fulfilled_on is None:
+                    _fulfil(ob, rec)
+                break
 
 
 def due(run, tick) -> None:
+    """An on-request obligation not performed by its due date → ``late_service``."""
     ob = run.obligations.get(tick["obligation"])
     if ob is None or ob.status != "pending" or ob.fulfilled_on is not None:
         return
     ob.status = "violated"
     _, service, asset, key = ob.id.split(":", 3)
-    recurring = tick.get("request") is None
-    kind = "missed_service" if recurring else "late_service"
     run.violate(WorkingViolation(
-        id=f"{kind}:{service}:{asset}:{key}", kind=kind, party=run.provider, on=run.today,
+        id=f"late_service:{service}:{asset}:{key}", kind="late_service", party=run.provider, on=run.today,
         severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(ob.caused_by),
         explanation=(
-            f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)}"
-            + (f" for the cycle starting {key}" if recurring else f", as requested{ev(key)}")
-            + f" ({CLAUSE})."
+            f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)}, "
+            f"as requested{ev(key)} ({CLAUSE})."
+        ),
+    ))
+
+
+def _missed(run, ob: WorkingObligation, service: str, asset: str, first: date, moved: list[str]) -> None:
+    """SPEC §6.5: a recurring obligation not performed by its due date → ``missed_service``
+    the day after; work done later fulfils it late and the violation stays."""
+    if ob.due >= run.as_of or (ob.fulfilled_on is not None and ob.fulfilled_on <= ob.due):
+        return
+    if ob.fulfilled_on is None:
+        ob.status = "violated"
+    run.violate(WorkingViolation(
+        id=f"missed_service:{service}:{asset}:{first.isoformat()}", kind="missed_service", party=run.provider,
+        on=ob.due + timedelta(days=1), severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
+        explanation=(
+            f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)} for the cycle "
+            f"starting {first.isoformat()}" + (f" (due at the contract's end, moved by the notice{ev(moved[0])})" if moved else "")
+            + (f"; performed late on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else "") + f" ({CLAUSE})."
         ),
     ))
 
@@ -219,6 +251,7 @@ def due(run, tick) -> None:
 def finish(run) -> None:
     end = termination.effective_end(run)
     st = _st(run)
+    _match_recurring(run, end)
     for (service, asset), obs in st.get("recurring", {}).items():
         for ob in obs:
             first, last = st["cycle_of"][ob.id]
@@ -227,6 +260,9 @@ def finish(run) -> None:
                 ob.status = "discharged"
                 ob.explanation = head + f"; not owed: the contract ended {iso(end)}."
                 continue
+            ob.due, moved = termination.due_at_cycle_end(run, first, last)
+            ob.cite(*moved)
+            _missed(run, ob, service, asset, first, moved)
             ob.explanation = head + _status_text(ob)
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]

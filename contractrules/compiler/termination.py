@@ -2,7 +2,8 @@
 
 SPEC §6.3. A notice given on local date N has the earliest effective date
 ``E0 = N + notice period`` (days: event day not counted; months: same day of the later
-month, overflow clipped). ``notice_end`` → E = E0; ``end_of_cycle`` → the last day of the
+month, the contract's ``month_overflow`` deciding a day that does not exist — ``error``
+clips: a notice is an event, not a place to refuse). ``notice_end`` → E = E0; ``end_of_cycle`` → the last day of the
 cycle containing E0. A later requested ``effective`` date wins. An earlier requested date
 is a ``short_notice`` breach by the notifying party, unless the other party waived
 ``termination.notice`` — then the requested date (or N) stands. Without a waiver the
@@ -65,6 +66,11 @@ def _period_text(params: dict) -> str:
     return f"{params['notice_days']} days notice"
 
 
+def notice_overflow(mode: str) -> str:
+    """The overflow rule for ``notice_months`` (SPEC §6.3): the contract's, but ``error`` clips."""
+    return "clip" if mode == "error" else mode
+
+
 def resolve(run) -> Resolution | None:
     st = run.state("termination")
     rec = st.get("notice")
@@ -73,7 +79,7 @@ def resolve(run) -> Resolution | None:
     params = run.params["termination"]
     n = rec.local_date
     if params["notice_months"] is not None:
-        e0 = dates.months_period_end(n, params["notice_months"])
+        e0 = dates.months_period_end(n, params["notice_months"], notice_overflow(run.doc["cycles"]["month_overflow"]))
     else:
         e0 = dates.period_end(n, params["notice_days"])
     lawful = cycles.containing(run, e0)[2] if params["effective"] == "end_of_cycle" else e0
@@ -97,6 +103,24 @@ def effective_end(run) -> date | None:
     r = resolve(run)
     ends = [x for x in (run.end, r.effective if r else None) if x is not None]
     return min(ends) if ends else None
+
+
+def due_at_cycle_end(run, first: date, last: date) -> tuple[date, list[str]]:
+    """When an obligation due at the end of cycle ``[first, last]`` falls due (SPEC §6.3).
+
+    The cycle's last day; the contract's end if that comes first — but never before the
+    notice that moved the end there (``max(E, N)``), and never after the cycle's last day
+    (a notice given after the cycle ended does not postpone it). Also returns the notice
+    (and waiver) events that moved it, for ``caused_by``.
+    """
+    end = effective_end(run)
+    if end is None or end >= last or end < first:
+        return last, []
+    r = resolve(run)
+    if r is None or r.effective != end or (run.end is not None and run.end <= end):
+        return end, []  # the fixed end of the contract, known from the start
+    moved = [r.notice_id, *([r.waiver_id] if r.waiver_id and r.effective < r.earliest else [])]
+    return min(max(end, r.given_on), last), moved
 
 
 def notice(run, rec) -> None:

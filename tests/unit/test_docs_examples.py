@@ -436,6 +436,11 @@ def test_website_care_answers_match_the_readme():
     assert payment["payment:INV-2025-07"] == ("600.00", "2025-08-29", "violated")
     services = [o for o in answer["obligations"] if o["kind"] == "service"]
     assert len(services) == 85 and {o["status"] for o in services} == {"fulfilled"}  # 84 scans + e08
+    # July's scans fell due at the contract's end, 30 July (the notice and its waiver
+    # moved the end into the running cycle: max(E, N) = 30 July), not on 31 July.
+    july = [o for o in services if o["id"].endswith(":2025-07-01")]
+    assert len(july) == 12 and {o["due"] for o in july} == {"2025-07-30"}
+    assert {tuple(o["caused_by"][1:]) for o in july} == {("e23", "e24")}
     early = penalty(contract, events, "INV-2025-07", as_of=date(2025, 9, 20)).model_dump(mode="json")
     assert (early["enforceable"], early["enforceable_from"]) == (False, "2025-10-01")
     assert any("e26" in reason for reason in early["reasons"])
