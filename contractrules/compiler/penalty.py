@@ -266,6 +266,8 @@ def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | N
             reasons.append(f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({params['clause']}.reminder_days)")
     first = since = start
     for opened, resolved, oid in _suspended_days(params, facts, as_of):
+        if resolved == opened:
+            continue  # opened and resolved the same day: it holds back no day
         if resolved is None:
             reasons.append(f"dispute opened {iso(opened)}{ev(oid)} is still open ({params['clause']}.disputes_suspend)")
             return (first if first < opened else None), None
