@@ -28,7 +28,7 @@ from contractrules.errors import (
     MoneyError,
 )
 from contractrules.model import EVENT_TYPES, ContractSource, load_events, read_contract
-from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities
+from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities, term_warnings
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -126,6 +126,8 @@ def check(contract: str, events: str | None) -> None:
     for line in describe_contract(source.contract):
         click.echo(line)
     for line in statutory.statutory_notes(source.contract):
+        click.echo(line)
+    for line in term_warnings(source.contract):
         click.echo(line)
     ambiguous = schedule_ambiguities(source.contract)
     click.echo(f"Ambiguous dates (first {HORIZON_CYCLES} cycles):" + ("" if ambiguous else " none"))

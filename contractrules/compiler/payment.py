@@ -65,7 +65,9 @@ def contractual_due(issued: date, params: dict) -> date:
         due = cal.add_business_days(issued, params["terms_days"])
     else:
         due = dates.period_end(issued, params["terms_days"])
-    return due if params["roll"] == "none" else cal.roll(due, params["roll"])
+    if params["roll"] == "none":
+        return due
+    return max(cal.roll(due, params["roll"]), issued)  # never before the invoice (SPEC §6.2)
 
 
 def due_date(issued: date, params: dict) -> tuple[date, bool]:

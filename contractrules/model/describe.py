@@ -193,3 +193,42 @@ def describe_contract(contract: Contract) -> list[str]:
     out += _termination(terms.termination) if terms.termination else ["Termination:  none"]
     out += _scope(terms.scope, c.currency) if terms.scope else ["Scope:        none"]
     return out
+
+
+def _longest_non_business_run(spec: str | None, first_year: int, last_year: int) -> int:
+    """The longest run of consecutive non-business days from ``first_year`` to ``last_year``."""
+    cal = dates.business_calendar(spec)
+    day, last = date(first_year, 1, 1), date(last_year, 12, 31)
+    run = longest = 0
+    while day <= last:
+        run = 0 if cal.is_business_day(day) else run + 1
+        longest = max(longest, run)
+        day += timedelta(days=1)
+    return longest
+
+
+def term_warnings(contract: Contract, horizon_years: int = 10) -> list[str]:
+    """What the terms can do that a reader may not expect (for ``check``; never an error)."""
+    out = []
+    billing, termination, pay = contract.terms.billing, contract.terms.termination, contract.terms.payment
+    if termination is not None and termination.notice_months is not None and billing is not None \
+            and billing.month_overflow == "error":
+        out.append(
+            "warning: terms.termination.notice_months with month_overflow: error — a notice is not refused: "
+            f"given on a day that does not exist {termination.notice_months} month(s) later (e.g. the 31st), "
+            "its period ends on the last day of that month (clipped)"
+        )
+    if pay is not None and pay.roll == "preceding":
+        last_year = (contract.end or contract.start).year + (0 if contract.end else horizon_years)
+        if pay.business_days:
+            possible = pay.terms_days == 0
+        else:
+            possible = _longest_non_business_run(pay.calendar, contract.start.year, last_year) > pay.terms_days
+        if possible:
+            unit = "business days" if pay.business_days else "days"
+            out.append(
+                f"warning: terms.payment roll: preceding with {pay.terms_days} {unit} can move a due date before "
+                "its invoice date (an invoice at the start of a run of non-business days); such a due date stops "
+                "at the invoice date"
+            )
+    return out

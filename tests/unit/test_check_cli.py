@@ -230,3 +230,58 @@ def test_python_dash_m_entry_point():
     assert proc.stderr.strip().endswith(
         "anchor_day_32.yaml:10 terms.billing.anchor_day: must be 1..31, got 32"
     )
+
+
+# --------------------------------------------------------------------------- warnings about the terms
+
+_TERMS_CONTRACT = """\
+id: warn
+parties:
+  provider: {{id: studio}}
+  client: {{id: acme}}
+timezone: Europe/Madrid
+currency: EUR
+start: 2025-01-01
+terms:
+{terms}
+"""
+
+
+def _check_terms(tmp_path, terms: str):
+    path = tmp_path / "contract.yaml"
+    path.write_text(_TERMS_CONTRACT.format(terms=terms))
+    result = run(path)
+    assert result.exit_code == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+
+
+NOTICE_WARNING = "warning: terms.termination.notice_months with month_overflow: error — a notice is not refused"
+ROLL_WARNING = "can move a due date before its invoice date"
+
+
+@pytest.mark.parametrize(("overflow", "warned"), [("error", True), ("clip", False), ("roll_forward", False)])
+def test_check_warns_that_notice_months_clip_under_overflow_error(tmp_path, overflow, warned):
+    lines = _check_terms(tmp_path, f'  billing: {{fee: "1.00", anchor_day: 1, month_overflow: {overflow}}}\n'
+                                   "  termination: {notice_months: 1}")
+    assert any(line.startswith(NOTICE_WARNING) for line in lines) is warned, lines
+
+
+@pytest.mark.parametrize(
+    ("payment", "warned"),
+    [
+        # weekends only: a run of 2 non-business days (Sat, Sun); 1 day from a Saturday is a
+        # Sunday, rolled back to Friday, before the invoice; 2 days never are
+        ("{terms_days: 1, roll: preceding}", True),
+        ("{terms_days: 2, roll: preceding}", False),
+        # ES-CT: Good Friday, Sat, Sun, Easter Monday = 4 days in a row
+        ("{terms_days: 3, roll: preceding, calendar: ES-CT}", True),
+        ("{terms_days: 30, roll: preceding, calendar: ES-CT}", False),
+        # 0 business days from a Saturday is that Saturday, rolled back to Friday
+        ("{terms_days: 0, business_days: true, roll: preceding}", True),
+        ("{terms_days: 1, business_days: true, roll: preceding}", False),
+        ("{terms_days: 1, roll: following}", False),
+    ],
+)
+def test_check_warns_when_a_preceding_roll_can_precede_the_invoice(tmp_path, payment, warned):
+    lines = _check_terms(tmp_path, f"  payment: {payment}")
+    assert any(ROLL_WARNING in line for line in lines) is warned, lines
