@@ -7,8 +7,9 @@ worker) and the parts are merged by the parent in chunk order, so the totals are
 - ``violations``: violations by kind, over every evaluated contract;
 - ``penalties``: enforceable penalties (``enforceable: true`` as of the date), count and
   total summed by currency (the currency of the invoice's payment obligation);
-- ``unbilled``: billing obligations still ``pending`` (a cycle nobody invoiced), count and
-  fee summed by currency;
+- ``unbilled``: billing obligations ``violated`` (a cycle nobody invoiced by its due date,
+  SPEC §6.1; a running cycle that is not due yet never counts), count and fee summed by
+  currency;
 - ``failed``: contracts with no answer (invalid contract, invalid events, an engine
   error), each with its file and the first reason; every detail is in the errors file.
 """
@@ -78,7 +79,7 @@ class BatchSummary:
                 currency = currency_of.get(f"payment:{p.invoice}", "?")
                 self.penalties.setdefault(currency, Total()).add(Decimal(p.total))
         for o in answer.obligations:
-            if o.kind == "billing" and o.status == "pending":
+            if o.kind == "billing" and o.status == "violated":  # due and still not invoiced
                 self.unbilled.setdefault(o.currency, Total()).add(Decimal(o.balance or o.amount or 0))
 
     def add_failure(self, contract: str | None, file: str, reason: str) -> None:

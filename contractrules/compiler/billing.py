@@ -1,22 +1,28 @@
-"""terms.billing — anchored billing cycles and unbilled fees.
+"""terms.billing — anchored billing cycles, and fees nobody invoiced in time.
 
 SPEC §6.1. Cycle k covers ``[start_k, start_{k+1} - 1]`` with ``start_k`` anchored
 (dates.cycle_bounds). Each cycle that starts on or before the effective end (the fixed
 ``end`` or the termination's E) creates ``billing:<cycle start>`` when it starts: the
 provider is to invoice the client the fee. It is fulfilled by an ``invoice_issued``
-whose ``period`` is that cycle start, and stays pending (``due: null``) until then, so
-unbilled fees are visible. With ``proration: daily`` the cycle containing the end is
-owed ``fee × days active / days in cycle``; with ``none`` in full. A cycle created before
-a notice moved the end before it is ``discharged``.
+whose ``period`` is that cycle start (an invoice without ``period`` fulfils no cycle: a
+warning says so). It is due ``invoice_within_days`` (default 7, calendar days, no roll)
+after the cycle's start (``advance``) or its last day (``arrears``) — the contract's end
+if earlier, but never before the notice that moved the end there (``max(E, N)``,
+termination.due_at_cycle_end). Not invoiced by then → ``violated`` and an advisory
+``unbilled`` violation by the provider the day after; invoiced later → ``fulfilled``,
+the violation stays. With ``proration: daily`` the cycle containing the end is owed
+``fee × days active / days in cycle``; with ``none`` in full. A cycle created before a
+notice moved the end before it is ``discharged``.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.engine.runtime import ZERO, WorkingObligation
+from contractrules.engine.runtime import ZERO, WorkingObligation, WorkingViolation
 
 CLAUSE = "terms.billing"
 
@@ -25,12 +31,23 @@ def compile(contract) -> dict:
     b = contract.terms.billing
     return {
         "rules": {"billing.cycle": rule(on_clock("billing.cycle"), "billing.cycle")},
-        "params": {"fee": str(b.fee), "timing": b.timing, "proration": b.proration},
+        "params": {"fee": str(b.fee), "timing": b.timing, "proration": b.proration,
+                   "invoice_within_days": b.invoice_within_days},
     }
 
 
 def start(run) -> None:
     run.schedule(run.start, "billing.cycle", k=0)
+
+
+def due(run, first: date, last: date) -> tuple[date, list[str]]:
+    """The day the cycle ``[first, last]`` must be invoiced by, and the notice events that moved it."""
+    params = run.params["billing"]
+    within = timedelta(days=params["invoice_within_days"])
+    if params["timing"] == "advance":
+        return first + within, []
+    expected, moved = termination.due_at_cycle_end(run, first, last)
+    return expected + within, moved
 
 
 def cycle(run, tick) -> None:
@@ -40,7 +57,7 @@ def cycle(run, tick) -> None:
     first, last = span
     run.oblige(WorkingObligation(
         id=f"billing:{first.isoformat()}", kind="billing", debtor=run.provider, creditor=run.client,
-        clause=CLAUSE, arose_on=first, amount=Decimal(run.params["billing"]["fee"]),
+        clause=CLAUSE, arose_on=first, amount=Decimal(run.params["billing"]["fee"]), due=due(run, first, last)[0],
     ))
     run.state("billing").setdefault("cycles", {})[first] = last
 
@@ -58,10 +75,39 @@ def _amount(run, first, last, end) -> tuple[Decimal, str]:
     )
 
 
+def _due_text(run, moved: list[str]) -> str:
+    params = run.params["billing"]
+    within = params["invoice_within_days"]
+    if params["timing"] == "advance":
+        return f"{within} days after the cycle's start (timing: advance)"
+    if moved:
+        return (f"{within} days after the contract's end, or the notice{ev(moved[0])} if later "
+                "(timing: arrears)")
+    return f"{within} days after the cycle's last day, or the contract's end if earlier (timing: arrears)"
+
+
+def _unbilled(run, ob: WorkingObligation, first: date, moved: list[str]) -> None:
+    late = f"; invoiced late, on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else ""
+    run.violate(WorkingViolation(
+        id=f"unbilled:{first.isoformat()}", kind="unbilled", party=run.provider, on=ob.due + timedelta(days=1),
+        severity="advisory", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
+        explanation=(
+            f"{run.name(run.provider)} had not invoiced the cycle starting {iso(first)} "
+            f"({money(ob.amount, run.currency)}) by {iso(ob.due)} ({CLAUSE}: {_due_text(run, moved)}){late}."
+        ),
+    ))
+
+
 def finish(run) -> None:
     params = run.params["billing"]
     end = termination.effective_end(run)
-    by_period = {i.period: i for i in sorted(run.invoices.values(), key=lambda i: i.issued_on) if i.period}
+    by_period = {}
+    for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
+        if inv.period is None:
+            run.warn(f"invoice {inv.id}{ev(inv.event_id)} names no period: it fulfils no billing cycle "
+                     f"({CLAUSE} obligations are matched by period only)")
+        else:
+            by_period.setdefault(inv.period, inv)
     known = run.state("billing").get("cycles", {})
     for first, last in known.items():
         ob = run.obligations[f"billing:{first.isoformat()}"]
@@ -71,15 +117,23 @@ def finish(run) -> None:
             ob.status, ob.balance = "discharged", ZERO
             ob.explanation = head + f"; not owed: the contract ended {iso(end)} before the cycle began."
             continue
+        ob.due, moved = due(run, first, last)
+        ob.cite(*moved)
         ob.amount, note = _amount(run, first, last, end)
+        head += note + f", by {iso(ob.due)}"
         inv = by_period.get(first)
         if inv is not None:
             ob.status, ob.fulfilled_on, ob.balance = "fulfilled", inv.issued_on, ZERO
             ob.cite(inv.event_id)
-            ob.explanation = head + f"{note}; invoiced as {inv.id} on {iso(inv.issued_on)}{ev(inv.event_id)}."
+            late = ", late" if inv.issued_on > ob.due else ""
+            ob.explanation = head + f"; invoiced as {inv.id} on {iso(inv.issued_on)}{ev(inv.event_id)}{late}."
         else:
             ob.balance = ob.amount
-            ob.explanation = head + f"{note}; {money(ob.amount, run.currency)} not invoiced yet as of {iso(run.as_of)}."
+            if ob.due < run.as_of:
+                ob.status = "violated"
+            ob.explanation = head + f"; {money(ob.amount, run.currency)} not invoiced yet as of {iso(run.as_of)}."
+        if ob.due < run.as_of and (ob.fulfilled_on is None or ob.fulfilled_on > ob.due):
+            _unbilled(run, ob, first, moved)
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:

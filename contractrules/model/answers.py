@@ -22,6 +22,7 @@ ViolationKind = Literal[
     "out_of_scope_request",
     "out_of_scope_work",
     "statutory_limit",
+    "unbilled",
 ]
 Evidence = Literal["written", "verbal", "unknown"]
 

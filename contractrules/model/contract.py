@@ -104,6 +104,7 @@ class Billing(_Model):
     timing: Literal["arrears", "advance"] = "arrears"
     proration: Literal["none", "daily"] = "none"
     month_overflow: Literal["clip", "roll_forward", "error"] = "clip"
+    invoice_within_days: Days = 7  # calendar days after the expected invoice date (SPEC §6.1)
 
     @field_validator("anchor_day")
     @classmethod

@@ -6,11 +6,14 @@ durable_rules) and the same invoice and event ids, so any leak between them show
 ``acme-139599`` (as of 2025-04-01): INV-1 issued 2025-01-31 for 600.00, never paid.
 Due 2025-01-31 + 30 days = 2025-03-02; late_payment on 2025-03-03. Penalty enforceable
 from due + 15 + 1 = 2025-03-18; interest 600.00 × 10% × 30/365 (2025-03-03..2025-04-01)
-= 4.93; fixed fee 40.00; total 44.93. Billing cycles started by 2025-04-01: Jan (invoiced),
-Feb, Mar, Apr (unbilled: 3 × 600.00).
+= 4.93; fixed fee 40.00; total 44.93. Billing cycles started by 2025-04-01 (arrears,
+invoice within 7 days of the cycle's last day): Jan (invoiced with its period); Feb, due
+Feb 28 + 7 = 2025-03-07, never invoiced → violated, ``unbilled:2025-02-01`` on
+2025-03-08; Mar (due Apr 7) and Apr (due May 7) not invoiced yet but not due: pending,
+never counted as unbilled. One unbilled cycle of 600.00.
 
-``acme-322382``: the same INV-1, paid in full on 2025-02-15: fulfilled, no violation,
-the same 3 unbilled cycles.
+``acme-322382``: the same INV-1, paid in full on 2025-02-15: fulfilled, no late
+payment; the same one unbilled cycle.
 """
 
 from __future__ import annotations

@@ -55,20 +55,26 @@ def test_answers_are_the_hand_computed_ones_and_never_mix_colliding_ids(tmp_path
     assert (a["contract"], b["contract"]) == (A, B)  # sorted by contract id
     pay_a = next(o for o in a["obligations"] if o["id"] == "payment:INV-1")
     assert (pay_a["status"], pay_a["due"], pay_a["balance"]) == ("violated", "2025-03-02", "600.00")
-    assert [(v["id"], v["on"]) for v in a["violations"]] == [("late_payment:INV-1", "2025-03-03")]
+    assert [(v["id"], v["on"]) for v in a["violations"]] == [("late_payment:INV-1", "2025-03-03"),
+                                                            ("unbilled:2025-02-01", "2025-03-08")]
     assert a["penalties"] == [{"invoice": "INV-1", "enforceable": True, "enforceable_from": "2025-03-18",
                                "interest": "4.93", "fixed_fee": "40.00", "total": "44.93", "reasons": []}]
     pay_b = next(o for o in b["obligations"] if o["id"] == "payment:INV-1")
     assert (pay_b["status"], pay_b["fulfilled_on"], pay_b["balance"]) == ("fulfilled", "2025-02-15", "0.00")
-    assert b["violations"] == [] and b["penalties"] == []
+    assert [(v["id"], v["on"]) for v in b["violations"]] == [("unbilled:2025-02-01", "2025-03-08")]
+    assert b["penalties"] == []
     for answer in (a, b):
-        unbilled = [o["id"] for o in answer["obligations"] if o["kind"] == "billing" and o["status"] == "pending"]
-        assert unbilled == ["billing:2025-02-01", "billing:2025-03-01", "billing:2025-04-01"]
+        billing = {o["id"]: (o["status"], o["due"]) for o in answer["obligations"] if o["kind"] == "billing"}
+        assert billing == {"billing:2025-01-01": ("fulfilled", "2025-02-07"),
+                           "billing:2025-02-01": ("violated", "2025-03-07"),
+                           "billing:2025-03-01": ("pending", "2025-04-07"),
+                           "billing:2025-04-01": ("pending", "2025-05-07")}
     assert summary.ok and summary.errors == 0
     assert (summary.contracts, summary.evaluated, summary.events) == (2, 2, 3)
-    assert dict(summary.violations) == {"late_payment": 1}
+    assert dict(summary.violations) == {"late_payment": 1, "unbilled": 2}
     assert {c: (t.count, t.amount) for c, t in summary.penalties.items()} == {"EUR": (1, Decimal("44.93"))}
-    assert summary.unbilled_cycles == 6 and summary.unbilled["EUR"].amount == Decimal("3600.00")
+    # only the violated cycles (Feb, both contracts), never the running ones (Mar, Apr)
+    assert summary.unbilled_cycles == 2 and summary.unbilled["EUR"].amount == Decimal("1200.00")
     assert (tmp_path / "out.errors.jsonl").read_text() == ""
 
 
@@ -101,9 +107,9 @@ def test_bad_contracts_and_events_go_to_the_errors_file_and_the_rest_completes(t
     assert errors[3]["message"] == "must be 1..31, got 32"
     out = result.stdout
     assert "Contracts: 4 found, 2 evaluated, 2 failed" in out
-    assert "Violations: 1 (late_payment 1)" in out
+    assert "Violations: 3 (late_payment 1, unbilled 2)" in out
     assert "Enforceable penalties: 44.93 EUR (1)" in out
-    assert "Unbilled cycles: 6 (3600.00 EUR)" in out
+    assert "Unbilled cycles: 2 (1200.00 EUR)" in out
     assert "acme-bad-events" in out and "acme-invalid" in out
     assert "Completed with errors" in result.stderr
 
@@ -163,7 +169,8 @@ def test_parquet_tables_hold_the_same_answers(tmp_path):
     tables = {n: pq.read_table(tmp_path / "tables" / f"{n}.parquet").to_pylist()
               for n in ("contracts", "obligations", "violations", "penalties")}
     assert [r["contract"] for r in tables["contracts"]] == [A, B]
-    assert [(r["contract"], r["id"]) for r in tables["violations"]] == [(A, "late_payment:INV-1")]
+    assert [(r["contract"], r["id"]) for r in tables["violations"]] == [
+        (A, "late_payment:INV-1"), (A, "unbilled:2025-02-01"), (B, "unbilled:2025-02-01")]
     (pen,) = tables["penalties"]
     assert (pen["contract"], pen["currency"], pen["total"], pen["enforceable_from"].isoformat()) == \
         (A, "EUR", Decimal("44.93"), "2025-03-18")
@@ -263,4 +270,4 @@ def test_clean_run_exits_0_and_is_quiet_without_a_terminal(tmp_path):
     assert result.stderr == ""  # no progress bar: not a terminal
     saved = json.loads((tmp_path / "s.json").read_text())
     assert saved["enforceable_penalties"] == {"EUR": {"count": 1, "amount": "44.93"}}
-    assert saved["unbilled"] == {"EUR": {"count": 6, "amount": "3600.00"}}
+    assert saved["unbilled"] == {"EUR": {"count": 2, "amount": "1200.00"}}

@@ -69,8 +69,8 @@ def test_memory_is_flat_over_5000_contracts_and_colliding_ids_stay_apart(tmp_pat
                 a = json.loads(line)
                 answers[a["contract"]] = a
     a, b = answers[A], answers[B]
-    assert [v["id"] for v in a["violations"]] == ["late_payment:INV-1"]
+    assert [v["id"] for v in a["violations"]] == ["late_payment:INV-1", "unbilled:2025-02-01"]
     assert a["penalties"][0]["total"] == "44.93" and a["penalties"][0]["enforceable_from"] == "2025-03-18"
     pay_b = next(o for o in b["obligations"] if o["id"] == "payment:INV-1")
     assert (pay_b["status"], pay_b["fulfilled_on"]) == ("fulfilled", "2025-02-15")
-    assert b["violations"] == [] and b["penalties"] == []
+    assert [v["id"] for v in b["violations"]] == ["unbilled:2025-02-01"] and b["penalties"] == []
