@@ -118,7 +118,6 @@ def finish(run) -> None:
             ob.explanation = head + f"; not owed: the contract ended {iso(end)} before the cycle began."
             continue
         ob.due, moved = due(run, first, last)
-        ob.cite(*moved)
         ob.amount, note = _amount(run, first, last, end)
         head += note + f", by {iso(ob.due)}"
         inv = by_period.get(first)
@@ -132,6 +131,7 @@ def finish(run) -> None:
             if ob.due < run.as_of:
                 ob.status = "violated"
             ob.explanation = head + f"; {money(ob.amount, run.currency)} not invoiced yet as of {iso(run.as_of)}."
+        ob.cite(*moved)
         if ob.due < run.as_of and (ob.fulfilled_on is None or ob.fulfilled_on > ob.due):
             _unbilled(run, ob, first, moved)
     starts = set(known)
