@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.engine.runtime import ZERO, WorkingObligation, WorkingViolation
+from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, WorkingViolation
 
 CLAUSE = "terms.billing"
 
@@ -86,14 +86,14 @@ def _due_text(run, moved: list[str]) -> str:
     return f"{within} days after the cycle's last day, or the contract's end if earlier (timing: arrears)"
 
 
-def _unbilled(run, ob: WorkingObligation, first: date, moved: list[str]) -> None:
+def _unbilled(run, ob: WorkingObligation, due: date, first: date, moved: list[str]) -> None:
     late = f"; invoiced late, on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else ""
     run.violate(WorkingViolation(
-        id=f"unbilled:{first.isoformat()}", kind="unbilled", party=run.provider, on=ob.due + timedelta(days=1),
+        id=f"unbilled:{first.isoformat()}", kind="unbilled", party=run.provider, on=due + timedelta(days=1),
         severity="advisory", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
         explanation=(
             f"{run.name(run.provider)} had not invoiced the cycle starting {iso(first)} "
-            f"({money(ob.amount, run.currency)}) by {iso(ob.due)} ({CLAUSE}: {_due_text(run, moved)}){late}."
+            f"({money(ob.amount, run.currency)}) by {iso(due)} ({CLAUSE}: {_due_text(run, moved)}){late}."
         ),
     ))
 
@@ -101,7 +101,7 @@ def _unbilled(run, ob: WorkingObligation, first: date, moved: list[str]) -> None
 def finish(run) -> None:
     params = run.params["billing"]
     end = termination.effective_end(run)
-    by_period = {}
+    by_period: dict[date, Invoice] = {}
     for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
         if inv.period is None:
             run.warn(f"invoice {inv.id}{ev(inv.event_id)} names no period: it fulfils no billing cycle "
@@ -117,23 +117,24 @@ def finish(run) -> None:
             ob.status, ob.balance = "discharged", ZERO
             ob.explanation = head + f"; not owed: the contract ended {iso(end)} before the cycle began."
             continue
-        ob.due, moved = due(run, first, last)
+        limit, moved = due(run, first, last)
+        ob.due = limit
         ob.amount, note = _amount(run, first, last, end)
-        head += note + f", by {iso(ob.due)}"
+        head += note + f", by {iso(limit)}"
         inv = by_period.get(first)
         if inv is not None:
             ob.status, ob.fulfilled_on, ob.balance = "fulfilled", inv.issued_on, ZERO
             ob.cite(inv.event_id)
-            late = ", late" if inv.issued_on > ob.due else ""
+            late = ", late" if inv.issued_on > limit else ""
             ob.explanation = head + f"; invoiced as {inv.id} on {iso(inv.issued_on)}{ev(inv.event_id)}{late}."
         else:
             ob.balance = ob.amount
-            if ob.due < run.as_of:
+            if limit < run.as_of:
                 ob.status = "violated"
             ob.explanation = head + f"; {money(ob.amount, run.currency)} not invoiced yet as of {iso(run.as_of)}."
         ob.cite(*moved)
-        if ob.due < run.as_of and (ob.fulfilled_on is None or ob.fulfilled_on > ob.due):
-            _unbilled(run, ob, first, moved)
+        if limit < run.as_of and (ob.fulfilled_on is None or ob.fulfilled_on > limit):
+            _unbilled(run, ob, limit, first, moved)
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:

@@ -230,16 +230,16 @@ def due(run, tick) -> None:
     ))
 
 
-def _missed(run, ob: WorkingObligation, service: str, asset: str, first: date, moved: list[str]) -> None:
+def _missed(run, ob: WorkingObligation, due: date, service: str, asset: str, first: date, moved: list[str]) -> None:
     """SPEC §6.5: a recurring obligation not performed by its due date → ``missed_service``
     the day after; work done later fulfils it late and the violation stays."""
-    if ob.due >= run.as_of or (ob.fulfilled_on is not None and ob.fulfilled_on <= ob.due):
+    if due >= run.as_of or (ob.fulfilled_on is not None and ob.fulfilled_on <= due):
         return
     if ob.fulfilled_on is None:
         ob.status = "violated"
     run.violate(WorkingViolation(
         id=f"missed_service:{service}:{asset}:{first.isoformat()}", kind="missed_service", party=run.provider,
-        on=ob.due + timedelta(days=1), severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
+        on=due + timedelta(days=1), severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
         explanation=(
             f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)} for the cycle "
             f"starting {first.isoformat()}" + (f" (due at the contract's end, moved by the notice{ev(moved[0])})" if moved else "")
@@ -262,7 +262,7 @@ def finish(run) -> None:
                 continue
             ob.due, moved = termination.due_at_cycle_end(run, first, last)
             ob.cite(*moved)
-            _missed(run, ob, service, asset, first, moved)
+            _missed(run, ob, ob.due, service, asset, first, moved)
             ob.explanation = head + _status_text(ob)
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]

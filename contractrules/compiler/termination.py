@@ -66,9 +66,11 @@ def _period_text(params: dict) -> str:
     return f"{params['notice_days']} days notice"
 
 
-def notice_overflow(mode: str) -> str:
+def notice_overflow(mode: str) -> dates.Overflow:
     """The overflow rule for ``notice_months`` (SPEC §6.3): the contract's, but ``error`` clips."""
-    return "clip" if mode == "error" else mode
+    if mode == "roll_forward":
+        return "roll_forward"
+    return "clip"  # clip, and error: a notice is an event, not a place to refuse
 
 
 def resolve(run) -> Resolution | None:
