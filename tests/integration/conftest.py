@@ -39,12 +39,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
-    """In CI a skipped PostgreSQL test is a failure, whatever skipped it."""
+    """In CI a skipped PostgreSQL or Dask test is a failure, whatever skipped it."""
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") and report.skipped and item.get_closest_marker("postgres") is not None:
-        report.outcome = "failed"
-        report.longrepr = f"PostgreSQL test skipped in CI (a failure here): {report.longrepr}"
+    if not (os.environ.get("CI") and report.skipped):
+        return
+    for marker, what in (("postgres", "PostgreSQL"), ("dask", "Dask")):
+        if item.get_closest_marker(marker) is not None:
+            report.outcome = "failed"
+            report.longrepr = f"{what} test skipped in CI (a failure here): {report.longrepr}"
+            return
 
 
 def _unavailable(why: str) -> None:

@@ -1,19 +1,34 @@
-"""A real Dask LocalCluster (2 worker processes) gives byte-identical output to local runs."""
+"""A real Dask LocalCluster (2 worker processes) gives byte-identical output to local runs.
+
+Without ``dask.distributed`` these tests skip locally and **fail** in CI (``CI`` set):
+a CI run must never pass without having run them (tests/integration/conftest.py).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
 from contractrules.batch import run_batch
 from tests.integration.batch_fixtures import AS_OF, BAD_EVENTS, GOOD_EVENTS, events_file, invoice, mixed_dir
 
-distributed = pytest.importorskip("distributed")
+try:
+    import distributed
+except ImportError:  # pragma: no cover - the dask extra is missing
+    distributed = None
+
+pytestmark = pytest.mark.dask
 
 
 @pytest.fixture(scope="module")
 def cluster():
+    if distributed is None:
+        why = "dask.distributed is not installed (pip install 'contractrules[dask]')"
+        if os.environ.get("CI"):
+            pytest.fail(f"Dask is required in CI and {why}", pytrace=False)
+        pytest.skip(why)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=logging.ERROR) as c:
         yield c

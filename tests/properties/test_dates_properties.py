@@ -4,6 +4,7 @@ also finds on its own."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import pytest
@@ -108,8 +109,20 @@ def test_p6_years_are_twelve_months(d, y, m, mode):
 
 @given(s.interesting_dates, s.month_offsets)
 def test_p7_clip_is_relativedelta(d, n):
-    """P7: clip equals d + relativedelta(months=n)."""
-    assert add_months(d, n, "clip") == d + relativedelta(months=n)
+    """P7: clip is the same day n months later, or that month's last day — computed here
+    independently with calendar.monthrange, not with relativedelta (which implements it);
+    roll_forward is the day after that last day instead."""
+    year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
+    assume(1 <= year <= 9999)
+    month = month0 + 1
+    last = calendar.monthrange(year, month)[1]
+    expected = date(year, month, min(d.day, last))
+    assert add_months(d, n, "clip") == expected
+    if d.day <= last:
+        assert add_months(d, n, "roll_forward") == expected
+    elif (year, month) != (9999, 12):
+        assert add_months(d, n, "roll_forward") == date(year, month, last) + timedelta(days=1)
+    assert add_months(d, n, "clip") == d + relativedelta(months=n)  # the documented equivalence
 
 
 @given(s.interesting_dates, s.month_offsets)
