@@ -195,16 +195,20 @@ def describe_contract(contract: Contract) -> list[str]:
     return out
 
 
-def _longest_non_business_run(spec: str | None, first_year: int, last_year: int) -> int:
-    """The longest run of consecutive non-business days from ``first_year`` to ``last_year``."""
+def _non_business_runs(spec: str | None, first_year: int, last_year: int) -> tuple[int, int]:
+    """(the longest run of consecutive non-business days, the longest one that ends on a
+    month's last day) from ``first_year`` to ``last_year``."""
     cal = dates.business_calendar(spec)
     day, last = date(first_year, 1, 1), date(last_year, 12, 31)
-    run = longest = 0
+    run = longest = at_month_end = 0
     while day <= last:
         run = 0 if cal.is_business_day(day) else run + 1
         longest = max(longest, run)
-        day += timedelta(days=1)
-    return longest
+        nxt = day + timedelta(days=1)
+        if nxt.month != day.month:
+            at_month_end = max(at_month_end, run)
+        day = nxt
+    return longest, at_month_end
 
 
 def term_warnings(contract: Contract, horizon_years: int = 10) -> list[str]:
@@ -218,16 +222,18 @@ def term_warnings(contract: Contract, horizon_years: int = 10) -> list[str]:
             f"given on a day that does not exist {termination.notice_months} month(s) later (e.g. the 31st), "
             "its period ends on the last day of that month (clipped)"
         )
-    if pay is not None and pay.roll == "preceding":
+    if pay is not None and pay.roll in ("preceding", "modified_following"):
+        # preceding(d) is before the invoice date I iff every day from I to d = I + n is
+        # a non-business day; modified_following goes back only when the days from d to
+        # the month's end are all non-business too.
         last_year = (contract.end or contract.start).year + (0 if contract.end else horizon_years)
-        if pay.business_days:
-            possible = pay.terms_days == 0
-        else:
-            possible = _longest_non_business_run(pay.calendar, contract.start.year, last_year) > pay.terms_days
+        longest, at_month_end = _non_business_runs(pay.calendar, contract.start.year, last_year)
+        run = longest if pay.roll == "preceding" else at_month_end
+        possible = pay.terms_days == 0 and run > 0 if pay.business_days else run > pay.terms_days
         if possible:
             unit = "business days" if pay.business_days else "days"
             out.append(
-                f"warning: terms.payment roll: preceding with {pay.terms_days} {unit} can move a due date before "
+                f"warning: terms.payment roll: {pay.roll} with {pay.terms_days} {unit} can move a due date before "
                 "its invoice date (an invoice at the start of a run of non-business days); such a due date stops "
                 "at the invoice date"
             )

@@ -280,8 +280,14 @@ def test_check_warns_that_notice_months_clip_under_overflow_error(tmp_path, over
         ("{terms_days: 0, business_days: true, roll: preceding}", True),
         ("{terms_days: 1, business_days: true, roll: preceding}", False),
         ("{terms_days: 1, roll: following}", False),
+        # modified_following goes back only at a month's end: from Sat 30 Aug 2025, + 1 = Sun
+        # 31 Aug, the month's last day -> following is 1 Sep, another month -> preceding
+        # Fri 29 Aug, before the invoice
+        ("{terms_days: 1, roll: modified_following}", True),
+        ("{terms_days: 2, roll: modified_following}", False),
+        ("{terms_days: 0, business_days: true, roll: modified_following}", True),
     ],
 )
-def test_check_warns_when_a_preceding_roll_can_precede_the_invoice(tmp_path, payment, warned):
+def test_check_warns_when_a_backward_roll_can_precede_the_invoice(tmp_path, payment, warned):
     lines = _check_terms(tmp_path, f"  payment: {payment}")
     assert any(ROLL_WARNING in line for line in lines) is warned, lines
