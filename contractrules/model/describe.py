@@ -92,7 +92,7 @@ def _billing(b: Billing, contract: Contract) -> list[str]:
     return [
         f"Billing:      {_money(b.fee, contract.currency)} {b.cycle}, cycles anchored on day {anchor}"
         + ("" if b.anchor_day is not None else " (the day of start)"),
-        f"              invoiced {when}; proration: {b.proration} ({proration}); "
+        f"              invoiced {when} within {_days(b.invoice_within_days)}; proration: {b.proration} ({proration}); "
         f"month overflow: {b.month_overflow}",
     ]
 

@@ -36,7 +36,7 @@ def test_valid_contract_summary():
         "Currency:     EUR",
         "Jurisdiction: ES",
         "Billing:      600.00 EUR monthly, cycles anchored on day 1",
-        "invoiced at the end of each cycle (arrears); proration: none",
+        "invoiced at the end of each cycle (arrears) within 7 days; proration: none",
         "month overflow: clip",
         "Payment:      due 30 days after the invoice date",
         "roll: none; no business calendar",
