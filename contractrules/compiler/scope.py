@@ -242,7 +242,7 @@ def _missed(run, ob: WorkingObligation, due: date, service: str, asset: str, fir
         on=due + timedelta(days=1), severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
         explanation=(
             f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)} for the cycle "
-            f"starting {first.isoformat()}" + (f" (due at the contract's end, moved by the notice{ev(moved[0])})" if moved else "")
+            f"starting {first.isoformat()}" + (f" (a due date moved by the termination notice{ev(moved[0])})" if moved else "")
             + (f"; performed late on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else "") + f" ({CLAUSE})."
         ),
     ))
@@ -278,7 +278,7 @@ def finish(run) -> None:
 
 def _status_text(ob: WorkingObligation) -> str:
     if ob.status == "fulfilled":
-        late = " after the deadline" if ob.due and ob.fulfilled_on and ob.fulfilled_on > ob.due else ""
+        late = f", after its due date {iso(ob.due)}" if ob.due and ob.fulfilled_on and ob.fulfilled_on > ob.due else ""
         return f"; performed on {iso(ob.fulfilled_on)}{late}."
     if ob.status == "violated":
         return f"; not performed by {iso(ob.due)}."
