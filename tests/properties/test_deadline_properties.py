@@ -61,8 +61,13 @@ def lifecycle_streams(draw) -> list[dict]:
             fields["period"] = date(2025, month, 2).isoformat()
         add("invoice_issued", **fields)
     for _ in range(draw(st.integers(0, 10))):
-        add("work_performed", at=_day(draw(st.integers(0, 300))), by="studio", service="malware-scan",
-            asset=draw(st.sampled_from(ASSETS)))
+        add(
+            "work_performed",
+            at=_day(draw(st.integers(0, 300))),
+            by="studio",
+            service="malware-scan",
+            asset=draw(st.sampled_from(ASSETS)),
+        )
     if draw(st.booleans()):
         notice = draw(st.integers(0, 240))
         fields = {"at": _day(notice), "by": "acme", "channel": "email"}
@@ -109,14 +114,29 @@ def test_every_cycle_obligation_follows_spec_to_the_end(engine, events, as_of):
         # billing: the earliest invoice naming this cycle
         invoiced = sorted(r.local_date for r in known if r.event.type == "invoice_issued" and r.event.period == first)
         ob = obligations.pop(f"billing:{first.isoformat()}")
-        _check_deadline(ob, violations.pop(f"unbilled:{first.isoformat()}", None),
-                        at_end + timedelta(days=WITHIN), invoiced[0] if invoiced else None, as_of)
+        _check_deadline(
+            ob,
+            violations.pop(f"unbilled:{first.isoformat()}", None),
+            at_end + timedelta(days=WITHIN),
+            invoiced[0] if invoiced else None,
+            as_of,
+        )
         for asset in ASSETS:
-            scans = sorted(r.local_date for r in known if r.event.type == "work_performed"
-                           and r.event.asset == asset and first <= (min(r.local_date, end) if end else r.local_date) <= last)
+            scans = sorted(
+                r.local_date
+                for r in known
+                if r.event.type == "work_performed"
+                and r.event.asset == asset
+                and first <= (min(r.local_date, end) if end else r.local_date) <= last
+            )
             key = f"malware-scan:{asset}:{first.isoformat()}"
-            _check_deadline(obligations.pop(f"service:{key}"), violations.pop(f"missed_service:{key}", None),
-                            at_end, scans[0] if scans else None, as_of)
+            _check_deadline(
+                obligations.pop(f"service:{key}"),
+                violations.pop(f"missed_service:{key}", None),
+                at_end,
+                scans[0] if scans else None,
+                as_of,
+            )
         first = last + timedelta(days=1)
     # whatever is left of the cycles' obligations was discharged, and is never violated
     for ob in obligations.values():
