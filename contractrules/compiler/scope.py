@@ -150,12 +150,19 @@ def perform(run, rec) -> None:
     if waiting:  # the oldest open request for this service and asset
         _fulfil(waiting.pop(0), rec)
         return
+    covered = (e.service, e.asset) in _st(run).get("covered", set())
     if (e.service, e.asset) in _st(run).get("recurring", {}):
         # matched to its cycle's obligation at the end, when the contract's end is known
-        _st(run).setdefault("recurring_work", []).append(rec)
+        _st(run).setdefault("recurring_work", []).append((rec, covered))
         return
+    _out_of_scope_work(run, rec, covered)
+
+
+def _out_of_scope_work(run, rec, covered: bool) -> None:
+    """Work that fulfils nothing, outside the scope and no change order for it (by then)."""
+    e = rec.event
     why = out_of_scope(run, e.service, e.asset)
-    if why is None or (e.service, e.asset) in _st(run).get("covered", set()):
+    if why is None or covered:
         return
     run.violate(WorkingViolation(
         id=f"out_of_scope_work:{e.id}", kind="out_of_scope_work", party=run.provider, on=rec.local_date,
@@ -202,15 +209,16 @@ def _match_recurring(run, end: date | None) -> None:
     """Each recurring work fulfils the open obligation of the cycle its date falls in;
     work after the contract's last day, the last cycle's (SPEC §6.3) — late if after its due."""
     st = _st(run)
-    for rec in st.get("recurring_work", []):
+    for rec, covered in st.get("recurring_work", []):
         e = rec.event
         day = rec.local_date if end is None else min(rec.local_date, end)
         for ob in st["recurring"][(e.service, e.asset)]:
             first, last = st["cycle_of"][ob.id]
-            if first <= day <= last:
-                if ob.fulfilled_on is None:
-                    _fulfil(ob, rec)
+            if first <= day <= last and ob.fulfilled_on is None:
+                _fulfil(ob, rec)
                 break
+        else:  # fulfils nothing: an asset listed but excluded is still out of scope
+            _out_of_scope_work(run, rec, covered)
 
 
 def due(run, tick) -> None:
