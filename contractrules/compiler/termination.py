@@ -3,8 +3,8 @@
 SPEC §6.3. A notice given on local date N has the earliest effective date
 ``E0 = N + notice period`` (days: event day not counted; months: same day of the later
 month, the contract's ``month_overflow`` deciding a day that does not exist — ``error``
-clips: a notice is an event, not a place to refuse). ``notice_end`` → E = E0; ``end_of_cycle`` → the last day of the
-cycle containing E0. A later requested ``effective`` date wins. An earlier requested date
+clips: a notice is an event, not a place to refuse). ``notice_end`` → E = E0;
+``end_of_cycle`` → the last day of the cycle containing E0. A later requested ``effective`` date wins. An earlier requested date
 is a ``short_notice`` breach by the notifying party, unless the other party waived
 ``termination.notice`` — then the requested date (or N) stands. Without a waiver the
 contract still ends at E: a short notice does not shorten it.
