@@ -96,7 +96,7 @@ def penalties_table(answer: Answer, currency: str | None = None) -> Table:
         t.add_column(col, no_wrap=True, **kw)
     t.add_column("why not (yet)", overflow="fold", min_width=16)
     for p in answer.penalties:
-        cells = [p.invoice, Text("yes", "bold green") if p.enforceable else Text("no", "yellow"),
+        cells: list[str | Text] = [p.invoice, Text("yes", "bold green") if p.enforceable else Text("no", "yellow"),
                  _d(p.enforceable_from), p.interest, p.fixed_fee, Text(p.total, "bold")]
         if settling:
             cells.append(p.balance)

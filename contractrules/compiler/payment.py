@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from contractrules import dates, statutory
-from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
 from contractrules.compiler import penalty_debt
+from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
 from contractrules.engine.runtime import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 

@@ -356,7 +356,8 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
             f"enforceable from {iso(fig.obligation_due)} ({_basis(run)}): ")
     settled = _settled(run, inv, fig)
     waiver = _facts(run, inv.id).waiver
-    if fig.obligation_status == "waived" and not (settled and settled <= waiver.local_date):
+    settled_first = settled is not None and waiver is not None and settled <= waiver.local_date
+    if fig.obligation_status == "waived" and not settled_first:
         ob.balance = ZERO
         ob.explanation = head + f"{money(fig.obligation_amount, run.currency)} when {'; '.join(fig.reasons)}"
     elif settled is not None:

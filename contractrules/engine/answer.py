@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contractrules.compiler import termination
+from contractrules.engine.runtime import ZERO
 from contractrules.model.answers import (
     Answer,
     ContractState,
@@ -13,7 +14,6 @@ from contractrules.model.answers import (
     Violation,
 )
 from contractrules.model.events import VERBAL, WRITTEN
-from contractrules.engine.runtime import ZERO
 from contractrules.money import format_amount
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import heapq
 import re
-from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 ZERO = Decimal("0")
