@@ -8,8 +8,9 @@ timestamps), then against the contract and each other:
   ``"600.00"``, ``client`` equals the client's id) is dropped silently; with different
   content every line involved is an error, and with ``skip_invalid`` all of them are
   skipped (we cannot tell which one is right);
-- an invoice is issued once; payments, credit notes, disputes, reminders and waivers
-  must refer to an invoice issued in the same input (in any order).
+- an invoice is issued once. Payments, credit notes, disputes, reminders and waivers may
+  name an invoice no event issues (yet): not bad input (SPEC §5, v2), the engine holds
+  them for it.
 
 Every problem becomes an :class:`~contractrules.errors.Issue` with the line, field and
 event id. By default any issue raises :class:`~contractrules.errors.EventError` listing
