@@ -31,8 +31,8 @@ from contractrules.money import round_money
 class Standing(NamedTuple):
     """The penalty on one invoice on a day, before that day's payments."""
 
-    owed: Decimal | None   # None: no penalty obligation exists that day
-    status: str            # pending | suspended, or why none exists
+    owed: Decimal | None  # None: no penalty obligation exists that day
+    status: str  # pending | suspended, or why none exists
 
 
 def standing(run, inv: Invoice | None, day: date, invoice_id: str = "") -> Standing:
@@ -47,7 +47,9 @@ def standing(run, inv: Invoice | None, day: date, invoice_id: str = "") -> Stand
     first, start = penalty.enforceable_dates(run, inv, facts, day)
     settled = inv.settled_on() if inv.balance == ZERO else None
     if settled is not None and (first is None or settled < first):
-        return Standing(None, f"invoice {inv.id} was paid in full on {iso(settled)}, before the penalty became enforceable")
+        return Standing(
+            None, f"invoice {inv.id} was paid in full on {iso(settled)}, before the penalty became enforceable"
+        )
     if facts.waiver is not None and facts.waiver.local_date <= day:
         return Standing(None, f"the penalty was waived{ev(facts.waiver.event.id)}")
     if first is None or first > day:
@@ -90,14 +92,18 @@ def pay_named(run, rec) -> Decimal:
     amount = money(e.amount, run.currency)
     if now.owed is None or now.owed <= ZERO:
         why = now.status if now.owed is None else "nothing is owed on it"
-        run.warn(f"payment {e.id} of {amount} names the penalty on invoice {e.penalty}, which does not exist on "
-                 f"{iso(rec.local_date)} ({why}): it goes on as a payment naming no invoice")
+        run.warn(
+            f"payment {e.id} of {amount} names the penalty on invoice {e.penalty}, which does not exist on "
+            f"{iso(rec.local_date)} ({why}): it goes on as a payment naming no invoice"
+        )
         return e.amount
     left = _take(run, inv, Payment(rec.local_date, e.amount, e.id), now.owed)
     if left > ZERO:
-        run.warn(f"payment {e.id} of {amount} exceeds the {money(now.owed, run.currency)} the penalty on invoice "
-                 f"{inv.id} asked on {iso(rec.local_date)}: the other {money(left, run.currency)} goes on as a "
-                 "payment naming no invoice")
+        run.warn(
+            f"payment {e.id} of {amount} exceeds the {money(now.owed, run.currency)} the penalty on invoice "
+            f"{inv.id} asked on {iso(rec.local_date)}: the other {money(left, run.currency)} goes on as a "
+            "payment naming no invoice"
+        )
     return left
 
 
@@ -108,13 +114,17 @@ def credit(run, rec) -> None:
     now = standing(run, inv, rec.local_date, e.penalty)
     amount = money(e.amount, run.currency)
     if now.owed is None:
-        run.warn(f"credit note {e.id} of {amount} names the penalty on invoice {e.penalty}, which does not exist on "
-                 f"{iso(rec.local_date)} ({now.status}): it reduces nothing")
+        run.warn(
+            f"credit note {e.id} of {amount} names the penalty on invoice {e.penalty}, which does not exist on "
+            f"{iso(rec.local_date)} ({now.status}): it reduces nothing"
+        )
         return
     used = min(e.amount, now.owed)
     if used > ZERO:
         inv.penalty_credits.append(Payment(rec.local_date, used, e.id))
     if e.amount > used:
-        run.warn(f"credit note {e.id} of {amount} exceeds the {money(now.owed, run.currency)} the penalty on invoice "
-                 f"{inv.id} asked on {iso(rec.local_date)}: the excess {money(e.amount - used, run.currency)} "
-                 "reduces nothing")
+        run.warn(
+            f"credit note {e.id} of {amount} exceeds the {money(now.owed, run.currency)} the penalty on invoice "
+            f"{inv.id} asked on {iso(rec.local_date)}: the excess {money(e.amount - used, run.currency)} "
+            "reduces nothing"
+        )

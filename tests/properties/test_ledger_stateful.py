@@ -38,18 +38,25 @@ cents = st.integers(min_value=1, max_value=900_00).map(lambda c: f"{c // 100}.{c
 
 def contract_data(allocation: str) -> dict:
     return {
-        "id": "ledger", "timezone": "Europe/Madrid", "currency": "EUR", "start": "2025-01-01",
+        "id": "ledger",
+        "timezone": "Europe/Madrid",
+        "currency": "EUR",
+        "start": "2025-01-01",
         "parties": {"provider": {"id": "studio"}, "client": {"id": "acme"}},
         "terms": {
             "payment": {"terms_days": 10},
-            "late_penalty": {"grace_days": 2, "interest": {"annual_rate": "0.12"}, "fixed_fee": "15.00",
-                             "allocation": allocation},
+            "late_penalty": {
+                "grace_days": 2,
+                "interest": {"annual_rate": "0.12"},
+                "fixed_fee": "15.00",
+                "allocation": allocation,
+            },
         },
     }
 
 
-ENGINE = Engine()   # shared by every machine: answers must not depend on what ran before
-FRESH = Engine()    # the replay
+ENGINE = Engine()  # shared by every machine: answers must not depend on what ran before
+FRESH = Engine()  # the replay
 
 
 class Ledger(RuleBasedStateMachine):
