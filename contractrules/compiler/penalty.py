@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from contractrules import statutory
-from contractrules.compiler.common import ev, iso, money, on_event, pct, rule
+from contractrules.compiler.common import ev, iso, money, on_event, rule
+from contractrules.compiler.penalty_rates import rate_function, warn_beyond_table
 from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, natural_key
-from contractrules.interest import DatedRates, accrue
+from contractrules.interest import accrue
 from contractrules.model import EventRecord
 from contractrules.money import round_money
 
@@ -187,41 +187,6 @@ def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
     return max(end, facts.grace_until) if facts.grace_until else end
 
 
-def _rates(run) -> DatedRates:
-    st = run.state("late_penalty")
-    if "rates" not in st:
-        law = run.params["late_penalty"]["statutory"]
-        st["rates"] = DatedRates(law["rates"], f"{law['jurisdiction']} ({Path(law['file']).name})")
-    return st["rates"]
-
-
-def _rate_function(run, inv: Invoice, first: date):
-    """(rate_at, breaks, text) for the invoice's interest from ``first``."""
-    params = run.params["late_penalty"]
-    spec = params["interest"]
-    if spec["annual_rate"] != "statutory":
-        rate = Decimal(spec["annual_rate"])
-        _compare_with_law(run, inv, rate, first)
-        return (lambda day: rate), [], f"{pct(rate)} a year"
-    law = params["statutory"]
-    table = _rates(run)
-    if law["rate_mode"] == "fixed_at_start":  # UK: the rate when interest starts, for the whole debt
-        fixed = table.rate_on(first)
-        return (lambda day: fixed), [], f"the statutory rate fixed on {iso(first)} ({pct(fixed)}, {law['jurisdiction']})"
-    return table.rate_on, table.starts(), f"the statutory rate of each half-year ({law['jurisdiction']})"
-
-
-def _compare_with_law(run, inv: Invoice, rate: Decimal, first: date) -> None:
-    law = run.params["late_penalty"]["statutory"]
-    if law is None or first < date.fromisoformat(law["rates"][0]["from"]):
-        return
-    legal = _rates(run).rate_on(first)
-    if rate < legal:
-        run.warn(f"invoice {inv.id}: the contract's interest rate {pct(rate)} is below the statutory rate "
-                 f"{pct(legal)} in force on {iso(first)} ({law['name']}); such a clause may be void "
-                 f"if grossly unfair to the creditor — see docs/statutory-{law['jurisdiction'].lower()}.md")
-
-
 def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
     """Σ over accrual days d ≤ as_of of balance(end of d) × rate_d / basis, unrounded, capped."""
     params = run.params["late_penalty"]
@@ -233,7 +198,7 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
     first += timedelta(days=1)
     if as_of < first:
         return ZERO
-    rate_at, rate_breaks, _text = _rate_function(run, inv, first)
+    rate_at, rate_breaks, _text = rate_function(run, inv, first)
     moves = [m.on for m in [*inv.credits, *inv.payments]]
     basis = 360 if spec["day_count"] == "act/360" else 365
     result = accrue(first, as_of, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], basis)
@@ -401,7 +366,7 @@ def finish(run) -> None:
                      f"(a later waiver, grace extension or payment before enforceability removed it): "
                      f"{run.name(run.provider)} owes that back")
     run.state("late_penalty")["figures"] = figures
-    _warn_beyond_table(run)
+    warn_beyond_table(run)
 
 
 def _basis(run) -> str:
@@ -409,16 +374,6 @@ def _basis(run) -> str:
     if params["clause"] == CLAUSE:
         return CLAUSE
     return f"{params['clause']}: no late_penalty clause, so the law applies — {params['statutory']['name']}"
-
-
-def _warn_beyond_table(run) -> None:
-    rates = run.state("late_penalty").get("rates")
-    if rates is None or not rates.beyond:
-        return
-    start, end, rate, source = rates.last_row()
-    run.warn(f"statutory rate table {rates.name} ends {iso(end)}: interest from {iso(min(rates.beyond))} to "
-             f"{iso(run.as_of)} uses the last known rate {pct(rate)} ({iso(start)}..{iso(end)}, {source}); "
-             "add the missing half-year to the table")
 
 
 ACTIONS = {
