@@ -37,7 +37,15 @@ from contractrules.model import (
     parse_contract,
     parse_events,
 )
-from contractrules.model.answers import Answer, ContractState, Obligation, Penalty, PenaltyAnswer, Violation
+from contractrules.model.answers import (
+    Answer,
+    ContractState,
+    Obligation,
+    Penalty,
+    PenaltyAnswer,
+    UnappliedCredit,
+    Violation,
+)
 
 __version__ = "0.1.0"
 
@@ -61,6 +69,7 @@ __all__ = [
     "Obligation",
     "Penalty",
     "PenaltyAnswer",
+    "UnappliedCredit",
     "Violation",
     "__version__",
     "compile_contract",

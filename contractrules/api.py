@@ -98,7 +98,7 @@ def penalty_of(answer: Answer, invoice: str) -> PenaltyAnswer:
     ob = next((o for o in answer.obligations if o.id == f"payment:{invoice}"), None)
     if ob is None:
         raise InputError([Issue("<events>", None, "invoice", f"no invoice {invoice} issued by {answer.as_of}")])
-    context = {"as_of": answer.as_of, "balance": ob.balance, "due": ob.due, "currency": ob.currency,
+    context = {"as_of": answer.as_of, "invoice_balance": ob.balance, "due": ob.due, "currency": ob.currency,
                "warnings": answer.warnings}
     pen = answer.penalty(invoice)
     if pen is not None:
@@ -111,7 +111,7 @@ def penalty_of(answer: Answer, invoice: str) -> PenaltyAnswer:
     else:
         reason = f"not late as of {answer.as_of}: due {ob.due}"
     return PenaltyAnswer(invoice=invoice, enforceable=False, enforceable_from=None, interest=zero,
-                         fixed_fee=zero, total=zero, reasons=[reason], **context)
+                         fixed_fee=zero, total=zero, paid=zero, balance=zero, reasons=[reason], **context)
 
 
 def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: date | str, *,

@@ -87,13 +87,20 @@ def violations_list(answer: Answer) -> Group:
 def penalties_table(answer: Answer, currency: str | None = None) -> Table:
     t = Table(title="Late penalties", box=box.SIMPLE_HEAVY, title_justify="left")
     right: dict[str, Any] = {"justify": "right"}
-    for col, kw in (("invoice", {}), ("enforceable", {}), ("from", {}), ("interest", right),
-                    ("fixed fee", right), ("total", right)):
+    settling = any(p.balance != p.total for p in answer.penalties)  # something paid or credited
+    columns: list[tuple[str, dict[str, Any]]] = [("invoice", {}), ("enforceable", {}), ("from", {}),
+                                                 ("interest", right), ("fixed fee", right), ("total", right)]
+    if settling:
+        columns.append(("balance", right))
+    for col, kw in columns:
         t.add_column(col, no_wrap=True, **kw)
     t.add_column("why not (yet)", overflow="fold", min_width=16)
     for p in answer.penalties:
-        t.add_row(p.invoice, Text("yes", "bold green") if p.enforceable else Text("no", "yellow"),
-                  _d(p.enforceable_from), p.interest, p.fixed_fee, Text(p.total, "bold"), "; ".join(p.reasons))
+        cells: list[str | Text] = [p.invoice, Text("yes", "bold green") if p.enforceable else Text("no", "yellow"),
+                 _d(p.enforceable_from), p.interest, p.fixed_fee, Text(p.total, "bold")]
+        if settling:
+            cells.append(p.balance)
+        t.add_row(*cells, "; ".join(p.reasons))
     return t
 
 
@@ -106,6 +113,10 @@ def render_answer(answer: Answer, everything: bool = False) -> Group:
         parts.append(violations_list(answer))
     if answer.penalties:
         parts.append(penalties_table(answer))
+    credit = answer.unapplied_credit
+    if credit.caused_by:
+        parts.append(Text(f"Unapplied credit: {credit.amount} {credit.currency} "
+                          f"(events {', '.join(credit.caused_by)})", "bold"))
     for w in answer.warnings:
         parts.append(Text(f"warning: {w}", "yellow"))
     return Group(*parts)
@@ -115,9 +126,10 @@ def render_penalty(p: PenaltyAnswer):
     verdict = (Text("ENFORCEABLE", "bold green") if p.enforceable else Text("NOT ENFORCEABLE", "bold yellow"))
     lines = [
         Text.assemble("Invoice ", (p.invoice, "bold"), f" as of {p.as_of}: ", verdict),
-        Text(f"due {_d(p.due)}, balance {p.balance} {p.currency}"),
+        Text(f"due {_d(p.due)}, invoice balance {p.invoice_balance} {p.currency}"),
         Text(f"enforceable from: {_d(p.enforceable_from)}"),
         Text(f"interest {p.interest} + fixed fee {p.fixed_fee} = total {p.total} {p.currency}", "bold"),
+        Text(f"paid towards the penalty {p.paid}, penalty balance {p.balance} {p.currency}"),
     ]
     lines += [Text(f"  because: {r}") for r in p.reasons]
     lines += [Text(f"warning: {w}", "yellow") for w in p.warnings]

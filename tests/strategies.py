@@ -112,8 +112,9 @@ def event_streams(draw) -> list[dict]:
         add("invoice_issued", at=draw(_when), invoice=inv, amount=draw(_cents), by="studio", channel="email")
     for _ in range(draw(st.integers(0, 5))):
         fields = {"at": draw(_when), "amount": draw(_cents), "by": "acme"}
-        if draw(st.booleans()):
-            fields["invoice"] = draw(st.sampled_from(invoices))
+        target = draw(st.sampled_from([None, "invoice", "invoice", "penalty"]))
+        if target is not None:  # an invoice of the stream, or one never issued (held, SPEC §5 v2)
+            fields[target] = draw(st.sampled_from([*invoices, "INV-99"]))
         add("payment_received", **fields)
     for _ in range(draw(st.integers(0, 2))):
         add("credit_note", at=draw(_when), invoice=draw(st.sampled_from(invoices)),

@@ -98,7 +98,7 @@ def _schemas():
     return pa, {
         "contracts": schema(("contract", text), ("as_of", day), ("state", text), ("effective_end", day),
                             ("notice_given_on", day), ("notice_by", text), ("notice_waived", flag),
-                            ("warnings", texts)),
+                            ("unapplied_credit", amount), ("currency", text), ("warnings", texts)),
         "obligations": schema(("contract", text), ("id", text), ("kind", text), ("debtor", text),
                               ("creditor", text), ("amount", amount), ("balance", amount), ("currency", text),
                               ("due", day), ("status", text), ("fulfilled_on", day), ("clause", text),
@@ -108,7 +108,7 @@ def _schemas():
                              ("evidence", text), ("explanation", text)),
         "penalties": schema(("contract", text), ("invoice", text), ("currency", text), ("enforceable", flag),
                             ("enforceable_from", day), ("interest", amount), ("fixed_fee", amount),
-                            ("total", amount), ("reasons", texts)),
+                            ("total", amount), ("paid", amount), ("balance", amount), ("reasons", texts)),
     }
 
 
@@ -124,12 +124,15 @@ def _rows(answer: Answer) -> dict[str, list[dict[str, Any]]]:
     return {
         "contracts": [{"contract": c, "as_of": answer.as_of, "state": s.state, "effective_end": s.effective_end,
                        "notice_given_on": notice and notice.given_on, "notice_by": notice and notice.by,
-                       "notice_waived": notice and notice.waived, "warnings": list(answer.warnings)}],
+                       "notice_waived": notice and notice.waived,
+                       "unapplied_credit": _dec(answer.unapplied_credit.amount),
+                       "currency": answer.unapplied_credit.currency, "warnings": list(answer.warnings)}],
         "obligations": [{"contract": c, **o.model_dump(), "amount": _dec(o.amount), "balance": _dec(o.balance)}
                         for o in answer.obligations],
         "violations": [{"contract": c, **v.model_dump()} for v in answer.violations],
         "penalties": [{"contract": c, "currency": currency_of.get(f"payment:{p.invoice}"), **p.model_dump(),
-                       "interest": _dec(p.interest), "fixed_fee": _dec(p.fixed_fee), "total": _dec(p.total)}
+                       "interest": _dec(p.interest), "fixed_fee": _dec(p.fixed_fee), "total": _dec(p.total),
+                       "paid": _dec(p.paid), "balance": _dec(p.balance)}
                       for p in answer.penalties],
     }
 

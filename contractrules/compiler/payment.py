@@ -2,8 +2,12 @@
 
 SPEC §6.2. ``invoice_issued`` on I opens a ``payment`` obligation for the amount less
 credit notes, due ``I + terms_days`` (business days if set, then ``roll``). A payment
-without ``invoice`` goes to the oldest open invoice first (FIFO); anything left over is
-kept as unapplied credit and applied to the next invoices. If the balance is above zero
+without ``invoice`` goes to the oldest open invoice first (FIFO: invoice date, then
+number in natural order); anything left over is kept as unapplied credit and applied to
+the next invoices. An event naming an invoice not issued yet is held until it is (a
+payment as unapplied credit reserved for it), then applied on the invoice's day; what a
+held payment does not need goes on as a payment naming no invoice. Payments and credit
+notes naming ``penalty`` are the penalty's (``penalty_debt``). If the balance is above zero
 at the end of the due date, the obligation is violated and ``late_payment`` is recorded
 the day after. The ledger is always compiled: without a payment clause the defaults
 (30 calendar days, no roll) apply and a warning says so.
@@ -11,13 +15,16 @@ the day after. The ledger is always compiled: without a payment clause the defau
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from contractrules import dates, statutory
+from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.engine.runtime import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation
+from contractrules.engine.runtime import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
+from contractrules.model.events import INVOICE_REFERENCES
 
 CLAUSE = "terms.payment"
 DEFAULTS = {"terms_days": 30, "business_days": False, "calendar": None, "roll": "none"}
@@ -143,43 +150,73 @@ def invoice(run, rec) -> None:
         id=f"payment:{inv.id}", kind="payment", debtor=run.client, creditor=run.provider,
         clause=CLAUSE, arose_on=inv.issued_on, due=inv.due, caused_by=[e.id],
     ))
+    held = run.release(inv.id)
+    # what was held for this invoice first (credit notes, then payments, in event order),
+    # then money that matched no open invoice, then the other held events (SPEC §5, §6.2)
+    for action, held_rec in sorted(held, key=lambda ar: ar[1].event.type != "credit_note"):
+        if held_rec.event.type in ("credit_note", "payment_received"):
+            action(run, held_rec)
     _apply_unapplied(run, inv)
+    for action, held_rec in held:
+        if held_rec.event.type not in ("credit_note", "payment_received"):
+            action(run, held_rec)
     run.schedule(inv.due + timedelta(days=1), "payment.due", invoice=inv.id)
 
 
 def credit(run, rec) -> None:
     e = rec.event
+    if e.penalty is not None:
+        penalty_debt.credit(run, rec)
+        return
     inv = run.invoices.get(e.invoice)
     if inv is None:
-        run.warn(f"credit note {e.id} names invoice {e.invoice}, not issued by {iso(rec.local_date)}: ignored")
+        run.hold(e.invoice, credit, rec)
         return
-    inv.credits.append(Payment(rec.local_date, e.amount, e.id))
+    used = min(e.amount, inv.asked)
+    if e.amount > used:
+        run.warn(f"credit note {e.id} of {money(e.amount, run.currency)} exceeds the {money(inv.asked, run.currency)} "
+                 f"invoice {inv.id} still asked on {iso(rec.local_date)}: the excess "
+                 f"{money(e.amount - used, run.currency)} reduces nothing")
+    if used > ZERO:
+        inv.credits.append(Payment(rec.local_date, used, e.id))
     run.obligations[f"payment:{inv.id}"].cite(e.id)
 
 
 def receive(run, rec) -> None:
     e = rec.event
     left = e.amount
-    if e.invoice is not None:
+    if e.penalty is not None:
+        left = penalty_debt.pay_named(run, rec)
+    elif e.invoice is not None:
         inv = run.invoices.get(e.invoice)
         if inv is None:
-            run.warn(f"payment {e.id} names invoice {e.invoice}, not issued by {iso(rec.local_date)}: kept as unapplied credit")
-        else:
-            left = _pay(run, inv, Payment(rec.local_date, left, e.id))
-    for inv in _open_invoices(run):
+            run.hold(e.invoice, receive, rec)
+            return
+        left = _pay_invoice(run, inv, Payment(rec.local_date, left, e.id))
+    for inv in open_invoices(run):
         if left <= ZERO:
             break
-        left = _pay(run, inv, Payment(rec.local_date, left, e.id))
+        left = _pay_invoice(run, inv, Payment(rec.local_date, left, e.id))
     if left > ZERO:
         run.unapplied.append(Payment(rec.local_date, left, e.id))
 
 
-def _open_invoices(run) -> list[Invoice]:
-    return sorted((i for i in run.invoices.values() if i.balance > ZERO), key=lambda i: (i.issued_on, i.id))
+def open_invoices(run) -> list[Invoice]:
+    """Invoices with principal still owed, oldest first: invoice date, then number in
+    natural order (``INV-9`` before ``INV-10``; SPEC §6.2)."""
+    return sorted((i for i in run.invoices.values() if i.balance > ZERO), key=lambda i: (i.issued_on, natural_key(i.id)))
+
+
+def _pay_invoice(run, inv: Invoice, pay: Payment) -> Decimal:
+    """Money for ``inv``: its penalty first under ``interest_first``, then the principal."""
+    left = penalty_debt.pay_first(run, inv, pay)
+    if left <= ZERO:
+        return left
+    return _pay(run, inv, Payment(pay.on, left, pay.event_id))
 
 
 def _pay(run, inv: Invoice, pay: Payment) -> Decimal:
-    """Apply up to ``pay.amount`` to ``inv``; return what is left over."""
+    """Apply up to ``pay.amount`` to ``inv``'s principal; return what is left over."""
     used = min(pay.amount, inv.balance)
     if used > ZERO:
         inv.payments.append(Payment(pay.on, used, pay.event_id))
@@ -245,6 +282,33 @@ def finish(run) -> None:
             f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "
             "kept as unapplied credit for the next invoice"
         )
+    _warn_held(run)
+
+
+def _warn_held(run) -> None:
+    """One warning per event that named an invoice before it was issued (SPEC §5, v2)."""
+    for invoice_id, rec in run.held_log:
+        e, noun = rec.event, INVOICE_REFERENCES.get(rec.event.type, rec.event.type)
+        what = f"{noun} {e.id} of {iso(rec.local_date)}" + (
+            f" ({money(e.amount, run.currency)})" if e.type == "payment_received" else "")
+        inv = run.invoices.get(invoice_id)
+        if inv is not None:
+            run.warn(f"{what} names invoice {invoice_id} before it was issued ({iso(inv.issued_on)}"
+                     f"{ev(inv.event_id)}): held until then and applied on that day")
+            continue
+        held = "held as unapplied credit reserved for it" if e.type == "payment_received" else "held until it is issued"
+        run.warn(f"{what} names invoice {invoice_id}, not issued by {iso(run.as_of)}: {held}"
+                 f"{nearest_invoice(invoice_id, run.invoices)}")
+
+
+def nearest_invoice(name: str, issued) -> str:
+    """`` (nearest issued invoice: INV-8)``: the issued number most like ``name`` (ties: the
+    latest in natural order, the likeliest neighbour of a number not issued yet)."""
+    if not issued:
+        return " (no invoice is issued yet)"
+    latest_first = sorted(issued, key=natural_key, reverse=True)
+    best = max(latest_first, key=lambda i: difflib.SequenceMatcher(None, name, i).ratio())
+    return f" (nearest issued invoice: {best})"
 
 
 ACTIONS = {"payment.invoice": invoice, "payment.credit": credit, "payment.receive": receive, "payment.due": due}

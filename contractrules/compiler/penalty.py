@@ -22,13 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from contractrules import statutory
-from contractrules.compiler.common import ev, iso, money, on_event, pct, rule
-from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation
-from contractrules.interest import DatedRates, accrue
+from contractrules.compiler.common import ev, iso, money, on_event, rule
+from contractrules.compiler.penalty_rates import rate_function, warn_beyond_table
+from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, natural_key
+from contractrules.interest import accrue
 from contractrules.model import EventRecord
+from contractrules.money import round_money
 
 CLAUSE = "terms.late_penalty"
 
@@ -45,6 +46,7 @@ def _statutory_regime(contract) -> dict:
         "cap": None,
         "reminder_days": None,
         "disputes_suspend": False,
+        "allocation": "principal_first",
     }
 
 
@@ -68,6 +70,7 @@ def compile(contract) -> dict:
             "cap": None if lp.cap is None else str(lp.cap),
             "reminder_days": lp.reminder_days,
             "disputes_suspend": lp.disputes_suspend,
+            "allocation": lp.allocation,
         }
     params["statutory"] = statutory.table(contract.jurisdiction).to_params() if contract.jurisdiction else None
     return {
@@ -95,6 +98,17 @@ def _facts(run, invoice_id: str) -> InvoiceFacts:
     return run.state("late_penalty").setdefault(invoice_id, InvoiceFacts())
 
 
+facts_of = _facts
+
+
+def _held(run, rec, action) -> bool:
+    """Hold an event naming an invoice not issued yet until it is (SPEC §5, v2)."""
+    if rec.event.invoice in run.invoices:
+        return False
+    run.hold(rec.event.invoice, action, rec)
+    return True
+
+
 def _creditor_only(run, rec, what: str) -> bool:
     if rec.event.by != run.provider:
         run.warn(f"{what} {rec.event.id} by {run.name(rec.event.by)} ignored: only the creditor "
@@ -104,24 +118,28 @@ def _creditor_only(run, rec, what: str) -> bool:
 
 
 def waive(run, rec) -> None:
-    if _creditor_only(run, rec, "waiver"):
+    if not _held(run, rec, waive) and _creditor_only(run, rec, "waiver"):
         _facts(run, rec.event.invoice).waiver = rec
 
 
 def extend_grace(run, rec) -> None:
-    if _creditor_only(run, rec, "grace extension"):
+    if not _held(run, rec, extend_grace) and _creditor_only(run, rec, "grace extension"):
         f = _facts(run, rec.event.invoice)
         if f.grace_until is None or rec.event.until > f.grace_until:
             f.grace_until, f.grace_event = rec.event.until, rec.event.id
 
 
 def dispute_opened(run, rec) -> None:
+    if _held(run, rec, dispute_opened):
+        return
     f = _facts(run, rec.event.invoice)
     if not any(d[1] is None for d in f.disputes):
         f.disputes.append([rec.local_date, None, rec.event.id, None])
 
 
 def dispute_resolved(run, rec) -> None:
+    if _held(run, rec, dispute_resolved):
+        return
     for d in _facts(run, rec.event.invoice).disputes:
         if d[1] is None:
             d[1], d[3] = rec.local_date, rec.event.id
@@ -130,6 +148,8 @@ def dispute_resolved(run, rec) -> None:
 
 
 def reminder(run, rec) -> None:
+    if _held(run, rec, reminder):
+        return
     _facts(run, rec.event.invoice).reminders.append((rec.local_date, rec.event.id))
 
 
@@ -149,51 +169,22 @@ class PenaltyFigure:
     obligation_status: str | None = None      # pending | suspended | waived
     obligation_due: date | None = None         # the first day it was enforceable
     obligation_amount: Decimal = ZERO
+    paid: Decimal = ZERO       # money paid towards the penalty (SPEC §6.4, v2)
+    credited: Decimal = ZERO   # credit notes naming the penalty
 
     @property
     def total(self) -> Decimal:
         return self.interest + self.fixed_fee
+
+    def balance(self, currency: str) -> Decimal:
+        """What is still owed: the rounded total less what was paid and credited (never below 0)."""
+        return max(round_money(self.total, currency) - self.paid - self.credited, ZERO)
 
 
 def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
     assert inv.due is not None, "a late invoice has a due date"
     end = inv.due + timedelta(days=params["grace_days"])
     return max(end, facts.grace_until) if facts.grace_until else end
-
-
-def _rates(run) -> DatedRates:
-    st = run.state("late_penalty")
-    if "rates" not in st:
-        law = run.params["late_penalty"]["statutory"]
-        st["rates"] = DatedRates(law["rates"], f"{law['jurisdiction']} ({Path(law['file']).name})")
-    return st["rates"]
-
-
-def _rate_function(run, inv: Invoice, first: date):
-    """(rate_at, breaks, text) for the invoice's interest from ``first``."""
-    params = run.params["late_penalty"]
-    spec = params["interest"]
-    if spec["annual_rate"] != "statutory":
-        rate = Decimal(spec["annual_rate"])
-        _compare_with_law(run, inv, rate, first)
-        return (lambda day: rate), [], f"{pct(rate)} a year"
-    law = params["statutory"]
-    table = _rates(run)
-    if law["rate_mode"] == "fixed_at_start":  # UK: the rate when interest starts, for the whole debt
-        fixed = table.rate_on(first)
-        return (lambda day: fixed), [], f"the statutory rate fixed on {iso(first)} ({pct(fixed)}, {law['jurisdiction']})"
-    return table.rate_on, table.starts(), f"the statutory rate of each half-year ({law['jurisdiction']})"
-
-
-def _compare_with_law(run, inv: Invoice, rate: Decimal, first: date) -> None:
-    law = run.params["late_penalty"]["statutory"]
-    if law is None or first < date.fromisoformat(law["rates"][0]["from"]):
-        return
-    legal = _rates(run).rate_on(first)
-    if rate < legal:
-        run.warn(f"invoice {inv.id}: the contract's interest rate {pct(rate)} is below the statutory rate "
-                 f"{pct(legal)} in force on {iso(first)} ({law['name']}); such a clause may be void "
-                 f"if grossly unfair to the creditor — see docs/statutory-{law['jurisdiction'].lower()}.md")
 
 
 def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
@@ -207,7 +198,7 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
     first += timedelta(days=1)
     if as_of < first:
         return ZERO
-    rate_at, rate_breaks, _text = _rate_function(run, inv, first)
+    rate_at, rate_breaks, _text = rate_function(run, inv, first)
     moves = [m.on for m in [*inv.credits, *inv.payments]]
     basis = 360 if spec["day_count"] == "act/360" else 365
     result = accrue(first, as_of, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], basis)
@@ -278,7 +269,18 @@ def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | N
     return first, since
 
 
+def enforceable_dates(run, inv: Invoice, facts: InvoiceFacts, day: date) -> tuple[date | None, date | None]:
+    """(first day it ever was or will be enforceable, first day of the stretch current on ``day``)."""
+    return _enforceable_from(run.params["late_penalty"], inv, facts, day, [], run)
+
+
 def figure(run, inv: Invoice) -> PenaltyFigure:
+    fig = _figure(run, inv)
+    fig.paid, fig.credited = inv.penalty_payments.total, inv.penalty_credits.total
+    return fig
+
+
+def _figure(run, inv: Invoice) -> PenaltyFigure:
     params = run.params["late_penalty"]
     facts = _facts(run, inv.id)
     as_of = run.as_of
@@ -314,33 +316,59 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
     ob = run.oblige(WorkingObligation(
         id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
         clause=run.params["late_penalty"]["clause"], arose_on=fig.obligation_due, amount=fig.obligation_amount,
-        balance=fig.obligation_amount, due=fig.obligation_due, status=fig.obligation_status,
+        balance=fig.balance(run.currency), due=fig.obligation_due, status=fig.obligation_status,
     ))
     ob.cite(*fig.caused_by)
     head = (f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}, "
             f"enforceable from {iso(fig.obligation_due)} ({_basis(run)}): ")
-    if fig.obligation_status == "waived":
+    settled = _settled(run, inv, fig)
+    waiver = _facts(run, inv.id).waiver
+    settled_first = settled is not None and waiver is not None and settled <= waiver.local_date
+    if fig.obligation_status == "waived" and not settled_first:
         ob.balance = ZERO
-        ob.explanation = head + f"{money(fig.obligation_amount, run.currency)} when {'; '.join(fig.reasons)}."
+        ob.explanation = head + f"{money(fig.obligation_amount, run.currency)} when {'; '.join(fig.reasons)}"
+    elif settled is not None:
+        ob.status, ob.fulfilled_on = ("fulfilled" if fig.paid else "discharged"), settled
+        ob.explanation = head.replace(" owes ", " owed ", 1) + (
+            f"{money(fig.interest, run.currency)} interest, which stopped when the invoice was paid, plus a fixed "
+            f"{money(fig.fixed_fee, run.currency)}; settled on {iso(settled)}")
     else:
         ob.explanation = head + (
             f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
             f"{money(fig.fixed_fee, run.currency)}"
-            + ("." if fig.enforceable else f"; suspended now: {'; '.join(fig.reasons)}.")
+            + ("" if fig.enforceable else f"; suspended now: {'; '.join(fig.reasons)}")
         )
+    if fig.paid or fig.credited:
+        ob.explanation += (f"; {money(fig.paid, run.currency)} paid and {money(fig.credited, run.currency)} "
+                           f"credited towards it, {money(ob.balance, run.currency)} left")
+    ob.explanation += "."
+
+
+def _settled(run, inv: Invoice, fig: PenaltyFigure) -> date | None:
+    """The day the penalty was settled: nothing left and interest stopped (the principal paid)."""
+    owed = round_money(fig.obligation_amount, run.currency) - fig.paid - fig.credited
+    if inv.balance > ZERO or owed > ZERO:
+        return None
+    moves = [m.on for m in (*inv.penalty_payments, *inv.penalty_credits)]
+    return max([inv.settled_on() or inv.issued_on, *moves])
 
 
 def finish(run) -> None:
     figures = []
-    for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
+    for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, natural_key(i.id))):
         if f"late_payment:{inv.id}" not in run.violations:
             continue
         fig = figure(run, inv)
         figures.append(fig)
         if fig.obligation_status is not None and fig.obligation_amount > ZERO:
             _obligation(run, inv, fig)
+        over = fig.paid + fig.credited - round_money(fig.total, run.currency)
+        if fig.paid and over > ZERO:
+            run.warn(f"the penalty on invoice {inv.id} was paid {money(over, run.currency)} more than it now asks "
+                     f"(a later waiver, grace extension or payment before enforceability removed it): "
+                     f"{run.name(run.provider)} owes that back")
     run.state("late_penalty")["figures"] = figures
-    _warn_beyond_table(run)
+    warn_beyond_table(run)
 
 
 def _basis(run) -> str:
@@ -348,16 +376,6 @@ def _basis(run) -> str:
     if params["clause"] == CLAUSE:
         return CLAUSE
     return f"{params['clause']}: no late_penalty clause, so the law applies — {params['statutory']['name']}"
-
-
-def _warn_beyond_table(run) -> None:
-    rates = run.state("late_penalty").get("rates")
-    if rates is None or not rates.beyond:
-        return
-    start, end, rate, source = rates.last_row()
-    run.warn(f"statutory rate table {rates.name} ends {iso(end)}: interest from {iso(min(rates.beyond))} to "
-             f"{iso(run.as_of)} uses the last known rate {pct(rate)} ({iso(start)}..{iso(end)}, {source}); "
-             "add the missing half-year to the table")
 
 
 ACTIONS = {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from contractrules.compiler import termination
+from contractrules.engine.runtime import ZERO
 from contractrules.model.answers import (
     Answer,
     ContractState,
     Notice,
     Obligation,
     Penalty,
+    UnappliedCredit,
     Violation,
 )
 from contractrules.model.events import VERBAL, WRITTEN
@@ -64,11 +66,16 @@ def build_answer(run) -> Answer:
         Penalty(
             invoice=f.invoice, enforceable=f.enforceable, enforceable_from=f.enforceable_from,
             interest=format_amount(f.interest, run.currency), fixed_fee=format_amount(f.fixed_fee, run.currency),
-            total=format_amount(f.total, run.currency), reasons=f.reasons,
+            total=format_amount(f.total, run.currency), paid=format_amount(f.paid, run.currency),
+            balance=format_amount(f.balance(run.currency), run.currency), reasons=f.reasons,
         )
         for f in run.state("late_penalty").get("figures", [])
     ]
+    held = run.unapplied_credit()
+    ids = list(dict.fromkeys(p.event_id for p in held))
+    unapplied = UnappliedCredit(amount=format_amount(sum((p.amount for p in held), ZERO), run.currency),
+                                currency=run.currency, caused_by=ids)
     return Answer(
         contract=run.contract_id, as_of=run.as_of, state=_state(run), obligations=obligations,
-        violations=violations, penalties=penalties, warnings=list(run.warnings),
+        violations=violations, penalties=penalties, unapplied_credit=unapplied, warnings=list(run.warnings),
     )

@@ -8,10 +8,12 @@ modules (``contractrules.compiler.*``) read their parameters from the compiled d
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 ZERO = Decimal("0")
@@ -110,12 +112,14 @@ class Invoice:
     due: date | None = None
     credits: Moves = field(default_factory=Moves)
     payments: Moves = field(default_factory=Moves)
+    # money and credit notes towards the late penalty on this invoice (SPEC §6.4, v2)
+    penalty_payments: Moves = field(default_factory=Moves)
+    penalty_credits: Moves = field(default_factory=Moves)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.credits, Moves):
-            self.credits = Moves(self.credits)
-        if not isinstance(self.payments, Moves):
-            self.payments = Moves(self.payments)
+        for name in ("credits", "payments", "penalty_payments", "penalty_credits"):
+            if not isinstance(getattr(self, name), Moves):
+                setattr(self, name, Moves(getattr(self, name)))
 
     @property
     def credited(self) -> Decimal:
@@ -155,7 +159,17 @@ class Invoice:
         return self.issued_on  # nothing was ever asked
 
     def movement_events(self) -> list[str]:
-        return [m.event_id for m in sorted([*self.credits, *self.payments], key=lambda p: p.on)]
+        moves = [*self.credits, *self.payments, *self.penalty_credits, *self.penalty_payments]
+        return [m.event_id for m in sorted(moves, key=lambda p: p.on)]
+
+
+@lru_cache(maxsize=65536)
+def natural_key(text: str) -> tuple:
+    """Sort key putting ``INV-9`` before ``INV-10`` (digit runs compare as numbers)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text) if part)
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 class Tick(NamedTuple):
@@ -216,7 +230,9 @@ class Run:
         self.violations: dict[str, WorkingViolation] = {}
         self.warnings: list[str] = []
         self.invoices: dict[str, Invoice] = {}
-        self.unapplied: list[Payment] = []
+        self.unapplied: list[Payment] = []           # money matching no open debt (FIFO leftovers)
+        self.held: dict[str, list[tuple[Callable, Any]]] = {}  # invoice not issued yet -> (action, record)
+        self.held_log: list[tuple[str, Any]] = []     # (invoice, record) of every event ever held
         self.scratch: dict[str, dict] = {}
         self.finishers: list[Callable[[Run], None]] = []
 
@@ -243,6 +259,21 @@ class Run:
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def hold(self, invoice: str, action: Callable, rec: Any) -> None:
+        """Keep an event naming ``invoice`` (not issued yet) until it is (SPEC §5, v2)."""
+        self.held.setdefault(invoice, []).append((action, rec))
+        self.held_log.append((invoice, rec))
+
+    def release(self, invoice: str) -> list[tuple[Callable, Any]]:
+        """The events held for ``invoice``, in event order, dated today (the invoice's day)."""
+        return [(action, replace(rec, local_date=self.today)) for action, rec in self.held.pop(invoice, [])]
+
+    def unapplied_credit(self) -> list[Payment]:
+        """Money matching no open debt, and money held for invoices not issued yet (SPEC §6.2)."""
+        held = [Payment(rec.local_date, rec.event.amount, rec.event.id)
+                for recs in self.held.values() for _action, rec in recs if rec.event.type == "payment_received"]
+        return sorted([*self.unapplied, *held], key=lambda p: p.on)
 
     def state(self, clause: str) -> dict:
         st = self.scratch.get(clause)

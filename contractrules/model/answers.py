@@ -67,8 +67,18 @@ class Penalty(_Answer):
     enforceable_from: date | None
     interest: str
     fixed_fee: str
-    total: str
+    total: str          # interest + fixed fee
+    paid: str           # money paid towards the penalty (new in v2)
+    balance: str        # total less what was paid and credited to it, never below 0.00
     reasons: list[str]
+
+
+class UnappliedCredit(_Answer):
+    """Money matching no open debt, and money held for invoices not issued yet (SPEC §6.2)."""
+
+    amount: str
+    currency: str
+    caused_by: list[str]
 
 
 class Notice(_Answer):
@@ -90,6 +100,7 @@ class Answer(_Answer):
     obligations: list[Obligation]
     violations: list[Violation]
     penalties: list[Penalty]
+    unapplied_credit: UnappliedCredit
     warnings: list[str]
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +117,7 @@ class PenaltyAnswer(Penalty):
     """The ``contractrules penalty`` answer: one invoice's penalty with its context."""
 
     as_of: date
-    balance: str
+    invoice_balance: str
     due: date | None
     currency: str
     warnings: list[str] = []

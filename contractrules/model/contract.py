@@ -158,6 +158,7 @@ class LatePenalty(_Model):
     cap: Rate | None = None
     reminder_days: Days | None = None
     disputes_suspend: StrictBool = True
+    allocation: Literal["principal_first", "interest_first"] = "principal_first"
 
 
 class Termination(_Model):

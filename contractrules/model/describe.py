@@ -134,7 +134,25 @@ def _penalty(lp: LatePenalty, currency: str) -> list[str]:
     )
     disputes = "suspend enforceability" if lp.disputes_suspend else "do not suspend enforceability"
     lines.append(f"              reminder: {reminder}; open disputes {disputes}")
+    lines.append(_allocation(lp.allocation))
     return lines
+
+
+def _allocation(allocation: str) -> str:
+    if allocation == "interest_first":
+        return ("              allocation: interest first: money for a late invoice pays its penalty (interest "
+                "and fixed fee) first while it is enforceable, then the principal")
+    return ("              allocation: principal first: money for an invoice pays the principal; only payments "
+            "naming the penalty pay it")
+
+
+def _es_allocation(allocation: str) -> str:
+    """Spain: the civil code's rule on applying payments to interest first (SPEC §6.4)."""
+    rule = ("              ES: Código Civil art. 1173: a payment does not count towards capital while "
+            "interest is unpaid")
+    if allocation == "interest_first":
+        return rule + " (followed: allocation interest_first)"
+    return rule + "; this contract pays principal first (set late_penalty.allocation: interest_first to follow it)"
 
 
 def _termination(t: Termination) -> list[str]:
@@ -188,8 +206,11 @@ def describe_contract(contract: Contract) -> list[str]:
         out += _penalty(terms.late_penalty, c.currency)
     elif c.jurisdiction:
         out.append(f"Late penalty: none in the contract; the statutory regime of {c.jurisdiction} applies")
+        out.append(_allocation("principal_first"))
     else:
         out.append("Late penalty: none")
+    if c.jurisdiction == "ES":
+        out.append(_es_allocation(terms.late_penalty.allocation if terms.late_penalty else "principal_first"))
     out += _termination(terms.termination) if terms.termination else ["Termination:  none"]
     out += _scope(terms.scope, c.currency) if terms.scope else ["Scope:        none"]
     return out

@@ -8,8 +8,9 @@ timestamps), then against the contract and each other:
   ``"600.00"``, ``client`` equals the client's id) is dropped silently; with different
   content every line involved is an error, and with ``skip_invalid`` all of them are
   skipped (we cannot tell which one is right);
-- an invoice is issued once; payments, credit notes, disputes, reminders and waivers
-  must refer to an invoice issued in the same input (in any order).
+- an invoice is issued once. Payments, credit notes, disputes, reminders and waivers may
+  name an invoice no event issues (yet): not bad input (SPEC §5, v2), the engine holds
+  them for it.
 
 Every problem becomes an :class:`~contractrules.errors.Issue` with the line, field and
 event id. By default any issue raises :class:`~contractrules.errors.EventError` listing
@@ -32,10 +33,8 @@ from contractrules.model.contract import Contract
 from contractrules.model.events import (
     EVENT_CLASSES,
     EVENT_TYPES,
-    INVOICE_REFERENCES,
     Event,
     event_adapter,
-    referenced_invoice,
 )
 from contractrules.model.issues import issues_from, suggestion
 from contractrules.model.lines import DocumentSyntaxError, json_array_items, read_text
@@ -90,7 +89,6 @@ class _Checker:
     file: str
     issues: list[tuple[int, Issue]] = field(default_factory=list)
     bad: set[int] = field(default_factory=set)
-    bad_invoices: dict[str, str] = field(default_factory=dict)  # invoice -> "line 3"
 
     def report(self, order: int, line: int | None, path: str, message: str, event_id: str | None) -> None:
         self.issues.append((order, Issue(self.file, line, path, message, event_id)))
@@ -107,8 +105,6 @@ class _Checker:
             event = event_adapter.validate_python(obj, context={"currency": self.contract.currency})
         except ValidationError as exc:
             self._report_validation(order, line, obj, exc)
-            if obj.get("type") == "invoice_issued" and isinstance(obj.get("invoice"), str):
-                self.bad_invoices.setdefault(obj["invoice"], _where(order, line))
             return None
         if event.by is not None:
             party = self.contract.party_id(event.by)
@@ -122,8 +118,6 @@ class _Checker:
                     f"{p.client.id!r} (client) or a role name",
                     event.id,
                 )
-                if event.type == "invoice_issued":
-                    self.bad_invoices.setdefault(event.invoice, _where(order, line))
                 return None
             if party != event.by:  # a role name: normalise to the party id
                 event = event.model_copy(update={"by": party})
@@ -175,14 +169,17 @@ class _Checker:
         return kept
 
     def check_invoices(self, candidates: list[_Candidate]) -> None:
-        """An invoice is issued once; references must name an issued invoice."""
+        """An invoice is issued once.
+
+        A reference to an invoice that no event issues is not bad input (SPEC §5, v2):
+        billing systems post payments before invoices, so the engine holds such events
+        until the invoice exists and warns while it does not.
+        """
         issued: dict[str, _Candidate] = {}
         for c in candidates:
-            if c.event.type != "invoice_issued":
+            if c.event.type != "invoice_issued" or c.order in self.bad:
                 continue
-            if c.order in self.bad:
-                self.bad_invoices.setdefault(c.event.invoice, c.where)
-            elif c.event.invoice in issued:
+            if c.event.invoice in issued:
                 prior = issued[c.event.invoice]
                 message = (
                     f"invoice {c.event.invoice!r} is already issued by event {prior.event.id!r} "
@@ -191,19 +188,6 @@ class _Checker:
                 self.report(c.order, c.line, "invoice", message, c.event.id)
             else:
                 issued[c.event.invoice] = c
-        for c in candidates:
-            invoice = referenced_invoice(c.event)
-            if c.order in self.bad or invoice is None or invoice in issued:
-                continue
-            noun = INVOICE_REFERENCES[c.event.type]
-            if invoice in self.bad_invoices:
-                message = (
-                    f"{noun} for invoice {invoice!r}, whose invoice_issued "
-                    f"({self.bad_invoices[invoice]}) is invalid"
-                )
-            else:
-                message = f"{noun} for an unknown invoice {invoice!r}: no invoice_issued creates it"
-            self.report(c.order, c.line, "invoice", message, c.event.id)
 
     def records(self, candidates: list[_Candidate]) -> list[EventRecord]:
         """The surviving events, numbered in input order, with their local dates."""

@@ -59,19 +59,35 @@ class InvoiceIssued(BaseEvent):
 
 
 class PaymentReceived(BaseEvent):
-    """Reduces a balance; without ``invoice``, the oldest open invoice first."""
+    """Reduces a balance: ``invoice``'s, ``penalty``'s (the penalty on that invoice), or
+    without either the oldest open invoice first (SPEC §5, §6.4)."""
 
     type: Literal["payment_received"]
     amount: Amount
     invoice: Text | None = None
+    penalty: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PaymentReceived:
+        if self.invoice is not None and self.penalty is not None:
+            raise FieldProblems([(("penalty",), "give either invoice or penalty, not both")])
+        return self
 
 
 class CreditNote(BaseEvent):
-    """Reduces what an invoice asks."""
+    """Reduces what an invoice asks (``invoice``) or its late penalty (``penalty``)."""
 
     type: Literal["credit_note"]
-    invoice: Text
+    invoice: Text | None = None
+    penalty: Text | None = None
     amount: Amount
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CreditNote:
+        if (self.invoice is None) == (self.penalty is None):
+            field = "penalty" if self.invoice is not None else "invoice"
+            raise FieldProblems([((field,), "a credit note names exactly one of invoice or penalty")])
+        return self
 
 
 class TerminationNotice(BaseEvent):
@@ -190,8 +206,9 @@ EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CLASSES)
 Event = Annotated[AnyEvent, Field(discriminator="type")]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
 
-#: Event types whose ``invoice`` must name an invoice issued in the same input, with
-#: the noun used in "<noun> for an unknown invoice".
+#: Event types that refer to an invoice by ``invoice``, with the noun used in warnings.
+#: Naming an invoice not issued (yet) is not bad input (SPEC §5, v2): the engine holds
+#: the event until the invoice exists.
 INVOICE_REFERENCES: dict[str, str] = {
     "payment_received": "payment",
     "credit_note": "credit note",

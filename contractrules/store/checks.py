@@ -9,9 +9,9 @@ to the stored log:
    (skipped: ingest is idempotent); different is a conflict (an issue naming the line
    and the fields that differ; events are never changed).
 2. **Against stored invoices.** The stored ``invoice_issued`` events are put in front of
-   the batch (without lines), so a payment in the batch may refer to an invoice issued
-   in an earlier batch; a new ``invoice_issued`` for an invoice the store already has
-   is an issue on its line.
+   the batch (without lines), so that a new ``invoice_issued`` for an invoice the store
+   already has is an issue on its line. (A payment may name any invoice: one not issued
+   yet is held for it by the engine, SPEC §5 v2.)
 
 Every issue of the batch is collected and raised once: :class:`ConflictError` if any
 id conflicts, else :class:`EventError`. Lines are the file's lines, or for a list of

@@ -58,7 +58,8 @@ def test_answers_are_the_hand_computed_ones_and_never_mix_colliding_ids(tmp_path
     assert [(v["id"], v["on"]) for v in a["violations"]] == [("late_payment:INV-1", "2025-03-03"),
                                                             ("unbilled:2025-02-01", "2025-03-08")]
     assert a["penalties"] == [{"invoice": "INV-1", "enforceable": True, "enforceable_from": "2025-03-18",
-                               "interest": "4.93", "fixed_fee": "40.00", "total": "44.93", "reasons": []}]
+                               "interest": "4.93", "fixed_fee": "40.00", "total": "44.93", "paid": "0.00",
+                               "balance": "44.93", "reasons": []}]
     pay_b = next(o for o in b["obligations"] if o["id"] == "payment:INV-1")
     assert (pay_b["status"], pay_b["fulfilled_on"], pay_b["balance"]) == ("fulfilled", "2025-02-15", "0.00")
     assert [(v["id"], v["on"]) for v in b["violations"]] == [("unbilled:2025-02-01", "2025-03-08")]
@@ -174,6 +175,8 @@ def test_parquet_tables_hold_the_same_answers(tmp_path):
     (pen,) = tables["penalties"]
     assert (pen["contract"], pen["currency"], pen["total"], pen["enforceable_from"].isoformat()) == \
         (A, "EUR", Decimal("44.93"), "2025-03-18")
+    assert (pen["paid"], pen["balance"]) == (Decimal("0"), Decimal("44.93"))
+    assert [(r["unapplied_credit"], r["currency"]) for r in tables["contracts"]] == [(Decimal("0"), "EUR")] * 2
     run_batch(d, ev, AS_OF, tmp_path / "ref.jsonl", workers=1)
     answers = read_jsonl(tmp_path / "ref.jsonl")
     assert len(tables["obligations"]) == sum(len(a["obligations"]) for a in answers)

@@ -34,9 +34,10 @@ def test_a_late_arriving_payment_changes_only_answers_after_its_date(store, cont
         assert after[day] == before[day]
         assert store.evaluate(CID, day).to_json() == store.evaluate(CID, day, known_at=None).to_json()
     old, new = before[date(2025, 10, 1)], after[date(2025, 10, 1)]
-    assert (old.balance, old.interest, old.total) == ("600.00", "5.26", "45.26")
+    assert (old.invoice_balance, old.interest, old.total, old.balance) == ("600.00", "5.26", "45.26", "45.26")
     # interest on the balance at the end of 2025-08-31 .. 2025-09-19 (20 days): 3.29; + 40.00
-    assert (new.balance, new.interest, new.total, new.enforceable) == ("0.00", "3.29", "43.29", True)
+    assert (new.invoice_balance, new.interest, new.total, new.enforceable) == ("0.00", "3.29", "43.29", True)
+    assert (new.paid, new.balance) == ("0.00", "43.29")  # the payment named the invoice: principal_first
 
 
 def test_known_at_answers_with_what_was_recorded_then(store, contract_doc):

@@ -10,6 +10,7 @@
                  "violations": {"late_payment:INV-07": {"on": "2025-08-30"}},
                  "violations_exact": true,
                  "penalties": {"INV-07": {"interest": "5.42", "enforceable_from": "2025-10-01"}},
+                 "unapplied_credit": {"amount": "0.00", "caused_by": []},
                  "warnings": 0}]}
 
 Each listed object is compared field by field (only the fields given); ``*_exact`` also
@@ -86,6 +87,10 @@ def test_scenario(name: str, engine: Engine):
             if kind in check:
                 got = {item[key]: item for item in answer[kind]}
                 problems += [where + p for p in _compare(kind, got, check[kind], check.get(f"{kind}_exact", False))]
+        for field, value in check.get("unapplied_credit", {}).items():
+            if answer["unapplied_credit"].get(field) != value:
+                problems.append(f"{where}unapplied_credit.{field}: expected {value!r}, "
+                                f"got {answer['unapplied_credit'].get(field)!r}")
         warnings = check.get("warnings")
         if isinstance(warnings, int) and len(answer["warnings"]) != warnings:
             problems.append(f"{where}warnings: expected {warnings}, got {answer['warnings']}")

@@ -161,10 +161,6 @@ BAD_FILES = [
         ],
     ),
     (
-        "payment_unknown_invoice.jsonl",
-        [(2, "invoice", "e2", "payment for an unknown invoice 'INV-08': no invoice_issued creates it")],
-    ),
-    (
         "duplicate_id_conflict.jsonl",
         [
             (2, "id", "e2", "id 'e2' is reused with different content on line 3"),
@@ -175,7 +171,6 @@ BAD_FILES = [
         "bad_array.json",
         [
             (4, "at", "e2", "timestamp without offset: '2025-07-31T22:30:00'"),
-            (10, "invoice", "e3", "reminder for an unknown invoice 'INV-9'"),
         ],
     ),
     ("malformed_array.json", [(3, "", None, "invalid JSON: expected ',' or ']' after an array element")]),
@@ -193,14 +188,21 @@ def test_bad_events_name_line_field_and_event(contract, name, expected):
 
 def test_all_problems_of_a_file_are_raised_together(contract):
     issues = issues_of("mixed_good_and_bad.jsonl", contract)
-    assert [(i.line, i.field) for i in issues] == [(2, "amount"), (3, "by"), (4, "invoice")]
-    assert issues[2].message == "payment for invoice 'INV-08', whose invoice_issued (line 3) is invalid"
+    assert [(i.line, i.field) for i in issues] == [(2, "amount"), (3, "by")]
+
+
+def test_an_event_naming_an_invoice_not_issued_is_not_bad_input(contract):
+    """SPEC §5 v2: billing systems post payments before invoices; the engine holds them."""
+    load = load_events(EVENTS / "payment_unknown_invoice.jsonl", contract)
+    assert [(r.event.id, r.event.invoice) for r in load.records][-1] == ("e2", "INV-08")
+    assert load.skipped == ()
 
 
 def test_skip_invalid_keeps_the_good_events_and_reports_the_rest(contract):
     load = load_events(EVENTS / "mixed_good_and_bad.jsonl", contract, skip_invalid=True)
-    assert [(r.event.id, r.line, r.seq) for r in load.records] == [("e1", 1, 0), ("e5", 5, 1)]
-    assert [(i.line, i.event_id) for i in load.skipped] == [(2, "e2"), (3, "e3"), (4, "e4")]
+    # e4 pays INV-08, whose invoice_issued (e3) is invalid: kept, and held for INV-08 by the engine
+    assert [(r.event.id, r.line, r.seq) for r in load.records] == [("e1", 1, 0), ("e4", 4, 1), ("e5", 5, 2)]
+    assert [(i.line, i.event_id) for i in load.skipped] == [(2, "e2"), (3, "e3")]
 
 
 def test_skip_invalid_drops_every_copy_of_a_conflicting_id(contract):
