@@ -277,7 +277,7 @@ def compile_command(contract: str) -> None:
 # Packages that bring their own commands (the store, batch evaluation) expose
 # ``register(main)``; a missing optional dependency only hides nothing here, because each
 # of those modules imports its heavy dependencies inside the commands.
-for _module in ("contractrules.store.cli", "contractrules.batch.cli"):
+for _module in ("contractrules.store.cli", "contractrules.batch.cli", "contractrules.documents.cli"):
     try:
         importlib.import_module(_module).register(main)
     except ModuleNotFoundError as _exc:

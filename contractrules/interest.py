@@ -4,6 +4,9 @@
 ``Σ_{d=first..last} balance_at(d) × rate_at(d) / basis`` — unrounded: round once when
 reporting. ``breaks`` are the days on which the balance or the rate may change; between
 them both are constant, so the sum is computed one stretch at a time.
+``segments(...)`` gives those stretches (adjacent ones with the same balance, rate and
+source merged): the rows of a statement's interest table. ``accrue`` is their sum, so the
+table and the engine's figure cannot disagree.
 
 Laws (tested with Hypothesis): additive over adjacent ranges, monotone in the number of
 days and in the balance, zero for a zero balance or an empty range.
@@ -12,11 +15,69 @@ days and in the balance, zero for a zero balance or an empty range.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 ZERO = Decimal("0")
 ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Days ``start``..``end`` (inclusive) of constant ``balance`` and annual ``rate``."""
+
+    start: date
+    end: date
+    balance: Decimal
+    rate: Decimal
+    basis: int
+    source: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def product(self) -> Decimal:
+        """``balance × rate × days`` (exact): the interest is this over ``basis``."""
+        return self.balance * self.rate * self.days
+
+    @property
+    def interest(self) -> Decimal:
+        return self.product / Decimal(self.basis)
+
+
+def segments(
+    first: date,
+    last: date,
+    balance_at: Callable[[date], Decimal],
+    rate_at: Callable[[date], Decimal],
+    breaks: Iterable[date] = (),
+    basis: int = 365,
+    source_at: Callable[[date], str] | None = None,
+) -> list[Segment]:
+    """The stretches of ``first``..``last`` with constant balance, rate (and rate source)."""
+    if last < first:
+        return []
+    stops = sorted({b for b in breaks if first < b <= last} | {last + ONE_DAY})
+    out: list[Segment] = []
+    day = first
+    for stop in stops:
+        seg = Segment(day, stop - ONE_DAY, balance_at(day), rate_at(day), basis,
+                      source_at(day) if source_at else "")
+        prev = out[-1] if out else None
+        if prev and (prev.balance, prev.rate, prev.source) == (seg.balance, seg.rate, seg.source):
+            out[-1] = Segment(prev.start, seg.end, seg.balance, seg.rate, basis, seg.source)
+        else:
+            out.append(seg)
+        day = stop
+    return out
+
+
+def total(parts: list[Segment], basis: int) -> Decimal:
+    """Σ interest of ``parts``, divided once (the unrounded figure the engine reports)."""
+    return sum((s.product for s in parts), ZERO) / Decimal(basis)
 
 
 def accrue(
@@ -27,14 +88,7 @@ def accrue(
     breaks: Iterable[date] = (),
     basis: int = 365,
 ) -> Decimal:
-    if last < first:
-        return ZERO
-    stops = sorted({b for b in breaks if first < b <= last} | {last + ONE_DAY})
-    total, day = ZERO, first
-    for stop in stops:
-        total += balance_at(day) * rate_at(day) * (stop - day).days
-        day = stop
-    return total / Decimal(basis)
+    return total(segments(first, last, balance_at, rate_at, breaks, basis), basis)
 
 
 class DatedRates:
@@ -54,9 +108,41 @@ class DatedRates:
                 return rate
         raise ValueError(f"{self.name}: no rate before {self.rows[0][0]} (asked for {day})")
 
+    def source_on(self, day: date) -> str:
+        """The source of the rate ``rate_on(day)`` uses (the last row's, beyond the table)."""
+        for start, _end, _rate, source in reversed(self.rows):
+            if start <= day:
+                return source
+        return ""
+
     def starts(self) -> list[date]:
         """Days on which a new row begins, and the day after the last row (where the rate may change)."""
         return [start for start, *_ in self.rows] + [self.rows[-1][1] + ONE_DAY]
 
     def last_row(self) -> tuple[date, date, Decimal, str]:
         return self.rows[-1]
+
+
+@dataclass(frozen=True)
+class InterestTable:
+    """How one invoice's interest was computed as of a date: what a statement shows.
+
+    ``unrounded`` is :func:`total` of ``segments``; ``cap`` the cap's amount if the
+    contract has one; the figure the answer reports is ``min(unrounded, cap)``, rounded
+    once."""
+
+    invoice: str
+    first: date
+    last: date
+    basis: int
+    segments: tuple[Segment, ...]
+    unrounded: Decimal
+    cap: Decimal | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and self.unrounded > self.cap
+
+    @property
+    def figure(self) -> Decimal:
+        return min(self.unrounded, self.cap) if self.capped else self.unrounded

@@ -25,9 +25,9 @@ from decimal import Decimal
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.penalty_rates import rate_function, warn_beyond_table
+from contractrules.compiler.penalty_rates import rate_function, rate_source, warn_beyond_table
 from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, natural_key
-from contractrules.interest import accrue
+from contractrules.interest import InterestTable, segments, total
 from contractrules.model import EventRecord
 from contractrules.money import round_money
 
@@ -201,10 +201,12 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
     rate_at, rate_breaks, _text = rate_function(run, inv, first)
     moves = [m.on for m in [*inv.credits, *inv.payments]]
     basis = 360 if spec["day_count"] == "act/360" else 365
-    result = accrue(first, as_of, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], basis)
-    if params["cap"] is not None:
-        result = min(result, inv.amount * Decimal(params["cap"]))
-    return result
+    parts = segments(first, as_of, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], basis,
+                     rate_source(run, first))
+    cap = None if params["cap"] is None else inv.amount * Decimal(params["cap"])
+    table = InterestTable(inv.id, first, as_of, basis, tuple(parts), total(parts, basis), cap)
+    run.state("late_penalty").setdefault("tables", {})[inv.id] = table  # for statements (documents)
+    return table.figure
 
 
 def fixed_fee(run, inv: Invoice) -> Decimal:

@@ -46,6 +46,19 @@ def rate_function(run, inv: Invoice, first: date) -> tuple[Callable[[date], Deci
     return table.rate_on, table.starts(), f"the statutory rate of each half-year ({law['jurisdiction']})"
 
 
+def rate_source(run, first: date) -> Callable[[date], str]:
+    """Where each interest day's rate comes from: the clause, or the statutory table's row."""
+    params = run.params["late_penalty"]
+    if params["interest"]["annual_rate"] != "statutory":
+        clause = f"{params['clause']}.interest.annual_rate"
+        return lambda day: clause
+    table = _rates(run)
+    if params["statutory"]["rate_mode"] == "fixed_at_start":
+        fixed = table.source_on(first)
+        return lambda day: fixed
+    return table.source_on
+
+
 def _compare_with_law(run, inv: Invoice, rate: Decimal, first: date) -> None:
     law = run.params["late_penalty"]["statutory"]
     if law is None or first < date.fromisoformat(law["rates"][0]["from"]):

@@ -64,19 +64,32 @@ def _st(run) -> dict:
     return run.state("scope")
 
 
-def out_of_scope(run, service: str, asset: str) -> str | None:
-    """Why (service, asset) is outside the signed scope, or None when it is inside."""
-    params = run.params["scope"]
+def scope_gap(params: dict, service: str, asset: str) -> tuple[str, dict] | None:
+    """Why (service, asset) is outside the signed scope, as data, or None when inside:
+    ``("service", {})``, ``("excluded", {"pattern", "reason"})`` or ``("asset", {})``."""
     sv = params["services"].get(service)
     if sv is None:
-        return f"service '{service}' is not in the contract"
+        return "service", {}
     for x in params["excluded_assets"]:
         if fnmatchcase(asset.lower(), x["pattern"].lower()):
-            why = f": {x['reason']}" if x.get("reason") else ""
-            return f"'{asset}' is excluded by pattern '{x['pattern']}'{why}"
+            return "excluded", x
     if asset not in sv["assets"]:
-        return f"'{asset}' is not one of the assets of service '{service}'"
+        return "asset", {}
     return None
+
+
+def out_of_scope(run, service: str, asset: str) -> str | None:
+    """Why (service, asset) is outside the signed scope, or None when it is inside."""
+    gap = scope_gap(run.params["scope"], service, asset)
+    if gap is None:
+        return None
+    kind, x = gap
+    if kind == "service":
+        return f"service '{service}' is not in the contract"
+    if kind == "excluded":
+        why = f": {x['reason']}" if x.get("reason") else ""
+        return f"'{asset}' is excluded by pattern '{x['pattern']}'{why}"
+    return f"'{asset}' is not one of the assets of service '{service}'"
 
 
 def _rate_text(run) -> str:

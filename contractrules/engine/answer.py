@@ -75,7 +75,10 @@ def build_answer(run) -> Answer:
     ids = list(dict.fromkeys(p.event_id for p in held))
     unapplied = UnappliedCredit(amount=format_amount(sum((p.amount for p in held), ZERO), run.currency),
                                 currency=run.currency, caused_by=ids)
-    return Answer(
+    answer = Answer(
         contract=run.contract_id, as_of=run.as_of, state=_state(run), obligations=obligations,
         violations=violations, penalties=penalties, unapplied_credit=unapplied, warnings=list(run.warnings),
     )
+    answer.detail.update(invoices=dict(run.invoices), unapplied=list(run.unapplied), records=run.by_id,
+                         interest=dict(run.state("late_penalty").get("tables", {})))
+    return answer

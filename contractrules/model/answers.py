@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 ObligationKind = Literal["billing", "payment", "service", "penalty"]
 Status = Literal["pending", "fulfilled", "violated", "waived", "suspended", "discharged"]
@@ -25,6 +25,21 @@ ViolationKind = Literal[
     "unbilled",
 ]
 Evidence = Literal["written", "verbal", "unknown"]
+
+
+class AnswerDetail(dict):
+    """In-process working detail of an answer; never part of its identity or its JSON.
+
+    Equal to any other detail (two answers are equal when their SPEC fields are), and
+    pickled empty (batch workers ship answers, not ledgers)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (AnswerDetail, ())
 
 
 class _Answer(BaseModel):
@@ -102,6 +117,14 @@ class Answer(_Answer):
     penalties: list[Penalty]
     unapplied_credit: UnappliedCredit
     warnings: list[str]
+    #: Not part of the SPEC document: the engine's working detail behind the figures
+    #: (interest tables, the invoice ledger) for statements and letters
+    #: (``contractrules.documents``); empty for an answer read back from JSON.
+    _detail: AnswerDetail = PrivateAttr(default_factory=AnswerDetail)
+
+    @property
+    def detail(self) -> AnswerDetail:
+        return self._detail
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
