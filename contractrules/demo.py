@@ -1,6 +1,9 @@
 """``make demo``: evaluate the two bundled example contracts and print their answers.
 
-    python -m contractrules.demo [--format table|json]
+    python -m contractrules.demo [--format table|json] [--out-dir DIR]
+
+With tables (the default) it also writes the agency story's statement of account and
+demand letter, in Spanish, to DIR (default ``demo-output``) and prints their paths.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ STORIES = (
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--format" in argv and argv[argv.index("--format") + 1] == "json"
+    out_dir = Path(argv[argv.index("--out-dir") + 1]) if "--out-dir" in argv else Path("demo-output")
     console = Console()
+    agency = None
     with Engine() as engine:
         for name, as_of, invoice in STORIES:
             folder = EXAMPLES / name
@@ -38,7 +43,27 @@ def main(argv: list[str] | None = None) -> int:
             console.print(Rule(f"{name}: {folder.relative_to(EXAMPLES.parent.parent)}"))
             console.print(render_answer(answer))
             console.print(render_penalty(penalty_of(answer, invoice)))
+            if name == "website-care":
+                agency = (folder, answer, invoice)
+    if not as_json:
+        _documents(console, *agency, out_dir)
     return 0
+
+
+def _documents(console: Console, folder: Path, answer, invoice: str, out_dir: Path) -> None:
+    """The agency story's report and letter, in Spanish (contractrules.documents)."""
+    from contractrules.documents import letter_from_answer, report_from_answer
+    from contractrules.model import load_contract
+
+    contract = load_contract(folder / "contract.yaml")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = out_dir / f"{folder.name}-informe-es.html"
+    letter = out_dir / f"{folder.name}-requerimiento-{invoice}-es.md"
+    report.write_text(report_from_answer(contract, answer, lang="es"), encoding="utf-8")
+    letter.write_text(letter_from_answer(contract, answer, invoice, lang="es"), encoding="utf-8")
+    console.print(Rule("website-care: documents for people (Spanish)"))
+    console.print(f"Statement of account: {report}", soft_wrap=True)
+    console.print(f"Demand letter:        {letter}", soft_wrap=True)
 
 
 if __name__ == "__main__":
