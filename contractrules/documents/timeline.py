@@ -154,6 +154,9 @@ def build(L: Lang, contract, answer, invoices, scope) -> Timeline:
     t.shapes.append(Shape("line", "asof", x(answer.as_of), TOP - 6, h=y - TOP + 6,
                           title=_("As of %(day)s") % {"day": L.date(answer.as_of)}, label=L.short(answer.as_of)))
     day = first.replace(day=1)
+    if first.day != 1:  # the first, partial month: label it where the axis starts
+        t.months.append((x(first), L.month(first) + f" {first.year}"))
+        day = (day + timedelta(days=32)).replace(day=1)
     while day <= last:
         if day >= first:
             t.months.append((x(day), L.month(day) + (f" {day.year}" if day.month == 1 or not t.months else "")))

@@ -1,6 +1,6 @@
 """The answers shown in the user docs are the engine's real answers.
 
-Pages: docs/answers.md, api.md, cli.md, semantics.md and story-agency.md. Checked here:
+Pages: docs/answers.md, api.md, cli.md, semantics.md, story-agency.md and documents.md. Checked here:
 
 - `````python`` blocks: executed from the repository root, each in a fresh namespace;
   their ``assert`` statements are the check.
@@ -39,7 +39,7 @@ from contractrules.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-PAGES = ("answers.md", "api.md", "cli.md", "semantics.md", "story-agency.md")
+PAGES = ("answers.md", "api.md", "cli.md", "semantics.md", "story-agency.md", "documents.md")
 STORY = ROOT / "rulesets" / "examples" / "website-care"
 
 #: Rich lays tables out for the terminal width; fix it so the output is reproducible.
@@ -306,6 +306,8 @@ def test_story_figures_by_hand(row):
         ("console", "cli.md", 6),
         ("console", "story-agency.md", 4),
         ("console", "answers.md", 3),
+        ("console", "documents.md", 2),
+        ("python", "documents.md", 3),
     ],
 )
 def test_pages_keep_their_tested_examples(info, page, at_least):
