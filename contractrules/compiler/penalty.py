@@ -205,7 +205,8 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
                      rate_source(run, first))
     cap = None if params["cap"] is None else inv.amount * Decimal(params["cap"])
     table = InterestTable(inv.id, first, as_of, basis, tuple(parts), total(parts, basis), cap)
-    run.state("late_penalty").setdefault("tables", {})[inv.id] = table  # for statements (documents)
+    if as_of == run.as_of:  # the answer's figure, as rows, for statements (contractrules.documents)
+        run.state("late_penalty").setdefault("tables", {})[inv.id] = table
     return table.figure
 
 
