@@ -17,6 +17,7 @@ from rich.rule import Rule
 
 from contractrules.api import evaluate, penalty_of
 from contractrules.engine.engine import Engine
+from contractrules.model.answers import Answer
 from contractrules.report import render_answer, render_penalty
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "rulesets" / "examples"
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     as_json = "--format" in argv and argv[argv.index("--format") + 1] == "json"
     out_dir = Path(argv[argv.index("--out-dir") + 1]) if "--out-dir" in argv else Path("demo-output")
     console = Console()
-    agency = None
+    agency: tuple[Path, Answer, str] | None = None
     with Engine() as engine:
         for name, as_of, invoice in STORIES:
             folder = EXAMPLES / name
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(render_penalty(penalty_of(answer, invoice)))
             if name == "website-care":
                 agency = (folder, answer, invoice)
-    if not as_json:
-        _documents(console, *agency, out_dir)
+    if agency is not None:
+        _documents(console, agency[0], agency[1], agency[2], out_dir)
     return 0
 
 

@@ -145,4 +145,6 @@ class InterestTable:
 
     @property
     def figure(self) -> Decimal:
-        return min(self.unrounded, self.cap) if self.capped else self.unrounded
+        if self.cap is not None and self.unrounded > self.cap:
+            return self.cap
+        return self.unrounded

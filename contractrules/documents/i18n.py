@@ -10,10 +10,10 @@ every message (tested). Dates and money follow the language's locale: ``es`` is 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.dates import format_date
@@ -32,7 +32,7 @@ def catalog_path(lang: str) -> Path:
     return LOCALES / lang / "LC_MESSAGES" / "messages.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> Translations:
     with open(catalog_path(lang), "rb") as fh:
         catalog = read_po(fh, locale=LANGS[lang])
@@ -58,13 +58,13 @@ class Lang:
     def ngettext(self, one: str, many: str, n: int) -> str:
         return self.t.ngettext(one, many, n)
 
-    def date(self, day: date | None, fmt: str = "long") -> str:
+    def date(self, day: dt.date | None, fmt: str = "long") -> str:
         return "—" if day is None else format_date(day, fmt, locale=self.locale)
 
-    def short(self, day: date | None) -> str:
+    def short(self, day: dt.date | None) -> str:
         return "—" if day is None else format_date(day, "medium", locale=self.locale)
 
-    def month(self, day: date) -> str:
+    def month(self, day: dt.date) -> str:
         return format_date(day, "MMM", locale=self.locale)
 
     def money(self, amount: Decimal | str | None, currency: str) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -21,6 +21,8 @@ from contractrules.compiler import compile_contract
 from contractrules.documents import statement, timeline
 from contractrules.documents.i18n import Lang
 from contractrules.errors import InputError, Issue
+from contractrules.model import Contract
+from contractrules.model.answers import Answer
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~])")
 
@@ -32,15 +34,15 @@ def md_escape(value: object) -> object:
     return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(lang: str, markdown: bool = False) -> Environment:
     env = Environment(
         loader=PackageLoader("contractrules.documents", "templates"),
         autoescape=False if markdown else select_autoescape(["html", "svg"], default=True),
         undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, **({"finalize": md_escape} if markdown else {}),
+        keep_trailing_newline=True, finalize=md_escape if markdown else None,
     )
-    env.install_gettext_translations(Lang(lang).t, newstyle=True)
+    env.install_gettext_translations(Lang(lang).t, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -49,8 +51,8 @@ class Context:
     """Everything a template sees (as ``doc``), plus ``L`` for formats."""
 
     L: Lang
-    contract: object
-    answer: object
+    contract: Contract
+    answer: Answer
     params: dict
     invoices: list
     scope: statement.Scope

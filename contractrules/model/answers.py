@@ -27,7 +27,7 @@ ViolationKind = Literal[
 Evidence = Literal["written", "verbal", "unknown"]
 
 
-class AnswerDetail(dict):
+class AnswerDetail(dict):  # type: ignore[type-arg]  # any working detail, by name
     """In-process working detail of an answer; never part of its identity or its JSON.
 
     Equal to any other detail (two answers are equal when their SPEC fields are), and
@@ -36,9 +36,9 @@ class AnswerDetail(dict):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, dict)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple[()]]:
         return (AnswerDetail, ())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
@@ -11,7 +10,7 @@ from click.testing import CliRunner
 
 from contractrules.api import evaluate
 from contractrules.cli import main
-from contractrules.documents import letter_from_answer, render_letter, render_report, report_from_answer
+from contractrules.documents import render_letter, render_report, report_from_answer
 from contractrules.documents.catalog import extract
 from contractrules.documents.i18n import Lang, translations
 from contractrules.errors import InputError

@@ -103,9 +103,9 @@ def test_interest_table_is_the_engines_interest(engine, regime, issued, amount, 
     assert segs, "a table has at least one segment"
     if segs:
         assert segs[0].start == first and segs[-1].end == as_of
-        assert all(b.start == a.end + timedelta(days=1) for a, b in zip(segs, segs[1:]))
+        assert all(b.start == a.end + timedelta(days=1) for a, b in zip(segs, segs[1:], strict=False))
         assert sum(s.days for s in segs) == (as_of - first).days + 1
-        assert all((a.balance, a.rate, a.source) != (b.balance, b.rate, b.source) for a, b in zip(segs, segs[1:]))
+        assert all((a.balance, a.rate, a.source) != (b.balance, b.rate, b.source) for a, b in zip(segs, segs[1:], strict=False))
     # the oracle: day by day, from the events, as exact rationals
     credits = [(date.fromisoformat(e["at"]), Decimal(e["amount"])) for e in events[1:] if e["type"] == "credit_note"]
     paid = [(date.fromisoformat(e["at"]), Decimal(e["amount"])) for e in events[1:] if e["type"] == "payment_received"]
