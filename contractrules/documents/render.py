@@ -97,12 +97,18 @@ class Context:
                     and i.penalty.enforceable_from is not None), Decimal(0))
 
     @property
-    def unapplied(self) -> list:
-        return list(self.answer.detail.get("unapplied", []))
+    def unapplied_total(self) -> Decimal:
+        """Money that pays no open debt: the answer's ``unapplied_credit`` (SPEC v2) when it has one."""
+        credit = getattr(self.answer, "unapplied_credit", None)
+        if credit is not None:
+            return Decimal(credit.amount)
+        return sum((p.amount for p in self.answer.detail.get("unapplied", [])), Decimal(0))
 
     @property
-    def unapplied_total(self) -> Decimal:
-        return sum((p.amount for p in self.unapplied), Decimal(0))
+    def unapplied_events(self) -> list:
+        credit = getattr(self.answer, "unapplied_credit", None)
+        ids = credit.caused_by if credit is not None else [p.event_id for p in self.answer.detail.get("unapplied", [])]
+        return self.evidence(ids)
 
     def event(self, event_id: str):
         return self.answer.detail.get("records", {}).get(event_id)
