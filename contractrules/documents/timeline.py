@@ -98,13 +98,17 @@ def build(L: Lang, contract, answer, invoices, scope) -> Timeline:
         if inv.late_from is not None:
             paid = next((ln.on for ln in inv.lines if ln.credit and ln.balance == 0), None)
             stop = paid if paid is not None else answer.as_of
-            bar("late", inv.late_from, stop, row, _("Invoice %(id)s late from %(day)s")
-                % {"id": inv.id, "day": L.date(inv.late_from)})
             pen = inv.penalty
+            red_from = inv.late_from
             if pen is not None and pen.enforceable_from is not None and pen.enforceable_from > inv.late_from:
-                bar("grace", inv.late_from, pen.enforceable_from - ONE, row,
+                grace_end = min(pen.enforceable_from - ONE, stop)
+                bar("grace", inv.late_from, grace_end, row,
                     _("Grace: the penalty on %(id)s cannot be charged before %(day)s")
-                    % {"id": inv.id, "day": L.date(pen.enforceable_from)}, h=4)
+                    % {"id": inv.id, "day": L.date(pen.enforceable_from)})
+                red_from = grace_end + ONE
+            if red_from <= stop:
+                bar("late", red_from, stop, row, _("Invoice %(id)s late from %(day)s")
+                    % {"id": inv.id, "day": L.date(inv.late_from)})
             if pen is not None and pen.enforceable_from is not None:
                 mark("enforce", pen.enforceable_from, row,
                      _("Penalty on %(id)s enforceable from %(day)s") % {"id": inv.id, "day": L.date(pen.enforceable_from)},
@@ -163,8 +167,10 @@ def build(L: Lang, contract, answer, invoices, scope) -> Timeline:
         day = (day + timedelta(days=32)).replace(day=1)
     t.height = int(y + 8)
     t.legend = [
-        ("invoice", _("invoice open, until its due date")), ("late", _("late")), ("grace", _("grace")),
-        ("enforce", _("penalty enforceable")), ("pay", _("payment")), ("credit", _("credit note")),
+        ("invoice", _("invoice open, until its due date")), ("grace", _("late, in grace")),
+        ("late", _("late")),
+        ("enforce", _("penalty enforceable from")), ("pay", _("payment")), ("credit", _("credit note")),
+        ("reminder", _("reminder")),
         ("dispute", _("dispute")), ("notice", _("notice / end")), ("req", _("request in scope")),
         ("oos", _("out of scope")), ("co", _("change order")), ("verbal", _("verbal only (hollow)")),
     ]
