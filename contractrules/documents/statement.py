@@ -48,6 +48,12 @@ class PenaltyView:
     paid: Decimal | None = None          # SPEC v2: paid towards the penalty
     balance: Decimal | None = None       # SPEC v2: what is left of it
     obligation: object | None = None     # the penalty obligation, if it exists
+    towards: list[str] = field(default_factory=list)   # events naming the penalty (payments, credit notes)
+
+    @property
+    def settled(self) -> Decimal | None:
+        """Paid and credited towards the penalty (SPEC v2): its total less its balance."""
+        return None if self.balance is None else self.total - self.balance
 
 
 @dataclass
@@ -162,6 +168,9 @@ def _penalty(pen, table, answer, params: dict, obligation) -> PenaltyView:
         interest=Decimal(pen.interest), fixed_fee=Decimal(pen.fixed_fee), total=Decimal(pen.total),
         reasons=list(pen.reasons), clause=clause, table=table, rate_clause=rate_clause, fee_basis=fee_basis,
         paid=_d(getattr(pen, "paid", None)), balance=_d(getattr(pen, "balance", None)), obligation=obligation,
+        towards=[r.event.id for r in sorted(answer.detail.get("records", {}).values(),
+                                            key=lambda r: (r.local_date, r.event.id))
+                 if getattr(r.event, "penalty", None) == pen.invoice and r.local_date <= answer.as_of],
     )
 
 
