@@ -86,6 +86,14 @@ def test_letter_pay_by_html_and_english():
     assert "It is not legal advice." in text and "<script" not in html.lower()
 
 
+def test_letter_for_an_invoice_paid_late_claims_the_penalty():
+    md = render_letter(FREELANCE / "contract.yaml", FREELANCE / "events.jsonl", "INV-0042", date(2025, 4, 30),
+                       lang="es").replace("\u00a0", " ")
+    assert "Se pagó con retraso, y la penalización por demora sigue pendiente de pago." in md
+    assert "| Pendiente de la factura INV-0042 | 0,00 US$ |" in md and "| **Total** | **9,95 US$** |" in md
+    assert "Ley 3/2004" not in md and "Directiva" not in md         # no jurisdiction: only the contract
+
+
 def test_letter_before_the_penalty_is_enforceable_claims_only_the_invoice():
     md = render_letter(C, E, "INV-2025-07", date(2025, 9, 20), lang="en")
     assert "| **Total** | **€600.00** |" in md
