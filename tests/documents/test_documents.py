@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contractrules.api import evaluate
 from contractrules.cli import main
@@ -280,3 +283,36 @@ def test_report_from_a_store(tmp_path):
         snap = store.snapshot("website-care-2025", OCT1)
     html = report_from_answer(snap.contract, evaluate(snap.contract, snap.load, OCT1), lang="es")
     assert html.rstrip("\n") == res.output.rstrip("\n")
+
+
+TEMPLATE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "strong", "span",
+                 "dl", "dt", "dd", "section", "div", "svg", "rect", "text", "line", "path", "circle", "table",
+                 "thead", "tbody", "tr", "th", "td", "br", "ul", "li", "footer"}
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text, self.attrs = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs.extend(name for name, _ in attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@settings(max_examples=25, deadline=None)
+@given(hostile=st.text(alphabet=st.sampled_from(list("<>&\"'/=;: abcsriptonlg()[]|*`#")), min_size=1, max_size=30))
+def test_any_text_in_titles_and_descriptions_stays_text(hostile):
+    contract, events = _hostile()
+    contract = contract.model_copy(update={"title": hostile})
+    events[1] = {**events[1], "description": hostile}
+    html = render_report(contract, events, date(2025, 3, 1), lang="en")
+    seen = _Collect()
+    seen.feed(html)
+    assert seen.tags <= TEMPLATE_TAGS
+    assert not any(a.startswith("on") for a in seen.attrs)
+    text = "".join(seen.text)
+    assert hostile.strip() in text
