@@ -61,8 +61,18 @@ def build(L: Lang, contract, answer, invoices, scope) -> Timeline:
     def bar(cls, a: date, b: date, y, title, h=10.0):
         t.shapes.append(Shape("bar", cls, x(a), y - h / 2, max(x(b + ONE) - x(a), 1.5), h, title))
 
+    taken: dict[float, list[tuple[float, float]]] = {}   # per row: x ranges already labelled
+
     def mark(cls, day: date, y, title, label=""):
-        t.shapes.append(Shape("mark", cls, x(day), y, title=title, label=label))
+        shape = Shape("mark", cls, x(day), y, title=title, label=label)
+        if label:  # a label that would overlap another on its row is left to the tooltip
+            width = 5.6 * len(label) + 8
+            span = (shape.x - width, shape.x) if shape.right else (shape.x, shape.x + width)
+            if any(a < span[1] and span[0] < b for a, b in taken.get(y, [])):
+                shape.label = ""
+            else:
+                taken.setdefault(y, []).append(span)
+        t.shapes.append(shape)
 
     t = Timeline(WIDTH, 0)
     y = TOP
@@ -161,8 +171,9 @@ def build(L: Lang, contract, answer, invoices, scope) -> Timeline:
     if first.day != 1:  # the first, partial month: label it where the axis starts
         t.months.append((x(first), L.month(first) + f" {first.year}"))
         day = (day + timedelta(days=32)).replace(day=1)
+    step = 1 if span <= 400 else 3 if span <= 1200 else 12   # months between labels: they must not overlap
     while day <= last:
-        if day >= first:
+        if day >= first and (day.month - 1) % step == 0:
             t.months.append((x(day), L.month(day) + (f" {day.year}" if day.month == 1 or not t.months else "")))
         day = (day + timedelta(days=32)).replace(day=1)
     t.height = int(y + 8)
