@@ -110,6 +110,20 @@ class Context:
         ids = credit.caused_by if credit is not None else [p.event_id for p in self.answer.detail.get("unapplied", [])]
         return self.evidence(ids)
 
+    @property
+    def other_findings(self) -> list:
+        """Violations the statement and the scope section do not already show."""
+        shown = ("late_payment", "out_of_scope_request", "out_of_scope_work")
+        return [v for v in self.answer.violations if v.kind not in shown]
+
+    def kind(self, kind: str) -> str:
+        _ = self.L.gettext
+        return {
+            "short_notice": _("notice shorter than the contract's"), "missed_service": _("service not performed"),
+            "late_service": _("service performed late"), "statutory_limit": _("term beyond the statutory limit"),
+            "unbilled": _("cycle not invoiced on time"),
+        }.get(kind, kind)
+
     def event(self, event_id: str):
         return self.answer.detail.get("records", {}).get(event_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from html.parser import HTMLParser
@@ -66,6 +67,15 @@ def test_freelance_report_shows_verbal_requests_and_the_late_paid_penalty():
     assert re.search(r"15 Apr 2025 30 Apr 2025 16 US\$0\.00 8% \S+ 0\.0000", text)
     assert "Enforceable from 5 April 2025." in text
     assert "Change orders" in text and "e07" in text
+
+
+def test_other_findings_without_the_notice_waiver():
+    events = [json.loads(line) for line in (AGENCY / "events.jsonl").read_text().splitlines() if '"e24"' not in line]
+    text = _text(render_report(C, events, OCT1, lang="es"))
+    assert "Otros hallazgos" in text
+    assert "30 jul 2025 preaviso más corto que el del contrato incumplimiento short_notice:e23 ACME Comercial S.A." in text
+    assert text.count("servicio no prestado") == 12            # August's scans, owed until 31 August
+    assert "Otros hallazgos" not in _text(render_report(C, E, OCT1, lang="es"))
 
 
 def test_letter_markdown_in_spanish():
