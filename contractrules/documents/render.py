@@ -81,11 +81,15 @@ class Context:
     def open_principal(self) -> Decimal:
         return sum((i.balance for i in self.invoices), Decimal(0))
 
+    @property
+    def overdue_principal(self) -> Decimal:
+        return sum((i.balance for i in self.invoices if i.late_from is not None), Decimal(0))
+
     def penalty_owed(self, pen) -> Decimal:
         """What is left of an enforceable penalty (``balance`` when the answer has it)."""
         if pen is None or not pen.enforceable:
             return Decimal(0)
-        return pen.balance if pen.balance is not None else pen.total
+        return pen.balance
 
     @property
     def penalties_now(self) -> Decimal:
@@ -98,17 +102,12 @@ class Context:
 
     @property
     def unapplied_total(self) -> Decimal:
-        """Money that pays no open debt: the answer's ``unapplied_credit`` (SPEC v2) when it has one."""
-        credit = getattr(self.answer, "unapplied_credit", None)
-        if credit is not None:
-            return Decimal(credit.amount)
-        return sum((p.amount for p in self.answer.detail.get("unapplied", [])), Decimal(0))
+        """Money that pays no open debt, and money held for invoices not issued yet (SPEC §6.2)."""
+        return Decimal(self.answer.unapplied_credit.amount)
 
     @property
     def unapplied_events(self) -> list:
-        credit = getattr(self.answer, "unapplied_credit", None)
-        ids = credit.caused_by if credit is not None else [p.event_id for p in self.answer.detail.get("unapplied", [])]
-        return self.evidence(ids)
+        return self.evidence(self.answer.unapplied_credit.caused_by)
 
     @property
     def other_findings(self) -> list:

@@ -45,15 +45,15 @@ class PenaltyView:
     table: InterestTable | None
     rate_clause: str
     fee_basis: str
-    paid: Decimal | None = None          # SPEC v2: paid towards the penalty
-    balance: Decimal | None = None       # SPEC v2: what is left of it
+    paid: Decimal                        # paid towards the penalty (SPEC §6.4 v2)
+    balance: Decimal                     # what is left of it: total (rounded) − paid − credited
     obligation: object | None = None     # the penalty obligation, if it exists
-    towards: list[str] = field(default_factory=list)   # events naming the penalty (payments, credit notes)
+    moves: list[Line] = field(default_factory=list)   # money and credit notes that went to the penalty
 
     @property
-    def settled(self) -> Decimal | None:
-        """Paid and credited towards the penalty (SPEC v2): its total less its balance."""
-        return None if self.balance is None else self.total - self.balance
+    def settled(self) -> Decimal:
+        """Paid and credited towards the penalty."""
+        return sum((m.credit or ZERO for m in self.moves), ZERO)
 
 
 @dataclass
@@ -143,7 +143,8 @@ def invoices(L: Lang, contract, answer, params: dict) -> list[InvoiceView]:
         )
         pen = answer.penalty(inv.id)
         if pen is not None:
-            view.penalty = _penalty(pen, tables.get(inv.id), answer, params, obligations.get(f"penalty:{inv.id}"))
+            view.penalty = _penalty(L, pen, inv, tables.get(inv.id), answer, params,
+                                    obligations.get(f"penalty:{inv.id}"))
         out.append(view)
     return out
 
@@ -153,7 +154,8 @@ def _named_invoice(answer, event_id: str) -> str | None:
     return getattr(rec.event, "invoice", None) if rec is not None else None
 
 
-def _penalty(pen, table, answer, params: dict, obligation) -> PenaltyView:
+def _penalty(L: Lang, pen, ledger, table, answer, params: dict, obligation) -> PenaltyView:
+    _ = L.gettext
     lp = params.get("late_penalty") or {}
     law = lp.get("statutory")
     clause = lp.get("clause", "terms.late_penalty")
@@ -167,10 +169,11 @@ def _penalty(pen, table, answer, params: dict, obligation) -> PenaltyView:
         invoice=pen.invoice, enforceable=pen.enforceable, enforceable_from=pen.enforceable_from,
         interest=Decimal(pen.interest), fixed_fee=Decimal(pen.fixed_fee), total=Decimal(pen.total),
         reasons=list(pen.reasons), clause=clause, table=table, rate_clause=rate_clause, fee_basis=fee_basis,
-        paid=_d(getattr(pen, "paid", None)), balance=_d(getattr(pen, "balance", None)), obligation=obligation,
-        towards=[r.event.id for r in sorted(answer.detail.get("records", {}).values(),
-                                            key=lambda r: (r.local_date, r.event.id))
-                 if getattr(r.event, "penalty", None) == pen.invoice and r.local_date <= answer.as_of],
+        paid=Decimal(pen.paid), balance=Decimal(pen.balance), obligation=obligation,
+        moves=sorted([*(Line(m.on, "payment", _("Payment towards the penalty"), m.event_id, credit=m.amount)
+                        for m in ledger.penalty_payments),
+                      *(Line(m.on, "credit", _("Credit note on the penalty"), m.event_id, credit=m.amount)
+                        for m in ledger.penalty_credits)], key=lambda m: (m.on, m.event)),
     )
 
 

@@ -79,6 +79,6 @@ def build_answer(run) -> Answer:
         contract=run.contract_id, as_of=run.as_of, state=_state(run), obligations=obligations,
         violations=violations, penalties=penalties, unapplied_credit=unapplied, warnings=list(run.warnings),
     )
-    answer.detail.update(invoices=dict(run.invoices), unapplied=list(run.unapplied), records=run.by_id,
+    answer.detail.update(invoices=dict(run.invoices), records=run.by_id,
                          interest=dict(run.state("late_penalty").get("tables", {})))
     return answer

@@ -46,7 +46,7 @@ def test_agency_report_in_spanish_has_the_statement_and_the_interest_table():
     assert "Indemnización fija por costes de cobro terms.late_penalty.fixed_fee 40,00 €" in text
     assert "Penalización terms.late_penalty 45,42 €" in text
     assert "Exigible desde el 1 de octubre de 2025." in text
-    assert "Adeudado hoy 645,42 €" in text
+    assert "Facturas impagadas 600,00 € de ellas vencidas: 600,00 €" in text and "Adeudado hoy 645,42 €" in text
     # the statement: the FIFO payment e06 and the credit note e16 with their balances
     assert "Pago recibido (sin indicar factura: aplicado a la factura abierta más antigua) e06 600,00 € 0,00 €" in text
     assert "Factura rectificativa (abono) e16 100,00 € 500,00 €" in text
@@ -160,6 +160,23 @@ def test_uk_statutory_letter_cites_the_act_the_table_row_and_the_compensation_ti
     assert "| 50.3425 |" in md and "| **Total** | **£5,120.34** |" in md
     assert "Late Payment of Commercial Debts (Interest) Act 1998" in md and "Ley 3/2004" not in md
     assert "Fixed compensation: Act 1998 s.5A" in md and "Directive" not in md
+
+
+def test_penalty_paid_and_credited_is_shown_line_by_line():
+    folder = ROOT / "tests" / "scenarios" / "penalty_paid_credited_and_settled"
+    contract, events = folder / "contract.yaml", folder / "events.jsonl"
+    text = _text(render_report(contract, events, date(2025, 3, 12), lang="en"))
+    # 7.95 interest (29 days on 1000.00 at 10 %) + 40.00 = 47.95; p2 paid 20.00, c1 credited 5.00: 22.95 left
+    assert "Penalty terms.late_penalty €47.95" in text
+    assert "Payment towards the penalty · 10 Mar 2025 p2 −€20.00" in text
+    assert "Credit note on the penalty · 12 Mar 2025 c1 −€5.00" in text
+    assert "Penalty still owed €22.95" in text and "Owed now €122.95" in text     # + INV-2 100.00, not due yet:
+    assert "Unpaid invoices €100.00 of which overdue: €0.00" in text
+    md = render_letter(contract, events, "INV-1", date(2025, 3, 12), lang="en")
+    assert "| Paid or credited towards the penalty | −€25.00 |" in md and "| **Total** | **€22.95** |" in md
+    # on 20 March the penalty is settled (p3 paid the 22.95 it asked): nothing to claim on INV-1
+    with pytest.raises(InputError):
+        render_letter(contract, events, "INV-1", date(2025, 3, 20))
 
 
 def test_unapplied_money_is_shown():
