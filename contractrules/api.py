@@ -126,7 +126,8 @@ def penalty_of(answer: Answer, invoice: str, events_name: str = "<events>") -> P
 def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: date | str, *,
             engine: Engine | None = None, skip_invalid: bool = False) -> PenaltyAnswer:
     """Is the late penalty on ``invoice`` enforceable as of ``as_of``, from when, and how much?"""
-    return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice)
+    name = str(events) if isinstance(events, (str, Path)) else "<events>"
+    return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice, name)
 
 
 def compile(contract: ContractLike) -> dict[str, Any]:  # noqa: A001 - mirrors the CLI command
