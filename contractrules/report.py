@@ -9,7 +9,6 @@ and is never cut; headers never wrap.
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from rich import box

@@ -278,7 +278,7 @@ def extend(base: Table, file: str, extra: RatesFile, *, override: bool = False, 
             continue
         rows = sorted([(r, o) for r, o in rows if not (r.from_ <= row.to and row.from_ <= r.to)] + [(row, file)],
                       key=lambda ro: ro[0].from_)
-    for (prev, _), (row, origin) in zip(rows, rows[1:]):
+    for (prev, _), (row, origin) in zip(rows, rows[1:], strict=False):
         if (row.from_ - prev.to).days > 1:
             problems.append(Issue(origin or file, None, "rates", f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}"
                                   f"..{date.fromordinal(row.from_.toordinal() - 1)} between {_span(prev)} and {_span(row)}"))

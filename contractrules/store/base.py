@@ -27,7 +27,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from contractrules.errors import ConflictError, InputError, Issue, StoreError, StoreNotInitialisedError, UnknownContractError
+from contractrules.errors import (
+    ConflictError,
+    InputError,
+    Issue,
+    StoreError,
+    StoreNotInitialisedError,
+    UnknownContractError,
+)
 from contractrules.model import Contract, EventLoad, EventRecord, load_contract, parse_contract
 from contractrules.store import checks as batches
 from contractrules.store import versions as vers
