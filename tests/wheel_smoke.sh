@@ -58,7 +58,7 @@ fi
 say "fresh virtual environment in $WORK (outside the checkout)"
 "$PYTHON" -m venv "$WORK/venv"
 PY="$WORK/venv/bin/python"
-"$PY" -m pip install --quiet --find-links "$WHEEL_CACHE" "$WHEEL" pytest "hypothesis>=6.100" 2>&1 \
+"$PY" -m pip install --quiet --find-links "$WHEEL_CACHE" "$WHEEL" pytest "hypothesis>=6.100" "mypy>=2.4,<2.5" 2>&1 \
     | grep -v "^WARNING: Location" || true
 "$PY" -m pip show --quiet contractrules >/dev/null
 cd "$WORK"   # nothing of the checkout on sys.path from here on
@@ -101,6 +101,19 @@ say "rates and schema from the installed package"
 test -f "$("$WORK/venv/bin/contractrules" schema contract --path)"
 "$WORK/venv/bin/contractrules" compile "$WORK/es.yaml" >"$WORK/compiled.json"
 if grep -q "$WORK/venv\|site-packages" "$WORK/compiled.json"; then echo "the compiled ruleset embeds a path"; exit 1; fi
+
+say "the installed package is typed: mypy --strict on a program that uses it"
+cat >"$WORK/consumer.py" <<'EOF'
+from datetime import date
+
+import contractrules as cr
+
+answer = cr.evaluate("es.yaml", "es.jsonl", date(2026, 3, 16))
+penalty = answer.penalty("F-1")
+total: str | None = None if penalty is None else penalty.total
+print(total)
+EOF
+(cd "$WORK" && "$WORK/venv/bin/mypy" --strict --no-incremental consumer.py && test "$("$PY" consumer.py)" = "48.34")
 
 say "documented examples, against the installed package"
 mkdir "$WORK/repo-docs"   # the texts and their tests, without the package's source

@@ -77,7 +77,9 @@ def register(main: click.Group) -> None:
     """Add ``batch`` to the ``contractrules`` command group (errors mapped by ``cli_errors``)."""
     from contractrules.cli import cli_errors
 
-    command = cli_errors(batch)
+    from contractrules.cli_params import rates_options
+
+    command = rates_options(cli_errors(batch))
     for option in reversed(_OPTIONS):
         command = option(command)
     main.command(name="batch")(command)
