@@ -76,7 +76,6 @@ def batch(contracts, events, as_of, out, fmt, errors, workers, dask, skip_invali
 def register(main: click.Group) -> None:
     """Add ``batch`` to the ``contractrules`` command group (errors mapped by ``cli_errors``)."""
     from contractrules.cli import cli_errors
-
     from contractrules.cli_params import rates_options
 
     command = rates_options(cli_errors(batch))
