@@ -16,6 +16,7 @@ and closed per call.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -93,11 +94,19 @@ def evaluate(contract: ContractLike, events: EventsLike = None, as_of: date | st
     return answer
 
 
-def penalty_of(answer: Answer, invoice: str) -> PenaltyAnswer:
-    """The ``penalty`` answer for one invoice, from a full answer."""
+def penalty_of(answer: Answer, invoice: str, events_name: str = "<events>") -> PenaltyAnswer:
+    """The ``penalty`` answer for one invoice, from a full answer.
+
+    An invoice that is not issued by ``as_of`` is bad input, reported against
+    ``events_name`` with the nearest issued invoice as a suggestion.
+    """
     ob = next((o for o in answer.obligations if o.id == f"payment:{invoice}"), None)
     if ob is None:
-        raise InputError([Issue("<events>", None, "invoice", f"no invoice {invoice} issued by {answer.as_of}")])
+        issued = [o.id.removeprefix("payment:") for o in answer.obligations if o.kind == "payment"]
+        near = difflib.get_close_matches(invoice, issued, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}?" if near else (f"; issued: {', '.join(issued[:5])}" + (" …" if len(issued) > 5 else "")
+                                                          if issued else "; no invoice is issued by then")
+        raise InputError([Issue(events_name, None, "invoice", f"no invoice {invoice} issued by {answer.as_of}{hint}")])
     context = {"as_of": answer.as_of, "invoice_balance": ob.balance, "due": ob.due, "currency": ob.currency,
                "warnings": answer.warnings}
     pen = answer.penalty(invoice)
@@ -117,7 +126,8 @@ def penalty_of(answer: Answer, invoice: str) -> PenaltyAnswer:
 def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: date | str, *,
             engine: Engine | None = None, skip_invalid: bool = False) -> PenaltyAnswer:
     """Is the late penalty on ``invoice`` enforceable as of ``as_of``, from when, and how much?"""
-    return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice)
+    name = str(events) if isinstance(events, (str, Path)) else "<events>"
+    return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice, name)
 
 
 def compile(contract: ContractLike) -> dict[str, Any]:  # noqa: A001 - mirrors the CLI command

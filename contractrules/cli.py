@@ -2,8 +2,10 @@
 
 Each command is a function decorated with :func:`cli_errors`, which turns the library's
 errors into messages on stderr and an exit code (SPEC §8): 0 answered, 2 bad input
-(each issue as ``file:line field: message``), 1 internal error. Expected errors never
-print a traceback. Add a command with ``@main.command()`` + ``@cli_errors``.
+(each issue as ``file:line field: message``), 3 batch completed with errors, 4 store not
+initialised, 1 internal error (a bug, or a broken installation). Expected errors never
+print a traceback. Add a command with ``@main.command()`` + ``@cli_errors``; shared
+options (``--format json|table``, ``--as-of``, ``--rates``) live in :mod:`contractrules.cli_params`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import click
 
+from contractrules.cli_params import ISO_DATE, format_option, rates_options
 from contractrules.errors import (
     CompileError,
     ContractError,
@@ -103,8 +106,10 @@ def ambiguity_issues(source: ContractSource) -> list[Issue]:
 @main.command()
 @click.argument("contract", type=_FILE)
 @click.argument("events", type=_FILE, required=False)
+@format_option("table")
+@rates_options
 @cli_errors
-def check(contract: str, events: str | None) -> None:
+def check(contract: str, events: str | None, fmt: str) -> None:
     """Validate CONTRACT (and EVENTS) and summarise what they say.
 
     Lists every billing date within the next 24 cycles that the month-overflow rule had
@@ -116,25 +121,38 @@ def check(contract: str, events: str | None) -> None:
     from contractrules import statutory
 
     if _is_statutory_table(contract):
-        _check_table(statutory.load_table(contract))
+        t = statutory.load_table(contract)
+        if fmt == "json":
+            click.echo(json.dumps({"file": contract, "valid": True, **table_summary(t)}, indent=2, ensure_ascii=False))
+        else:
+            _check_table(t)
         return
     source = read_contract(contract)
     problems = ambiguity_issues(source)
     if problems:
         raise ContractError(problems)
     load = load_events(events, source.contract) if events is not None else None
-    for line in describe_contract(source.contract):
-        click.echo(line)
-    for line in statutory.statutory_notes(source.contract):
-        click.echo(line)
-    for line in term_warnings(source.contract):
-        click.echo(line)
+    summary = describe_contract(source.contract)
+    law = statutory.statutory_notes(source.contract)
+    warned = term_warnings(source.contract)
     ambiguous = schedule_ambiguities(source.contract)
+    counts: Counter[str] = Counter(r.event.type for r in load.records) if load is not None else Counter()
+    if fmt == "json":
+        doc: dict[str, Any] = {
+            "contract": source.contract.id, "file": contract, "valid": True, "summary": summary,
+            "statutory": [line.strip() for line in law], "warnings": [line.strip() for line in warned],
+            "ambiguous_dates": [str(a) for a in ambiguous], "ambiguous_dates_horizon_cycles": HORIZON_CYCLES,
+            "events": None if load is None else {"file": events, "valid": len(load.records),
+                                                 "by_type": {k: counts[k] for k in EVENT_TYPES if counts[k]}},
+        }
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    for line in [*summary, *law, *warned]:
+        click.echo(line)
     click.echo(f"Ambiguous dates (first {HORIZON_CYCLES} cycles):" + ("" if ambiguous else " none"))
     for a in ambiguous:
         click.echo(f"  {a}")
     if load is not None:
-        counts: Counter[str] = Counter(r.event.type for r in load.records)
         click.echo(f"Events: {len(load.records)} valid")
         for kind in EVENT_TYPES:
             if counts[kind]:
@@ -156,6 +174,19 @@ def _is_statutory_table(path: str) -> bool:
     return is_table_document(head)
 
 
+def table_summary(t: Any) -> dict[str, Any]:
+    """A statutory table's coverage and last row, as JSON data (``check``, ``rates``)."""
+    law, last = t.data, t.data.rates[-1]
+    return {
+        "jurisdiction": law.jurisdiction, "name": law.name, "table": t.file, "currency": law.currency,
+        "rate_mode": law.rate_mode, "rows": len(law.rates),
+        "covers": {"from": law.rates[0].from_.isoformat(), "to": last.to.isoformat()},
+        "last_row": {"from": last.from_.isoformat(), "to": last.to.isoformat(), "rate": str(last.rate),
+                     "source": last.source, "file": t.origin(len(law.rates) - 1) or t.file},
+        "user_files": list(t.user_files),
+    }
+
+
 def _check_table(t) -> None:
     law = t.data
     click.echo(f"Statutory table: {law.name} ({law.jurisdiction}, {law.currency})")
@@ -173,9 +204,8 @@ def _check_table(t) -> None:
 
 # --------------------------------------------------------------------------- answers
 
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True,
-                       help="json: the SPEC answer document; table: a readable summary.")
-_AS_OF = click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+_FORMAT = format_option("json")
+_AS_OF = click.option("--as-of", "as_of", required=True, type=ISO_DATE,
                       help="Evaluate as of this local date of the contract (YYYY-MM-DD).")
 _SKIP = click.option("--skip-invalid", is_flag=True,
                      help="Report invalid events on stderr and evaluate the valid ones (default: refuse all).")
@@ -212,6 +242,7 @@ from contractrules.store import cli as store_cli  # noqa: E402
 @store_cli.db_option
 @store_cli.contract_option
 @store_cli.known_at_option
+@rates_options
 @cli_errors
 def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool,
              db: str | None, contract_id: str | None, known_at) -> None:
@@ -242,6 +273,7 @@ def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_inv
 @store_cli.db_option
 @store_cli.contract_option
 @store_cli.known_at_option
+@rates_options
 @cli_errors
 def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool,
             db: str | None, contract_id: str | None, known_at) -> None:
@@ -254,9 +286,10 @@ def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: 
 
     store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
     c, load = _load(contract, events, skip_invalid, store=store)
-    answer = penalty_of(run(c, load, as_of.date()), invoice)
+    events_name = events if events is not None else (f"store contract {contract_id}" if contract_id else "<no events>")
+    answer = penalty_of(run(c, load, as_of.date()), invoice, events_name)
     if fmt == "json":
-        click.echo(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        click.echo(answer.to_json())
     else:
         from contractrules.report import print_renderable, render_penalty
 
@@ -265,12 +298,67 @@ def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: 
 
 @main.command(name="compile")
 @click.argument("contract", type=_FILE)
+@_FORMAT
+@rates_options
 @cli_errors
-def compile_command(contract: str) -> None:
-    """Print the declarative ruleset document CONTRACT compiles to (JSON)."""
+def compile_command(contract: str, fmt: str) -> None:
+    """Print the declarative ruleset document CONTRACT compiles to (json), or its rules (table)."""
     from contractrules.compiler import compile_contract
 
-    click.echo(json.dumps(compile_contract(read_contract(contract).contract), indent=2, ensure_ascii=False))
+    doc = compile_contract(read_contract(contract).contract)
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    from contractrules.report import print_renderable, render_ruleset
+
+    print_renderable(render_ruleset(doc))
+
+
+@main.command()
+@click.argument("jurisdictions", nargs=-1, type=click.Choice(["ES", "UK", "EU"], case_sensitive=False))
+@format_option("table")
+@rates_options
+@cli_errors
+def rates(jurisdictions: tuple[str, ...], fmt: str) -> None:
+    """Statutory rate tables: what each covers and its last row (all, or ES, UK, EU).
+
+    With --rates FILE, the tables as extended by your own rate files. A day after a
+    table's last row uses the last known rate, and answers say so in a warning.
+    """
+    from contractrules import statutory
+
+    codes = [j.upper() for j in jurisdictions] or list(statutory.JURISDICTIONS)
+    summaries = [table_summary(statutory.table(code)) for code in codes]
+    if fmt == "json":
+        click.echo(json.dumps(summaries, indent=2, ensure_ascii=False))
+        return
+    from contractrules.report import print_renderable, render_rates
+
+    print_renderable(render_rates(summaries))
+
+
+SCHEMAS = ("contract", "events", "answer", "penalty")
+
+
+@main.command()
+@click.argument("which", type=click.Choice(SCHEMAS))
+@click.option("--path", "show_path", is_flag=True,
+              help="contract: print the path of the schema file installed with contractrules instead.")
+@cli_errors
+def schema(which: str, show_path: bool) -> None:
+    """Print the JSON Schema of a contract document, an event, an answer or a penalty answer.
+
+    Editors use the contract schema to complete and check contracts as you type; see
+    docs/contract-format.md for the YAML language server modeline.
+    """
+    from contractrules import schemas
+
+    if show_path:
+        if which != "contract":
+            raise click.UsageError("--path: only the contract schema ships as a file")
+        click.echo(schemas.installed_path())
+        return
+    click.echo(json.dumps(schemas.schema(which), indent=2, ensure_ascii=False))
 
 
 # --------------------------------------------------------------------------- optional commands

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +21,9 @@ from contractrules.engine.engine import Engine
 from contractrules.model.answers import Answer
 from contractrules.report import render_answer, render_penalty
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "rulesets" / "examples"
+#: The bundled examples: package data (the repository's rulesets/examples), found the same
+#: way in a checkout and in an installed wheel.
+EXAMPLES = Path(str(resources.files("contractrules.rulesets") / "examples"))
 # (example folder, as-of date, invoice whose penalty the story asks about)
 STORIES = (
     ("website-care", date(2025, 10, 1), "INV-2025-07"),
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             if as_json:
                 print(answer.to_json())
                 continue
-            console.print(Rule(f"{name}: {folder.relative_to(EXAMPLES.parent.parent)}"))
+            console.print(Rule(f"{name}: rulesets/examples/{name}"))
             console.print(render_answer(answer))
             console.print(render_penalty(penalty_of(answer, invoice)))
             if name == "website-care":

@@ -12,8 +12,11 @@
     ├── MoneyError            an amount is negative, malformed or too precise (also a ValueError)
     ├── CompileError          a contract clause the compiler cannot translate
     ├── EngineError           the rule engine failed (an action raised, a session broke)
-    └── StoreError            the contract store cannot be used (no schema, a newer schema,
-                              a bad URL, a missing driver, the database failed)
+    ├── StoreError            the contract store cannot be used (a newer schema, a bad URL,
+    │   │                     a missing driver, the database failed)
+    │   └── StoreNotInitialisedError  no store there yet, or an older schema: run ``db init``
+    └── InstallError          contractrules itself is broken: a file that ships with the
+                              package (a statutory table, a schema) is missing or invalid
 
 The library raises these with structured data; the CLI formats them. Input errors are
 collected and raised once, so a user sees every problem of a file in one run.
@@ -109,3 +112,13 @@ class UnknownContractError(InputError):
 class StoreError(ContractRulesError):
     """The contract store cannot be used: no schema or a newer one, an unsupported URL,
     a missing database driver, or a database failure (nothing of the batch was written)."""
+
+
+class StoreNotInitialisedError(StoreError):
+    """No contract store at that URL yet (or one with an older schema): ``contractrules db
+    init`` creates or upgrades it. The CLI exits 4."""
+
+
+class InstallError(ContractRulesError):
+    """A file that ships with contractrules is missing or invalid: an installation fault,
+    never the user's input (the CLI exits 1 and says to reinstall)."""

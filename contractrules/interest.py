@@ -92,19 +92,25 @@ def accrue(
 
 
 class DatedRates:
-    """A dated rate table from a compiled document (rows of ``{from, to, rate, source}``)."""
+    """A dated rate table from a compiled document (rows of ``{from, to, rate, source}``,
+    and ``file`` for a row that came from a user rate file)."""
 
     def __init__(self, rows: list[dict], name: str):
         self.name = name
         self.rows = [(date.fromisoformat(r["from"]), date.fromisoformat(r["to"]), Decimal(r["rate"]), r["source"])
                      for r in rows]
+        self.files: list[str | None] = [r.get("file") for r in rows]
         self.beyond: set[date] = set()  # days asked for after the last row
+        self.user_rows: set[int] = set()  # indexes of rows from user rate files that were used
 
     def rate_on(self, day: date) -> Decimal:
-        for start, end, rate, _source in reversed(self.rows):
+        for k in range(len(self.rows) - 1, -1, -1):
+            start, end, rate, _source = self.rows[k]
             if start <= day:
                 if day > end:
                     self.beyond.add(day)
+                if self.files[k] is not None:
+                    self.user_rows.add(k)
                 return rate
         raise ValueError(f"{self.name}: no rate before {self.rows[0][0]} (asked for {day})")
 

@@ -1,7 +1,14 @@
-"""``--format table``: a readable, coloured summary of an answer for people (rich)."""
+"""``--format table``: a readable, coloured summary of an answer for people (rich).
+
+Readable at 80 columns and when piped (rich then assumes 80): long ids wrap at their
+separators (``:`` then ``.``/``-``), never mid-word unless one part alone is wider than
+its column; long text (reasons, explanations, warnings) goes under its row at full width
+and is never cut; headers never wrap.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich import box
@@ -41,21 +48,52 @@ def _state(answer: Answer) -> Text:
 
 
 OPEN = ("pending", "violated", "suspended")
+_PARTS = (re.compile(r"[^:]+:?"), re.compile(r"[^.\-]+[.\-]?"))
 
 
-def obligations_table(answer: Answer, everything: bool = False) -> Table:
+def wrap_id(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width``, broken after ``:`` first, then ``.`` or ``-``;
+    a part that is still too long is cut (the only mid-word break)."""
+    width = max(width, 8)
+
+    def pieces(part: str, level: int) -> list[str]:
+        if len(part) <= width:
+            return [part]
+        if level == len(_PARTS):
+            return [part[i:i + width] for i in range(0, len(part), width)]
+        return [p for sub in _PARTS[level].findall(part) for p in pieces(sub, level + 1)]
+
+    lines: list[str] = []
+    for piece in pieces(text, 0):
+        if lines and len(lines[-1]) + len(piece) <= width:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return "\n".join(lines)
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold italic",
+                 show_edge=False, pad_edge=False, padding=(0, 1))
+
+
+def obligations_table(answer: Answer, everything: bool = False, width: int = 80) -> Table:
     """Open obligations in full (all of them with ``everything``); the rest counted."""
     shown = [o for o in answer.obligations if everything or o.status in OPEN]
-    t = Table(title=f"Obligations ({'all' if everything else 'open'})", box=box.SIMPLE_HEAVY, title_justify="left")
-    t.add_column("id", overflow="fold", min_width=20)
-    t.add_column("amount", justify="right")
-    t.add_column("balance", justify="right")
-    t.add_column("due")
-    t.add_column("status")
-    t.add_column("evidence")
+    money = max([len("balance"), *(len(o.amount or "") for o in shown), *(len(o.balance or "") for o in shown)])
+    # due, status, amount, balance, evidence; then 5 column gaps and 5 x 2 padding
+    fixed = 10 + 10 + 2 * money + 8 + 5 + 10
+    id_width = min(max(16, width - fixed - 1), max([len("obligation"), *(len(o.id) for o in shown)]))
+    t = _table(f"Obligations ({'all' if everything else 'open'})")
+    t.add_column("obligation", no_wrap=True, width=id_width)
+    for name, justify in (("due", "left"), ("status", "left"), ("amount", "right"), ("balance", "right"),
+                          ("evidence", "left")):
+        t.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for o in shown:
-        t.add_row(o.id, o.amount or "", o.balance or "", _d(o.due),
-                  Text(o.status + (f" {o.fulfilled_on}" if o.fulfilled_on else ""), STATUS_STYLE[o.status]),
+        status = Text(o.status, STATUS_STYLE[o.status])
+        if o.fulfilled_on:
+            status.append(f"\n{o.fulfilled_on}", "dim")
+        t.add_row(wrap_id(o.id, id_width), _d(o.due), status, o.amount or "", o.balance or "",
                   Text(o.evidence, EVIDENCE_STYLE[o.evidence]))
     return t
 
@@ -84,8 +122,9 @@ def violations_list(answer: Answer) -> Group:
     return Group(*lines)
 
 
-def penalties_table(answer: Answer, currency: str | None = None) -> Table:
-    t = Table(title="Late penalties", box=box.SIMPLE_HEAVY, title_justify="left")
+def penalties_table(answer: Answer, currency: str | None = None, width: int = 80) -> Group:
+    """One row per invoice; each reason in full under the table (a reason is a sentence)."""
+    t = _table("Late penalties")
     right: dict[str, Any] = {"justify": "right"}
     settling = any(p.balance != p.total for p in answer.penalties)  # something paid or credited
     columns: list[tuple[str, dict[str, Any]]] = [("invoice", {}), ("enforceable", {}), ("from", {}),
@@ -94,25 +133,31 @@ def penalties_table(answer: Answer, currency: str | None = None) -> Table:
         columns.append(("balance", right))
     for col, kw in columns:
         t.add_column(col, no_wrap=True, **kw)
-    t.add_column("why not (yet)", overflow="fold", min_width=16)
     for p in answer.penalties:
-        cells: list[str | Text] = [p.invoice, Text("yes", "bold green") if p.enforceable else Text("no", "yellow"),
-                 _d(p.enforceable_from), p.interest, p.fixed_fee, Text(p.total, "bold")]
+        cells: list[str | Text] = [wrap_id(p.invoice, 24), Text("yes", "bold green") if p.enforceable
+                                   else Text("no", "yellow"), _d(p.enforceable_from), p.interest, p.fixed_fee,
+                                   Text(p.total, "bold")]
         if settling:
             cells.append(p.balance)
-        t.add_row(*cells, "; ".join(p.reasons))
-    return t
+        t.add_row(*cells)
+    lines: list[Any] = [t]
+    for p in answer.penalties:
+        if p.reasons:
+            lines.append(Text.assemble(("  " + p.invoice, "bold"), " — why not (yet):"))
+            lines += [Padding(Text(r), (0, 0, 0, 6)) for r in p.reasons]
+    return Group(*lines)
 
 
-def render_answer(answer: Answer, everything: bool = False) -> Group:
-    parts: list[RenderableType] = [_state(answer), obligations_table(answer, everything)]
+def render_answer(answer: Answer, everything: bool = False, width: int | None = None) -> Group:
+    width = Console().width if width is None else width
+    parts: list[RenderableType] = [_state(answer), obligations_table(answer, everything, width)]
     closed = None if everything else _closed_summary(answer)
     if closed is not None:
         parts.append(closed)
     if answer.violations:
         parts.append(violations_list(answer))
     if answer.penalties:
-        parts.append(penalties_table(answer))
+        parts.append(penalties_table(answer, width=width))
     credit = answer.unapplied_credit
     if credit.caused_by:
         parts.append(Text(f"Unapplied credit: {credit.amount} {credit.currency} "
@@ -134,6 +179,46 @@ def render_penalty(p: PenaltyAnswer):
     lines += [Text(f"  because: {r}") for r in p.reasons]
     lines += [Text(f"warning: {w}", "yellow") for w in p.warnings]
     return Panel(Group(*lines), title="Late penalty", expand=False)
+
+
+def render_rates(summaries: list[dict[str, Any]]) -> Group:
+    """``contractrules rates``: per table, what it covers and its last row (in full)."""
+    lines: list[Any] = []
+    for s in summaries:
+        last = s["last_row"]
+        lines.append(Text.assemble((s["jurisdiction"], "bold cyan"), f"  {s['name']}"))
+        lines.append(Padding(Text(f"table {s['table']}" + "".join(f" + {f}" for f in s["user_files"])
+                                  + f"; {s['rows']} rows; covers {s['covers']['from']} to {s['covers']['to']}; "
+                                  f"rate {s['rate_mode'].replace('_', ' ')}"), (0, 0, 0, 4)))
+        lines.append(Padding(Text.assemble("last row: ", (f"{last['from']}..{last['to']}  "
+                                                          f"{float(last['rate']) * 100:.2f}%", "bold"),
+                                           f"  ({last['source']})" + ("" if last["file"] == s["table"]
+                                                                      else f" from {last['file']}")), (0, 0, 0, 4)))
+        lines.append(Padding(Text(f"a day after {s['covers']['to']} uses this last rate, with a warning", "dim"),
+                             (0, 0, 0, 4)))
+    return Group(*lines)
+
+
+def render_ruleset(doc: dict[str, Any]) -> Group:
+    """``compile --format table``: the ruleset's clauses and rules, one line each."""
+    c = doc["contract"]
+    lines: list[Any] = [Text.assemble(("Ruleset ", "bold"), (doc["ruleset"], "bold cyan"),
+                                      f" ({doc['format']}) for contract {c['id']}")]
+    lines.append(Text(f"clauses: {', '.join(doc['clauses'])}"))
+    for name, rule in doc["rules"].items():
+        lines.append(Padding(Text.assemble((name, "bold"), f"  when {_conditions(rule)}"), (0, 0, 0, 2)))
+    return Group(*lines)
+
+
+def _conditions(rule: dict[str, Any]) -> str:
+    def one(m: Any) -> str:
+        if isinstance(m, dict) and "$and" in m:
+            return " and ".join(one(x) for x in m["$and"])
+        if isinstance(m, dict):
+            return ", ".join(f"{k} = {v}" for k, v in m.items())
+        return str(m)
+
+    return "; ".join(one(cond.get("m")) for cond in rule.get("all", [])) or "always"
 
 
 def print_renderable(renderable, console: Console | None = None) -> None:

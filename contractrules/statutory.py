@@ -1,10 +1,20 @@
-"""Statutory late-payment law as data: dated tables from ``rulesets/statutory/*.yaml``.
+"""Statutory late-payment law as data: dated tables shipped in ``rulesets/statutory/*.yaml``.
 
 Like OpenFisca parameters: each table is a sorted list of rows ``{from, to, rate,
-source}``; :meth:`Table.at` answers "the value in force on date d". A user adds a
-half-year by appending a row to the YAML file, never by changing code; ``contractrules
-check rulesets/statutory/es.yaml`` validates a file (unknown keys, gaps, overlaps,
-unsorted rows, each with its line).
+source}``; :meth:`Table.at` answers "the value in force on date d". The bundled tables
+are package data (``contractrules.rulesets``, read with :mod:`importlib.resources`); a
+missing or broken bundled table is an :class:`~contractrules.errors.InstallError`, never
+the user's bad input. ``contractrules check rulesets/statutory/es.yaml`` validates a
+table file (unknown keys, gaps, overlaps, unsorted rows, each with its line).
+
+**User rate files** extend a bundled table when a new half-year starts before a release
+does: a YAML file ``{jurisdiction: ES, rates: [{from, to, rate, source}, ...]}`` named by
+``--rates FILE`` or ``$CONTRACTRULES_RATES`` (several files separated by ``os.pathsep``).
+Its rows are validated like the bundled ones and must continue the table without a gap;
+a row that covers a day the bundled table already covers is refused unless
+``--rates-override`` (``$CONTRACTRULES_RATES_OVERRIDE=1``) is given, and then it replaces
+the bundled rows it overlaps. Every row remembers the file it came from
+(:attr:`Table.origins`), so an answer that used a user row names that file.
 
 ``rate_mode``:
 - ``per_half_year`` (ES, EU): each day's interest uses the rate in force that day;
@@ -17,27 +27,41 @@ table and the missing period (:meth:`Table.rate_on` returns it) — never a sile
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from contractrules.errors import ContractError, Issue
+from contractrules.errors import ContractError, InputError, InstallError, Issue
 from contractrules.model.issues import issues_from
 from contractrules.model.lines import DocumentSyntaxError, line_for, read_text, read_yaml
 from contractrules.money import parse_amount, parse_rate
 
 JURISDICTIONS = ("ES", "UK", "EU")
+#: The package that holds the bundled data (the repository's top-level ``rulesets/``).
+DATA_PACKAGE = "contractrules.rulesets"
+RATES_ENV = "CONTRACTRULES_RATES"
+RATES_OVERRIDE_ENV = "CONTRACTRULES_RATES_OVERRIDE"
 
 
-def tables_dir() -> Path:
-    """``$CONTRACTRULES_STATUTORY_DIR`` or the repository's ``rulesets/statutory``."""
-    env = os.environ.get("CONTRACTRULES_STATUTORY_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "rulesets" / "statutory"
+def bundled_name(code: str) -> str:
+    """How answers and messages name a bundled table: relative, the same on every machine."""
+    return f"rulesets/statutory/{code.lower()}.yaml"
+
+
+def bundled_text(code: str) -> str:
+    """The text of a bundled table; InstallError if the package lacks it."""
+    try:
+        return (resources.files(DATA_PACKAGE) / "statutory" / f"{code.lower()}.yaml").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError) as exc:
+        raise InstallError(f"the statutory table {bundled_name(code)} that ships with contractrules cannot be read "
+                           f"({exc.__class__.__name__}: {exc}); contractrules is not installed correctly — "
+                           "reinstall it (pip install --force-reinstall contractrules)") from None
 
 
 class _Model(BaseModel):
@@ -101,8 +125,17 @@ class RateLookup:
 
 @dataclass(frozen=True)
 class Table:
-    file: str
+    file: str  # a bundled table's relative name (rulesets/statutory/es.yaml), or the path given
     data: TableFile
+    #: per row of ``data.rates``: the user rate file it came from, None for the table's own rows
+    origins: tuple[str | None, ...] = field(default=())
+
+    def origin(self, index: int) -> str | None:
+        return self.origins[index] if index < len(self.origins) else None
+
+    @property
+    def user_files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(o for o in self.origins if o is not None))
 
     @property
     def code(self) -> str:
@@ -124,7 +157,7 @@ class Table:
                 return tier.amount
         return self.data.fixed_compensation.tiers[-1].amount
 
-    def to_params(self) -> dict:
+    def to_params(self) -> dict[str, Any]:
         """The table as JSON data, for the compiled ruleset document."""
         d = self.data
         return {
@@ -134,7 +167,8 @@ class Table:
             "currency": d.currency,
             "rate_mode": d.rate_mode,
             "rates": [{"from": r.from_.isoformat(), "to": r.to.isoformat(), "rate": str(r.rate), "source": r.source}
-                      for r in d.rates],
+                      | ({"file": self.origin(k)} if self.origin(k) else {})
+                      for k, r in enumerate(d.rates)],
             "compensation": [{"below": None if t.below is None else str(t.below), "amount": str(t.amount)}
                              for t in d.fixed_compensation.tiers],
             "compensation_source": d.fixed_compensation.source,
@@ -172,16 +206,17 @@ def _parsed_rows(raw: object) -> list[tuple[int, Row]]:
     return out
 
 
-def load_table(path: str | Path) -> Table:
-    """Read and validate one statutory table file; every problem is reported at once."""
-    path = Path(path)
-    file = str(path)
-    text = read_text(path, file, ContractError)
+def _parse_yaml(text: str, file: str) -> tuple[Any, Any]:
     try:
         raw, index = read_yaml(text)
     except DocumentSyntaxError as exc:
         raise ContractError([Issue(file, exc.line, "", str(exc))]) from None
-    lines = lambda p: line_for(index.lines, p)  # noqa: E731
+    return raw, (lambda p: line_for(index.lines, p))
+
+
+def parse_table(text: str, file: str) -> Table:
+    """Validate one statutory table document; every problem is reported at once."""
+    raw, lines = _parse_yaml(text, file)
     problems = _row_issues(_parsed_rows(raw), file, lines)
     try:
         data = TableFile.model_validate(raw)
@@ -197,12 +232,95 @@ def load_table(path: str | Path) -> Table:
     return Table(file, data)
 
 
-@cache
-def table(code: str) -> Table:
-    """The table of a jurisdiction code (ES, UK, EU), loaded once per process."""
+def load_table(path: str | Path) -> Table:
+    """Read and validate one statutory table file (a user's copy, or one to check)."""
+    return parse_table(read_text(Path(path), str(path), ContractError), str(path))
+
+
+class RatesFile(_Model):
+    """A user rate file: rows that extend (or, with override, replace) a bundled table."""
+
+    jurisdiction: Literal["ES", "UK", "EU"]
+    rates: list[Row] = Field(min_length=1)
+
+
+def load_rates_file(path: str | Path) -> tuple[RatesFile, Any]:
+    """A validated user rate file and its line finder (``lines(("rates", i))``)."""
+    file = str(path)
+    raw, lines = _parse_yaml(read_text(Path(path), file, ContractError), file)
+    problems = _row_issues(_parsed_rows(raw), file, lines)
+    try:
+        data = RatesFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = issues_from(exc.errors(include_url=False), file=file, lines=lines, model=RatesFile) + problems
+        raise ContractError(sorted(problems, key=lambda i: (i.line or 0, i.field))) from None
+    if problems:
+        raise ContractError(problems)
+    return data, lines
+
+
+def _span(row: Row) -> str:
+    return f"{row.from_}..{row.to} ({row.rate * 100:.2f}%)"
+
+
+def extend(base: Table, file: str, extra: RatesFile, *, override: bool = False, lines: Any = None) -> Table:
+    """``base`` with the rows of one user rate file: they continue the table without a gap;
+    a row over days ``base`` already covers is refused unless ``override`` (then it
+    replaces the rows it overlaps, which must leave no gap either)."""
+    rows = list(zip(base.data.rates, [base.origin(k) for k in range(len(base.data.rates))], strict=True))
+    problems = []
+    for i, row in enumerate(extra.rates):
+        clashes = [r for r, _ in rows if r.from_ <= row.to and row.from_ <= r.to]
+        if clashes and not override:
+            problems.append(Issue(file, lines and lines(("rates", i)), f"rates[{i}]", f"{_span(row)} covers days the table {base.file} already "
+                                  f"has ({', '.join(_span(r) for r in clashes)}); to replace them pass "
+                                  "--rates-override (CONTRACTRULES_RATES_OVERRIDE=1)"))
+            continue
+        rows = sorted([(r, o) for r, o in rows if not (r.from_ <= row.to and row.from_ <= r.to)] + [(row, file)],
+                      key=lambda ro: ro[0].from_)
+    for (prev, _), (row, origin) in zip(rows, rows[1:], strict=False):
+        if (row.from_ - prev.to).days > 1:
+            problems.append(Issue(origin or file, None, "rates", f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}"
+                                  f"..{date.fromordinal(row.from_.toordinal() - 1)} between {_span(prev)} and {_span(row)}"))
+    if problems:
+        raise ContractError(problems)
+    data = base.data.model_copy(update={"rates": [r for r, _ in rows]})
+    return Table(base.file, data, tuple(o for _, o in rows))
+
+
+def user_rates_config() -> tuple[tuple[str, ...], bool]:
+    """(user rate files, override) from ``$CONTRACTRULES_RATES`` / ``$CONTRACTRULES_RATES_OVERRIDE``."""
+    files = tuple(f for f in os.environ.get(RATES_ENV, "").split(os.pathsep) if f)
+    override = os.environ.get(RATES_OVERRIDE_ENV, "").lower() in ("1", "true", "yes")
+    return files, override
+
+
+def table(code: str, rates: tuple[str, ...] | None = None, override: bool | None = None) -> Table:
+    """The table of a jurisdiction (ES, UK, EU): the bundled one, extended by the user rate
+    files (default: ``$CONTRACTRULES_RATES``) that are for this jurisdiction."""
     if code not in JURISDICTIONS:
         raise ContractError([Issue("<contract>", None, "jurisdiction", f"unknown jurisdiction {code!r}")])
-    return load_table(tables_dir() / f"{code.lower()}.yaml")
+    env_files, env_override = user_rates_config()
+    return _table(code, env_files if rates is None else tuple(rates), env_override if override is None else override)
+
+
+@lru_cache(maxsize=64)
+def _bundled(code: str) -> Table:
+    try:
+        return parse_table(bundled_text(code), bundled_name(code))
+    except InputError as exc:
+        raise InstallError(f"the statutory table {bundled_name(code)} that ships with contractrules is invalid "
+                           f"({exc}); contractrules is not installed correctly") from None
+
+
+@lru_cache(maxsize=64)
+def _table(code: str, files: tuple[str, ...], override: bool) -> Table:
+    t = _bundled(code)
+    for file in files:
+        extra, lines = load_rates_file(file)
+        if extra.jurisdiction == code:
+            t = extend(t, file, extra, override=override, lines=lines)
+    return t
 
 
 def is_table_document(data: object) -> bool:
@@ -215,7 +333,8 @@ def statutory_notes(contract) -> list[str]:
         return []
     t = table(contract.jurisdiction)
     law = t.data
-    notes = [f"Statutory rules: {law.name} (table {Path(t.file).name}, "
+    notes = [f"Statutory rules: {law.name} (table {t.file}"
+             + "".join(f" + {f}" for f in t.user_files) + ", "
              f"{law.rates[0].from_}..{law.rates[-1].to}, rate {law.rate_mode.replace('_', ' ')})"]
     pay = contract.terms.payment
     days = 30 if pay is None else pay.terms_days

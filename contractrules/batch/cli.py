@@ -13,6 +13,8 @@ import json
 
 import click
 
+from contractrules.cli_params import ISO_DATE
+
 EXIT_WITH_ERRORS = 3
 
 
@@ -22,12 +24,13 @@ _OPTIONS = [
     click.option("--events", "events", type=click.Path(exists=True),
                  help="A .jsonl/.ndjson or .parquet file whose events carry a 'contract' field, "
                  "or a directory of <contract id>.jsonl (.ndjson, .json, .parquet) files."),
-    click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+    click.option("--as-of", "as_of", required=True, type=ISO_DATE,
                  help="Evaluate every contract as of this local date (YYYY-MM-DD)."),
     click.option("--out", "out", required=True, type=click.Path(),
                  help="answers.jsonl (one answer a line) or a directory for Parquet tables."),
-    click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]),
-                 help="Output format (default: jsonl for *.jsonl/*.ndjson, else parquet)."),
+    click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+                 help="The summary printed on stdout: json for programs, table for people. The answers' "
+                 "file format follows --out: *.jsonl/*.ndjson one answer a line, anything else Parquet."),
     click.option("--errors", "errors", type=click.Path(dir_okay=False),
                  help="Errors file (default: OUT.errors.jsonl, or OUT/errors.jsonl for Parquet)."),
     click.option("--workers", type=click.IntRange(min=1),
@@ -54,15 +57,18 @@ def batch(contracts, events, as_of, out, fmt, errors, workers, dask, skip_invali
     from contractrules.batch.output import default_errors_path, output_format
     from contractrules.batch.runner import run_batch
 
-    summary = run_batch(contracts, events, as_of.date(), out, fmt=fmt, errors=errors, workers=workers, dask=dask,
+    summary = run_batch(contracts, events, as_of.date(), out, errors=errors, workers=workers, dask=dask,
                         skip_invalid=skip_invalid, chunk_size=chunk_size, progress=progress)
-    for line in summary.render():
-        click.echo(line)
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in summary.render():
+            click.echo(line)
     if summary_json:
         with open(summary_json, "w", encoding="utf-8") as f:
             json.dump(summary.to_dict(), f, indent=2, ensure_ascii=False)
     if not summary.ok:
-        where = errors or default_errors_path(out, output_format(out, fmt))
+        where = errors or default_errors_path(out, output_format(out, None))
         click.echo(f"Completed with errors: see {where}", err=True)
         raise click.exceptions.Exit(EXIT_WITH_ERRORS)
 
@@ -70,8 +76,9 @@ def batch(contracts, events, as_of, out, fmt, errors, workers, dask, skip_invali
 def register(main: click.Group) -> None:
     """Add ``batch`` to the ``contractrules`` command group (errors mapped by ``cli_errors``)."""
     from contractrules.cli import cli_errors
+    from contractrules.cli_params import rates_options
 
-    command = cli_errors(batch)
+    command = rates_options(cli_errors(batch))
     for option in reversed(_OPTIONS):
         command = option(command)
     main.command(name="batch")(command)

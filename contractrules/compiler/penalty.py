@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.penalty_rates import rate_function, rate_source, warn_beyond_table
+from contractrules.compiler.penalty_rates import rate_function, rate_source, warn_beyond_table, warn_user_rows
 from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, natural_key
 from contractrules.interest import InterestTable, segments, total
 from contractrules.model import EventRecord
@@ -372,6 +372,7 @@ def finish(run) -> None:
                      f"{run.name(run.provider)} owes that back")
     run.state("late_penalty")["figures"] = figures
     warn_beyond_table(run)
+    warn_user_rows(run)
 
 
 def _basis(run) -> str:

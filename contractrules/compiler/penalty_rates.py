@@ -82,3 +82,14 @@ def warn_beyond_table(run) -> None:
         f"{iso(run.as_of)} uses the last known rate {pct(rate)} ({iso(start)}..{iso(end)}, {source}); "
         "add the missing half-year to the table"
     )
+
+
+def warn_user_rows(run) -> None:
+    """An answer that used a row of a user rate file says so, and names the file."""
+    rates = run.state("late_penalty").get("rates")
+    if rates is None:
+        return
+    for k in sorted(rates.user_rows):
+        start, end, rate, source = rates.rows[k]
+        run.warn(f"statutory rate {pct(rate)} for {iso(start)}..{iso(end)} ({rates.name}) comes from the user rate "
+                 f"file {rates.files[k]}, not from the tables bundled with contractrules ({source})")

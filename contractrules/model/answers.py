@@ -144,3 +144,9 @@ class PenaltyAnswer(Penalty):
     due: date | None
     currency: str
     warnings: list[str] = []
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

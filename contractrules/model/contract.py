@@ -219,7 +219,7 @@ class Scope(_Model):
     """``terms.scope`` (SPEC §6.5)."""
 
     services: list[Service] = []
-    excluded_assets: list[Annotated[ExcludedAsset, BeforeValidator(_pattern_only)]] = []
+    excluded_assets: list[Annotated[ExcludedAsset, BeforeValidator(_pattern_only, json_schema_input_type=str | ExcludedAsset)]] = []
     change_order_rate: ChangeOrderRate | None = None
 
     @model_validator(mode="after")

@@ -15,7 +15,7 @@ Choices where SPEC §5 is silent (see docs/format.md):
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -38,6 +38,12 @@ class BaseEvent(BaseModel):
     at: At
     by: Text | None = None
     channel: Channel | None = None
+    #: the caller's own fields (SPEC §5): any JSON object, kept and returned, never
+    #: interpreted; part of the event's content (same id + other meta = a conflict)
+    meta: dict[str, Any] | None = None
+
+    def __hash__(self) -> int:  # meta is a dict: hash by identity fields, compare by content
+        return hash((self.type, self.id, self.at))  # type: ignore[attr-defined]
 
     @property
     def evidence(self) -> Literal["written", "verbal", "unknown"]:

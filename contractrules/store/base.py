@@ -27,7 +27,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from contractrules.errors import ConflictError, InputError, Issue, StoreError, UnknownContractError
+from contractrules.errors import (
+    ConflictError,
+    InputError,
+    Issue,
+    StoreError,
+    StoreNotInitialisedError,
+    UnknownContractError,
+)
 from contractrules.model import Contract, EventLoad, EventRecord, load_contract, parse_contract
 from contractrules.store import checks as batches
 from contractrules.store import versions as vers
@@ -52,7 +59,7 @@ SQL = {
     "replay": "SELECT seq, content, local_date FROM cr_events WHERE contract_id = ? AND local_date <= ? ORDER BY seq",
     "replay_known": "SELECT seq, content, local_date FROM cr_events "
     "WHERE contract_id = ? AND local_date <= ? AND recorded_at <= ? ORDER BY seq",
-    "log": "SELECT seq, event_id, type, local_date, recorded_at, batch_id, source_line FROM cr_events "
+    "log": "SELECT seq, event_id, type, local_date, recorded_at, batch_id, source_line, content FROM cr_events "
     "WHERE contract_id = ? ORDER BY seq",
     "contract_ids": "SELECT DISTINCT contract_id FROM cr_contracts ORDER BY contract_id",
     "counts": "SELECT (SELECT count(DISTINCT contract_id) FROM cr_contracts), (SELECT count(*) FROM cr_contracts), "
@@ -94,6 +101,7 @@ class LogEntry:
     recorded_at: datetime
     batch: int
     line: int | None
+    meta: dict[str, Any] | None = None  # the event's own ``meta`` object, as stored
 
 
 @dataclass(frozen=True)
@@ -191,10 +199,10 @@ class Store(ABC):
         current = self.schema_version()
         where = display(self.url)
         if current is None:
-            raise StoreError(f"{where} holds no contractrules store: create it with "
+            raise StoreNotInitialisedError(f"{where} holds no contractrules store: create it with "
                              f"`contractrules db init --db {where}`")
         if current < SCHEMA_VERSION:
-            raise StoreError(f"{where} has schema version {current}, this contractrules needs {SCHEMA_VERSION}: "
+            raise StoreNotInitialisedError(f"{where} has schema version {current}, this contractrules needs {SCHEMA_VERSION}: "
                              f"upgrade it in place with `contractrules db init --db {where}`")
         if current > SCHEMA_VERSION:
             raise StoreError(f"{where} has schema version {current}, newer than this contractrules knows "
@@ -323,10 +331,11 @@ class Store(ABC):
         return dict(zip(("contracts", "versions", "events", "batches"), (int(v) for v in row), strict=True))
 
     def log(self, contract_id: str) -> list[LogEntry]:
-        """The event log of a contract in recording order (seq), without contents."""
+        """The event log of a contract in recording order (seq): bookkeeping and each event's ``meta``."""
         with self._read() as tx:
             rows = tx.all(SQL["log"], (contract_id,))
-        return [LogEntry(s, e, t, self._from_date(d), self._from_ts(r), b, line) for s, e, t, d, r, b, line in rows]
+        return [LogEntry(s, e, t, self._from_date(d), self._from_ts(r), b, line, json.loads(c).get("meta"))
+                for s, e, t, d, r, b, line, c in rows]
 
     def snapshot(self, contract_id: str, as_of: date | str, *,
                  known_at: datetime | date | str | None = None) -> Snapshot:

@@ -5,8 +5,9 @@ Also the pieces ``evaluate``/``penalty`` use to answer from a store instead of f
 :data:`contract_option`, :data:`known_at_option` and :func:`load_from_store`.
 
 ``--db`` defaults to ``$CONTRACTRULES_DB``, else ``sqlite:///contractrules.db`` (a file
-in the working directory). A store that cannot be used (no schema, a newer one, no
-server) exits 1 with ``store error: ...``; bad input exits 2 as everywhere.
+in the working directory). No store there yet (or an older schema) exits 4 with
+``store error: ... create it with `contractrules db init` ``; a store that cannot be used
+otherwise (a newer schema, no server) exits 1; bad input exits 2 as everywhere.
 Heavy imports (the engine, psycopg) happen inside the commands.
 """
 
@@ -19,10 +20,12 @@ from typing import Any
 
 import click
 
-from contractrules.errors import InputError, StoreError
+from contractrules.cli_params import ISO_DATE, format_option
+from contractrules.errors import InputError, StoreError, StoreNotInitialisedError
 from contractrules.store.url import DEFAULT_URL, display
 
 EXIT_STORE = 1
+EXIT_NOT_INITIALISED = 4
 
 db_option = click.option(
     "--db", "db", envvar="CONTRACTRULES_DB", default=None, metavar="URL",
@@ -60,12 +63,16 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 return command(*args, **kwargs)
             except StoreError as exc:
-                click.echo(f"store error: {exc}", err=True)
-                raise click.exceptions.Exit(EXIT_STORE) from None
+                _store_failed(exc)
 
         return cli_errors(run)()
 
     return wrapper
+
+
+def _store_failed(exc: StoreError) -> None:
+    click.echo(f"store error: {exc}", err=True)
+    raise click.exceptions.Exit(EXIT_NOT_INITIALISED if isinstance(exc, StoreNotInitialisedError) else EXIT_STORE)
 
 
 def _open(db: str | None, migrate: bool = False):
@@ -84,8 +91,7 @@ def load_from_store(db: str | None, contract_id: str, as_of, known_at, files: tu
         with _open(db) as store:
             snap = store.snapshot(contract_id, as_of, known_at=known_at)
     except StoreError as exc:
-        click.echo(f"store error: {exc}", err=True)
-        raise click.exceptions.Exit(EXIT_STORE) from None
+        _store_failed(exc)
     return snap.contract, snap.load
 
 
@@ -124,12 +130,16 @@ def db_init(db: str | None) -> None:
 
 @db.command("status")
 @db_option
+@format_option("table")
 @guarded
-def db_status(db: str | None) -> None:
-    """Schema version and what the store holds."""
+def db_status(db: str | None, fmt: str) -> None:
+    """Schema version and what the store holds (exit 4 if there is no store yet)."""
     with _open(db) as store:
         counts = store.counts()
         version = store.schema_version()
+    if fmt == "json":
+        click.echo(json.dumps({"store": display(store.url), "schema_version": version, **counts}, indent=2))
+        return
     click.echo(f"{display(store.url)}: schema version {version}; " +
                ", ".join(f"{n} {k}" for k, n in counts.items()))
 
@@ -141,9 +151,9 @@ def db_status(db: str | None) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[CONTRACT] [EVENTS]")
 @db_option
 @contract_option
-@click.option("--effective-from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--effective-from", "effective_from", type=ISO_DATE, default=None,
               help="Record CONTRACT as an amendment (a new version) effective from this date.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("table")
 @guarded
 def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, effective_from, fmt: str) -> None:
     """Record CONTRACT and/or EVENTS in the store, as one atomic, idempotent batch.

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from contractrules.errors import StoreError
+from contractrules.errors import StoreError, StoreNotInitialisedError
 from contractrules.store.base import Store, Tx
 from contractrules.store.schema import BOOTSTRAP
 from contractrules.store.values import ts_from_text, ts_text
@@ -53,7 +53,7 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.timeout = timeout
         if not create and not self.path.exists():
-            raise StoreError(f"no store at {self.path}: create it with `contractrules db init --db {url}`")
+            raise StoreNotInitialisedError(f"no store at {self.path}: create it with `contractrules db init --db {url}`")
         mode = "rwc" if create else "rw"
         try:
             self._conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode={mode}", uri=True,

@@ -248,10 +248,10 @@ def test_bad_invocations_exit_2(tmp_path):
     assert result.exit_code == 2 and "--events" in result.output
     result = _cli("--contracts", str(tmp_path / "nope"), "--as-of", "2025-04-01", "--out", str(tmp_path / "o.jsonl"))
     assert result.exit_code == 2
-    (tmp_path / "o").mkdir()
-    result = _cli("--contracts", str(d), "--as-of", "2025-04-01", "--out", str(tmp_path / "o"), "--format", "jsonl")
+    (tmp_path / "o.jsonl").mkdir()  # the name asks for JSON Lines, but it is a directory
+    result = _cli("--contracts", str(d), "--as-of", "2025-04-01", "--out", str(tmp_path / "o.jsonl"))
     assert result.exit_code == 2 and "directory" in result.output
-    assert not (tmp_path / "o.errors.jsonl").exists()
+    assert not (tmp_path / "o.jsonl.errors.jsonl").exists()
 
 
 def test_missing_dask_says_how_to_install_it(tmp_path, monkeypatch):

@@ -65,7 +65,7 @@ def test_events_only_known_at_and_amendments(store_url, tmp_path):
 
 def test_refusals_and_their_exit_codes(store_url, tmp_path):
     missing = run("evaluate", "--db", store_url, "--contract", CID, "--as-of", "2025-10-01")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 4  # store not initialised (SPEC §8)
     assert missing.stderr.startswith("store error: ") and "db init" in missing.stderr
     run("db", "init", "--db", store_url)
     unknown = run("evaluate", "--db", store_url, "--contract", "nope", "--as-of", "2025-10-01")

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from contractrules.api import evaluate
 from contractrules.cli import main
 from contractrules.errors import ContractError
-from contractrules.statutory import load_table, table, tables_dir
+from contractrules.statutory import load_table, table
 
-ES = tables_dir() / "es.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+ES = ROOT / "rulesets" / "statutory" / "es.yaml"
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
@@ -25,11 +26,12 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("code", ["ES", "UK", "EU"])
-def test_the_bundled_tables_are_valid_and_sourced(code):
+@pytest.mark.parametrize("code,last", [("ES", date(2026, 6, 30)), ("UK", date(2026, 12, 31)), ("EU", date(2026, 6, 30))])
+def test_the_bundled_tables_are_valid_and_sourced(code, last):
     t = table(code)
     assert all(len(row.source) > 10 for row in t.data.rates)
-    assert t.data.rates[-1].to == date(2025, 12, 31)
+    assert t.data.rates[-1].to == last
+    assert t.file == f"rulesets/statutory/{code.lower()}.yaml"  # relative: no path of this machine
 
 
 def test_rate_in_force_on_a_date():
@@ -38,7 +40,8 @@ def test_rate_in_force_on_a_date():
     assert es.rate_on(date(2013, 2, 24)).rate == Decimal("0.0875")
     assert es.rate_on(date(2024, 12, 31)).rate == Decimal("0.1225")
     assert es.rate_on(date(2025, 1, 1)).rate == Decimal("0.1115")
-    beyond = es.rate_on(date(2026, 3, 1))
+    assert es.rate_on(date(2026, 6, 30)).beyond is False  # 2026 H1: BOE-A-2025-27201
+    beyond = es.rate_on(date(2026, 7, 1))  # 2026 H2 is not published in the table
     assert (beyond.rate, beyond.beyond) == (Decimal("0.1015"), True)
     with pytest.raises(ContractError, match="no statutory rate before 2013-01-01"):
         es.rate_on(date(2012, 12, 31))
@@ -75,7 +78,7 @@ def test_overlap_unsorted_and_unknown_keys_are_all_reported(tmp_path):
 def test_check_validates_a_table(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(main, ["check", str(ES)])
-    assert ok.exit_code == 0 and "27 rows" in ok.output
+    assert ok.exit_code == 0 and "28 rows" in ok.output
     bad = _broken(tmp_path, 'rate: "0.1015"', 'rate: "-0.1015"')
     result = runner.invoke(main, ["check", str(bad)])
     assert result.exit_code == 2
