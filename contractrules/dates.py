@@ -397,9 +397,46 @@ def business_calendar(spec: str | None) -> BusinessCalendar:
 # --------------------------------------------------------------------------- local dates
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """The IANA zone names a contract may use: every zone and link of the ``tzdata``
+    package (host-independent), without ``Factory``. Never the host's ``localtime``,
+    ``posixrules``, ``right/*`` (leap-second clocks), ``posix/*`` or a directory."""
+    try:
+        from importlib.resources import files
+
+        names = set(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - tzdata is a dependency
+        from zoneinfo import available_timezones
+
+        names = set(available_timezones())
+    return frozenset(n for n in names if n not in _NOT_ZONES and not n.startswith(("right/", "posix/")))
+
+
+_NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
+def validate_zone(name: object) -> str:
+    """``name`` if it is an IANA time zone a contract may use (:func:`zone_names`), else DateError."""
+    from contractrules import limits
+
+    if not isinstance(name, str) or len(name) > limits.MAX_ZONE_NAME or name not in zone_names():
+        shown = limits.excerpt(name) if isinstance(name, str) else type(name).__name__
+        if isinstance(name, str) and (name in _NOT_ZONES or name.startswith(("right/", "posix/"))):
+            raise DateError(f"time zone {shown} is not allowed: it depends on the host or counts leap "
+                            "seconds; use an IANA name such as 'Europe/Madrid' or 'UTC'")
+        raise DateError(f"unknown time zone {shown}")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise DateError(f"time zone {name!r} cannot be loaded: {exc}") from None
+    return name
+
+
 @lru_cache(maxsize=256)
 def _zone(tz: str) -> ZoneInfo:
     try:
+        validate_zone(tz)
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise DateError(f"unknown time zone {tz!r}") from exc

@@ -14,6 +14,13 @@ Rules (SPEC §3):
   when an amount is reported (:func:`round_money`, :func:`format_amount`). Compute with
   full precision, round at the end.
 
+Bounds (see :mod:`contractrules.limits`): an amount must be below 10^15 (a thousand
+trillion) in its currency; a rate or a number of hours has at most 20 significant
+digits and is below 10^15 too. Arithmetic on amounts runs in :func:`money_context`, a
+local decimal context of 80 digits: far more than the largest product of an accepted
+amount, rate and day count needs, so nothing is rounded before reporting (Python's
+default context keeps 28 digits and would round a 30-digit balance silently).
+
 Rounding bound. Let ``u`` be the minor unit (0.01 EUR). Rounding ``x`` half-up moves it by
 at most ``u/2``, so for ``n >= 1`` amounts::
 
@@ -29,16 +36,19 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import localcontext as _localcontext
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
+from contractrules import limits
 from contractrules.errors import MoneyError
 
 __all__ = [
     "format_amount",
     "minor_units",
+    "money_context",
     "parse_amount",
     "parse_rate",
     "round_money",
@@ -62,7 +72,7 @@ def _currencies() -> frozenset[str]:
 def validate_currency(code: str) -> str:
     """The upper-case ISO 4217 code, or MoneyError if ``code`` is not a known currency."""
     if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z]{3}", code.strip()):
-        raise MoneyError(f"currency must be a 3-letter ISO 4217 code, got {code!r}")
+        raise MoneyError(f"currency must be a 3-letter ISO 4217 code, got {limits.excerpt(str(code))}")
     upper = code.strip().upper()
     if upper not in _currencies():
         raise MoneyError(f"unknown currency {code!r}: not an ISO 4217 code")
@@ -77,12 +87,28 @@ def minor_units(currency: str) -> int:
 
 def _fraction_digits(value: Decimal) -> int:
     """Decimal places ``value`` needs, trailing zeros not counted (``600.50`` -> 1)."""
+    if value.is_zero():
+        return 0
     _, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):  # NaN or infinity, refused before this is asked
         raise MoneyError(f"amount must be a finite number, got {value}")
-    while exponent < 0 and digits and digits[-1] == 0:
-        digits, exponent = digits[:-1], exponent + 1
-    return 0 if value.is_zero() else max(0, -exponent)
+    zeros = _trailing_zeros(digits)
+    return max(0, -(exponent + min(zeros, max(0, -exponent))))
+
+
+def _trailing_zeros(digits: tuple[int, ...]) -> int:
+    n = 0
+    for d in reversed(digits):
+        if d:
+            break
+        n += 1
+    return n
+
+
+def _significant_digits(value: Decimal) -> int:
+    """Significant digits, trailing zeros not counted, without rounding (no context)."""
+    digits = value.as_tuple().digits
+    return max(1, len(digits) - _trailing_zeros(digits)) if not value.is_zero() else 1
 
 
 def _from_float(value: float, what: str) -> Decimal:
@@ -112,14 +138,41 @@ def _to_decimal(value: object, what: str) -> tuple[Decimal, bool]:
     if isinstance(value, str):
         text = value.strip()
         if not _PLAIN_DECIMAL.fullmatch(text):
-            raise MoneyError(f'{what} must be a plain decimal like "600.00", got {value!r}')
+            raise MoneyError(f'{what} must be a plain decimal like "600.00", got {limits.excerpt(value)}')
         return Decimal(text), False
     raise MoneyError(f"{what} must be a number or a decimal string, got {type(value).__name__}")
 
 
+#: The context money arithmetic runs in (see the module docstring).
+MONEY_CONTEXT = Context(prec=limits.DECIMAL_PRECISION, rounding=ROUND_HALF_EVEN,
+                        traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def money_context():
+    """A local decimal context with enough precision for every accepted amount:
+    ``with money_context(): ...`` (thread-local, restored on exit)."""
+    return _localcontext(MONEY_CONTEXT)
+
+
+def check_magnitude(value: Decimal, what: str, digits: int | None = limits.MAX_SIGNIFICANT_DIGITS) -> Decimal:
+    """``value`` if below :data:`~contractrules.limits.AMOUNT_BOUND` (and, for rates and
+    hours, with at most ``digits`` significant digits), else MoneyError."""
+    if abs(value) >= limits.AMOUNT_BOUND:
+        raise MoneyError(f"{what} {_short(value)} is too large: the limit is below 10^15 "
+                         "(1,000,000,000,000,000)")
+    if digits is not None and _significant_digits(value) > digits:
+        raise MoneyError(f"{what} {_short(value)} has more than {digits} significant digits")
+    return value
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= limits.EXCERPT else text[: limits.EXCERPT - 3] + "..."
+
+
 def _non_negative(amount: Decimal, what: str) -> Decimal:
     if amount < 0:
-        raise MoneyError(f"{what} must not be negative, got {amount}")
+        raise MoneyError(f"{what} must not be negative, got {_short(amount)}")
     return amount.copy_abs()  # -0 -> 0
 
 
@@ -133,7 +186,7 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal:
     value as written; use :func:`format_amount` to display it.
     """
     amount, from_float = _to_decimal(value, "amount")
-    amount = _non_negative(amount, "amount")
+    amount = check_magnitude(_non_negative(amount, "amount"), "amount", digits=None)
     if currency is not None:
         limit = minor_units(currency)
         where = f"{validate_currency(currency)} has {limit}"
@@ -143,7 +196,7 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal:
         return amount
     digits = _fraction_digits(amount)
     if digits > limit:
-        raise MoneyError(f"amount {value!r} has {digits} decimal places; {where}")
+        raise MoneyError(f"amount {_short(value)!r} has {digits} decimal places; {where}")
     return amount
 
 
@@ -154,7 +207,7 @@ def parse_rate(value: object) -> Decimal:
     yes, ``0.1 + 0.2`` no).
     """
     rate, _ = _to_decimal(value, "rate")
-    return _non_negative(rate, "rate")
+    return check_magnitude(_non_negative(rate, "rate"), "rate")
 
 
 _QUANTA: dict[int, Decimal] = {}

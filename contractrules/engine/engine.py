@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from contractrules import compiler
+from contractrules import compiler, limits
 from contractrules.engine.answer import build_answer
 from contractrules.engine.host import RuleHost, SidPool
 from contractrules.engine.runtime import Run
 from contractrules.errors import EngineError
 from contractrules.model import Contract, EventRecord
 from contractrules.model.answers import Answer
+from contractrules.money import money_context
 
 # Same-day, same-instant order: what creates a thing comes before what acts on it.
 TYPE_RANK = {
@@ -75,9 +77,16 @@ def _message(rec: EventRecord) -> str:
 
 
 class Engine:
-    """Evaluates contracts; reuse one engine for many contracts, ``close()`` at the end."""
+    """Evaluates contracts; reuse one engine for many contracts, ``close()`` at the end.
+
+    Thread-safe: one engine may be shared by several threads. Its durable_rules host and
+    its current run are one piece of state, so runs on one engine take turns (a lock
+    around each run); for parallel work give each thread (or process) its own engine.
+    Money arithmetic runs in :func:`contractrules.money.money_context`.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.RLock()
         self._actions = compiler.actions()
         self._host = RuleHost(self._actions)
         self._pools: dict[str, SidPool] = {}
@@ -95,8 +104,9 @@ class Engine:
         return sum(p.live for p in self._pools.values())
 
     def close(self) -> None:
-        self._host.close()
-        self._pools.clear()
+        with self._lock:
+            self._host.close()
+            self._pools.clear()
 
     def __enter__(self) -> Engine:
         return self
@@ -111,7 +121,14 @@ class Engine:
         self._actions[action](run, run.current)
 
     def run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
-        """Evaluate events against a compiled ruleset document; returns an :class:`Answer`."""
+        """Evaluate events against a compiled ruleset document; returns an :class:`Answer`.
+
+        Runs on one engine take turns (see the class docstring)."""
+        limits.check_date(as_of, "as_of")
+        with self._lock, money_context():
+            return self._run_document(doc, records, as_of)
+
+    def _run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
         name = self._ensure(doc)
         pool = self._pools[name]
         sid = pool.acquire()

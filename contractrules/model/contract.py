@@ -39,7 +39,7 @@ from pydantic import (
     model_validator,
 )
 
-from contractrules import dates, money
+from contractrules import dates, limits, money
 from contractrules.errors import DateError, MoneyError
 from contractrules.model.types import (
     STATUTORY,
@@ -57,7 +57,8 @@ JURISDICTIONS = ("ES", "UK", "EU")
 _CONTRACT_ID = re.compile(r"[A-Za-z0-9._-]+")
 
 Text = Annotated[str, Field(min_length=1)]
-Days = Annotated[StrictInt, Field(ge=0)]
+Days = Annotated[StrictInt, Field(ge=0, le=limits.MAX_DAYS)]
+Months = Annotated[StrictInt, Field(ge=0, le=limits.MAX_MONTHS)]
 
 
 class _Model(BaseModel):
@@ -165,7 +166,7 @@ class Termination(_Model):
     """``terms.termination``: notice period (days or months, default none) (SPEC §6.3)."""
 
     notice_days: Days | None = None
-    notice_months: Days | None = None
+    notice_months: Months | None = None
     effective: Literal["notice_end", "end_of_cycle"] = "notice_end"
 
     @model_validator(mode="after")
@@ -300,10 +301,9 @@ class Contract(_Model):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}{_zone_hint(value)}") from None
-        return value
+            return dates.validate_zone(value)
+        except DateError as exc:
+            raise ValueError(f"{exc}{_zone_hint(value)}") from None
 
     @field_validator("currency")
     @classmethod
@@ -363,11 +363,10 @@ class Contract(_Model):
 
 def _zone_hint(value: object) -> str:
     import difflib
-    from zoneinfo import available_timezones
 
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > limits.MAX_ZONE_NAME:
         return ""
-    close = difflib.get_close_matches(value, sorted(available_timezones()), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(value, sorted(dates.zone_names()), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -19,7 +19,6 @@ all of them; with ``skip_invalid`` the bad events are dropped and their issues r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,10 +36,19 @@ from contractrules.model.events import (
     event_adapter,
 )
 from contractrules.model.issues import issues_from, suggestion
+from contractrules.model.jsonl import read_jsonl, refusal
 from contractrules.model.lines import DocumentSyntaxError, json_array_items, read_text
 from contractrules.model.types import describe_value
 
 EVENT_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+#: Events only one party may send (SPEC §5 v2): the provider invoices and credits, the
+#: client pays. An event of these types without ``by`` is taken as sent by that party.
+SENT_BY: dict[str, str] = {
+    "invoice_issued": "provider",
+    "credit_note": "provider",
+    "payment_received": "client",
+}
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,10 @@ class _Checker:
         if not isinstance(obj, dict):
             self.report(order, line, "", f"expected an event object, got {describe_value(obj)}", None)
             return None
+        problem = refusal(obj)  # data given as Python objects skip the JSON reader's gate
+        if problem is not None:
+            self.report(order, line, problem[0], problem[1], None)
+            return None
         try:
             event = event_adapter.validate_python(obj, context={"currency": self.contract.currency})
         except ValidationError as exc:
@@ -118,6 +130,15 @@ class _Checker:
                     f"{p.client.id!r} (client) or a role name",
                     event.id,
                 )
+                return None
+            expected = SENT_BY.get(event.type)
+            if expected is not None and self.contract.role_of(party) != expected:
+                p = getattr(self.contract.parties, expected)
+                self.report(order, line, "by",
+                            f"{event.type} must be sent by the {expected} ({p.id!r}), not {event.by!r}",
+                            event.id)
+                if event.type == "invoice_issued":
+                    self.bad_invoices.setdefault(event.invoice, _where(order, line))
                 return None
             if party != event.by:  # a role name: normalise to the party id
                 event = event.model_copy(update={"by": party})
@@ -244,20 +265,6 @@ def parse_events(
     return _check(items, contract, file, skip_invalid)
 
 
-def _jsonl_items(text: str, file: str) -> tuple[list[tuple[int, object]], list[Issue]]:
-    """(line, object) for each non-blank line, and an issue for each malformed one."""
-    items, problems = [], []
-    # split on "\n" only: str.splitlines would also split on U+2028 inside JSON strings
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            items.append((number, json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            problems.append(Issue(file, number, "", f"malformed JSON: {exc.msg} (column {exc.colno})"))
-    return items, problems
-
-
 def load_events(path: str | Path, contract: Contract, *, skip_invalid: bool = False) -> EventLoad:
     """Load an events file: ``.jsonl``/``.ndjson`` (one object a line) or ``.json`` (an array)."""
     path = Path(path)
@@ -267,12 +274,15 @@ def load_events(path: str | Path, contract: Contract, *, skip_invalid: bool = Fa
         raise EventError(
             [Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .jsonl or .json")]
         )
+    problems: list[Issue] = []
+    if suffix != ".json":  # streamed: the file is never held whole
+        try:
+            return _check(read_jsonl(path, file, problems), contract, file, skip_invalid, problems)
+        except OSError as exc:
+            raise EventError([Issue(file, None, "", f"cannot read file: {exc.strerror or exc}")]) from None
     text = read_text(path, file, EventError)
-    if suffix != ".json":
-        items, problems = _jsonl_items(text, file)
-        return _check(items, contract, file, skip_invalid, problems)
     try:
-        items = json_array_items(text)
+        items = json_array_items(text, file, problems)
     except DocumentSyntaxError as exc:
         raise EventError([Issue(file, exc.line, "", str(exc))]) from None
-    return _check(items, contract, file, skip_invalid)
+    return _check(items, contract, file, skip_invalid, problems)

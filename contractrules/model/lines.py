@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from contractrules import limits
 from contractrules.errors import InputError, Issue
 
 LineMap = dict[tuple, int]
@@ -137,9 +138,13 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def json_array_items(text: str) -> list[tuple[int, object]]:
-    """The elements of a top-level JSON array, each with the line it starts on."""
-    decoder = json.JSONDecoder()
+def json_array_items(text: str, file: str = "<events>", problems: list[Issue] | None = None) -> list[tuple[int, object]]:
+    """The elements of a top-level JSON array, each with the line it starts on.
+
+    Each element passes the event gate of :mod:`contractrules.model.jsonl` (size, depth,
+    repeated keys, lone surrogates); a refused one becomes an Issue in ``problems``
+    (raised as DocumentSyntaxError when no list is given)."""
+    from contractrules.model.jsonl import LineProblem, decode, line_issue, too_long
 
     def line_of(pos: int) -> int:
         return text.count("\n", 0, pos) + 1
@@ -159,12 +164,22 @@ def json_array_items(text: str) -> list[tuple[int, object]]:
     else:
         while True:
             try:
-                value, end = decoder.raw_decode(text, pos)
+                value, end = decode(text, pos)
+                if end - pos > limits.MAX_EVENT_BYTES:
+                    big = too_long(end - pos)
+                    big.end = end
+                    raise big
             except json.JSONDecodeError as exc:
                 raise DocumentSyntaxError(
                     f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno
                 ) from None
-            items.append((line_of(pos), value))
+            except LineProblem as exc:
+                if problems is None or exc.end is None:
+                    raise DocumentSyntaxError(str(exc), line_of(pos)) from None
+                problems.append(line_issue(file, line_of(pos), exc))
+                end = exc.end
+            else:
+                items.append((line_of(pos), value))
             pos = _skip_ws(text, end)
             if pos < len(text) and text[pos] == ",":
                 pos = _skip_ws(text, pos + 1)

@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BeforeValidator, PlainSerializer, PlainValidator, ValidationInfo
 
-from contractrules import money
-from contractrules.errors import MoneyError
+from contractrules import limits, money
+from contractrules.errors import DateError, MoneyError
 
 Path = tuple[str | int, ...]
 
@@ -88,13 +88,23 @@ def _context(info: ValidationInfo) -> dict:
 def parse_local_date(value: Any) -> date:
     """A calendar date: a ``date`` object or ``"YYYY-MM-DD"``."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return _in_range(value)
     if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             pass
+        else:
+            return _in_range(day)
     raise ValueError(f"must be a date (YYYY-MM-DD), got {describe_value(value)}")
+
+
+def _in_range(value: date) -> date:
+    """Dates outside :data:`contractrules.limits.DATE_MIN`..``DATE_MAX`` are refused."""
+    try:
+        return limits.check_date(value, "the date")
+    except DateError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def parse_at(value: Any) -> date | datetime:
@@ -102,11 +112,13 @@ def parse_at(value: Any) -> date | datetime:
     if isinstance(value, datetime):
         stamp = value
     elif isinstance(value, date):
-        return value
+        return _in_range(value)
     elif isinstance(value, str):
         text = value.strip()
         if _DATE_ONLY.fullmatch(text):
             return parse_local_date(text)
+        if len(text) > 64:
+            raise ValueError(f"must be a timestamp with offset (2025-07-30T23:30:00Z), got {describe_value(value)}")
         try:
             stamp = datetime.fromisoformat(text)
         except ValueError:
@@ -122,7 +134,7 @@ def parse_at(value: Any) -> date | datetime:
             f"timestamp without offset: {shown} "
             "(add 'Z' or an offset like '+02:00', or give a plain date)"
         )
-    return stamp
+    return _in_range(stamp)
 
 
 def _iso(value: date | datetime) -> str:
@@ -187,6 +199,10 @@ def parse_hours(value: Any) -> Decimal:
         raise ValueError(f"must be a number of hours, got {describe_value(value)}") from None
     if not hours.is_finite() or hours < 0:
         raise ValueError(f"must be a non-negative number of hours, got {describe_value(value)}")
+    try:
+        money.check_magnitude(hours, "hours")
+    except MoneyError as exc:
+        raise _money_error(exc) from None
     return hours
 
 

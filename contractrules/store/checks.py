@@ -20,8 +20,9 @@ events given through the API, their 1-based position in the list.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from pydantic import ValidationError
 from contractrules.errors import ConflictError, EventError, Issue
 from contractrules.model import Contract, EventRecord, event_adapter, parse_events
 from contractrules.model.event_loader import EVENT_SUFFIXES
+from contractrules.model.jsonl import read_jsonl
 from contractrules.model.lines import DocumentSyntaxError, json_array_items, read_text
 
 Items = list[tuple[int | None, object]]  # (line, parsed object); stored events have no line
@@ -77,22 +79,15 @@ def _read_file(path: Path) -> tuple[Items, list[Issue], str]:
     suffix = path.suffix.lower()
     if suffix not in EVENT_SUFFIXES:
         raise EventError([Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .jsonl or .json")])
-    text = read_text(path, file, EventError)
+    problems: list[Issue] = []
     if suffix == ".json":
+        text = read_text(path, file, EventError)
         try:
-            return list(json_array_items(text)), [], file
+            return list(json_array_items(text, file, problems)), problems, file
         except DocumentSyntaxError as exc:
             raise EventError([Issue(file, exc.line, "", str(exc))]) from None
-    items: Items = []
-    problems: list[Issue] = []
-    for number, raw in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 may be in a string
-        if not raw.strip():
-            continue
-        try:
-            items.append((number, json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            problems.append(Issue(file, number, "", f"malformed JSON: {exc.msg} (column {exc.colno})"))
-    return items, problems, file
+    # streamed (the one JSON Lines reader): ``problems`` fills in as the lines are read
+    return read_jsonl(path, file, problems), problems, file
 
 
 def parse_stored(content: str, contract: Contract):
@@ -125,34 +120,33 @@ def _differences(old, new) -> str:
     return "; ".join(f"{k}: stored {shown(a, k)}, given {shown(b, k)}" for k in keys)
 
 
-def _against_ids(contract: Contract, stored: Sequence[StoredEvent], items: Items, file: str,
-                 conflicts: list[Issue]) -> tuple[Items, int]:
-    """Step 1: drop repeats of stored events, report conflicts; return the rest and the repeats."""
+def _against_ids(contract: Contract, stored: Sequence[StoredEvent], items: Iterable, file: str,
+                 conflicts: list[Issue], counts: dict[str, int]) -> Iterator[tuple[int, object]]:
+    """Step 1: drop repeats of stored events (counted in ``counts["repeats"]``), report
+    conflicts; yield the rest. Lazy, so a large batch is validated as it is read."""
     by_id = {s.event_id: s for s in stored}
-    rest: Items = []
-    repeats = 0
     for line, obj in items:
         event_id = obj.get("id") if isinstance(obj, dict) else None
         old = by_id.get(event_id) if isinstance(event_id, str) else None
         new = _normalise(obj, contract) if old is not None else None
         if old is None or new is None:  # a new id, or invalid on its own (the loader says why)
-            rest.append((line, obj))
+            yield line, obj
             continue
         previous = parse_stored(old.content, contract)
         if new == previous:
-            repeats += 1
+            counts["repeats"] += 1
             continue
         conflicts.append(Issue(
             file, line, "id",
             f"event {event_id!r} is already stored with different content ({_differences(previous, new)}; "
             f"recorded {old.recorded_at:%Y-%m-%d %H:%M:%S} UTC, batch {old.batch_id}); "
             "stored events never change: record a new event instead", event_id))
-    return rest, repeats
 
 
-def _against_invoices(stored: Sequence[StoredEvent], items: Items, file: str,
-                      issues: list[Issue]) -> tuple[Items, Items]:
-    """Step 2: the stored invoices as a prefix; report invoices the batch issues again."""
+def _against_invoices(stored: Sequence[StoredEvent], items: Iterable, file: str,
+                      issues: list[Issue], counts: dict[str, int]) -> tuple[Items, Iterator]:
+    """Step 2: the stored invoices as a prefix; report invoices the batch issues again
+    (the rest is yielded lazily, counted in ``counts["kept"]``)."""
     invoices: dict[str, str] = {}
     prefix: Items = []
     for s in stored:
@@ -160,34 +154,40 @@ def _against_invoices(stored: Sequence[StoredEvent], items: Items, file: str,
             data = json.loads(s.content)
             invoices[data["invoice"]] = s.event_id
             prefix.append((None, data))
-    kept: Items = []
-    for line, obj in items:
-        invoice = obj.get("invoice") if isinstance(obj, dict) and obj.get("type") == "invoice_issued" else None
-        if isinstance(invoice, str) and invoice in invoices:
-            event_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
-            issues.append(Issue(file, line, "invoice",
-                                f"invoice {invoice!r} is already issued by stored event {invoices[invoice]!r}",
-                                event_id))
-        else:
-            kept.append((line, obj))
-    return prefix, kept
+
+    def kept() -> Iterator[tuple[int | None, object]]:
+        for line, obj in items:
+            invoice = obj.get("invoice") if isinstance(obj, dict) and obj.get("type") == "invoice_issued" else None
+            if isinstance(invoice, str) and invoice in invoices:
+                event_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
+                issues.append(Issue(file, line, "invoice",
+                                    f"invoice {invoice!r} is already issued by stored event {invoices[invoice]!r}",
+                                    event_id))
+            else:
+                counts["kept"] += 1
+                yield line, obj
+
+    return prefix, kept()
 
 
 def plan(contract: Contract, stored: Sequence[StoredEvent], items: Items, file: str,
          syntax: Sequence[Issue] = ()) -> Plan:
     """Check a batch; return what to write, or raise with every issue found."""
     conflicts: list[Issue] = []
-    issues: list[Issue] = list(syntax)
-    fresh, repeats = _against_ids(contract, stored, items, file, conflicts)
-    prefix, kept = _against_invoices(stored, fresh, file, issues)
+    issues: list[Issue] = []
+    counts = {"repeats": 0, "kept": 0}
+    fresh = _against_ids(contract, stored, items, file, conflicts, counts)
+    prefix, kept = _against_invoices(stored, fresh, file, issues, counts)
     try:
-        load = parse_events(prefix + kept, contract, file)
+        load = parse_events(itertools.chain(prefix, kept), contract, file)
     except EventError as exc:
         issues += exc.issues
         load = None
+    issues += syntax  # read lazily: complete only now that every line was read
+    repeats = counts["repeats"]
     if conflicts or issues:
         every = sorted(conflicts + issues, key=lambda i: i.line or 0)
         raise (ConflictError if conflicts else EventError)(every)
     assert load is not None, "parse_events raised, so there were issues"
     records = tuple(r for r in load.records if r.line is not None)  # the prefix has no lines
-    return Plan(records, repeats + len(kept) - len(records))
+    return Plan(records, repeats + counts["kept"] - len(records))
