@@ -3,23 +3,30 @@
 Each command is a function decorated with :func:`cli_errors`, which turns the library's
 errors into messages on stderr and an exit code (SPEC §8): 0 answered, 2 bad input
 (each issue as ``file:line field: message``), 3 batch completed with errors, 4 store not
-initialised, 1 internal error (a bug, or a broken installation). Expected errors never
-print a traceback. Add a command with ``@main.command()`` + ``@cli_errors``; shared
-options (``--format json|table``, ``--as-of``, ``--rates``) live in :mod:`contractrules.cli_params`.
+initialised, 5 cannot write (disk full, output not writable), 130 interrupted (Ctrl-C),
+141 the reader of our output went away (broken pipe; no message), 1 internal error (a
+bug, or a broken installation). Expected errors never print a traceback. Add a command
+with ``@main.command()`` + ``@cli_errors``; shared options (``--format json|table``,
+``--as-of``, ``--rates``) live in :mod:`contractrules.cli_params`. The command group
+(:class:`CommandGroup`) applies the same mapping to anything that escapes a command
+(Ctrl-C during start-up, a broken pipe while printing help).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from contractrules import limits
 from contractrules.cli_params import ISO_DATE, format_option, rates_options
 from contractrules.errors import (
     CompileError,
@@ -29,6 +36,7 @@ from contractrules.errors import (
     InputError,
     Issue,
     MoneyError,
+    OutputError,
 )
 from contractrules.model import EVENT_TYPES, ContractSource, load_events, read_contract
 from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities, term_warnings
@@ -36,6 +44,10 @@ from contractrules.model.describe import HORIZON_CYCLES, describe_contract, sche
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
+EXIT_WRITE = 5
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 #: Errors caused by the user's input (exit 2); any other ContractRulesError is internal.
 INPUT_ERRORS: tuple[type[ContractRulesError], ...] = (InputError, DateError, MoneyError, CompileError)
@@ -47,13 +59,67 @@ def report_issues(issues: tuple[Issue, ...] | list[Issue]) -> None:
         click.echo(str(issue), err=True)
 
 
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no real stdout
+        pass
+
+
+def _stop(exc: BaseException) -> click.exceptions.Exit | None:
+    """The exit for an interruption, a broken pipe or a full disk; None for anything else."""
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return click.exceptions.Exit(EXIT_INTERRUPTED)
+    if isinstance(exc, BrokenPipeError):
+        _quiet_stdout()
+        return click.exceptions.Exit(EXIT_BROKEN_PIPE)
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        click.echo(f"error: disk full{where}; nothing was left half-written", err=True)
+        return click.exceptions.Exit(EXIT_WRITE)
+    return None
+
+
+def _flush_stdout() -> None:
+    """Flush our output while a broken pipe can still be mapped to exit 141."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, ValueError):  # pragma: no cover - stdout replaced or closed
+        pass
+
+
+class CommandGroup(click.Group):
+    """The ``contractrules`` group: SPEC §8 exits for what escapes every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            _flush_stdout()
+            return result
+        except (KeyboardInterrupt, OSError) as exc:
+            stop = _stop(exc)
+            if stop is None:
+                raise
+            raise stop from None
+
+
 def cli_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Map library errors to stderr messages and exit codes, without tracebacks."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            _flush_stdout()
+            return result
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
+            raise _stop(exc) from None
+        except OutputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_WRITE) from None
         except InputError as exc:
             report_issues(exc.issues)
             raise click.exceptions.Exit(EXIT_INPUT) from None
@@ -65,16 +131,28 @@ def cli_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise click.exceptions.Exit(EXIT_INTERNAL) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except OSError as exc:
+            stop = _stop(exc)
+            if stop is not None:
+                raise stop from None
+            _internal(exc)
         except Exception as exc:  # a bug: say so, exit 1, traceback only on request
-            if os.environ.get("CONTRACTRULES_DEBUG"):
-                raise
-            click.echo(f"internal error: {exc!r} (set CONTRACTRULES_DEBUG=1 for a traceback)", err=True)
-            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+            _internal(exc)
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _internal(exc: Exception) -> None:
+    """A bug: say so, exit 1, traceback only on request."""
+    if os.environ.get("CONTRACTRULES_DEBUG"):
+        raise exc
+    what = repr(exc)
+    what = what if len(what) <= 200 else what[:197] + "..."
+    click.echo(f"internal error: {what} (set CONTRACTRULES_DEBUG=1 for a traceback)", err=True)
+    raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="contractrules")
 def main() -> None:
     """Evaluate contract terms against events, in event time."""
@@ -160,14 +238,15 @@ def check(contract: str, events: str | None, fmt: str) -> None:
 
 
 def _is_statutory_table(path: str) -> bool:
-    import yaml
+    from pathlib import Path
+
+    from contractrules.model.lines import DocumentSyntaxError, read_text, read_yaml
 
     if not path.endswith((".yaml", ".yml")):
         return False
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            head = yaml.safe_load(fh)
-    except (yaml.YAMLError, OSError):
+    try:  # the same reader, limits and refusals as a contract
+        head, _ = read_yaml(read_text(Path(path), path, InputError, limits.MAX_CONTRACT_BYTES))
+    except (InputError, DocumentSyntaxError):
         return False  # read_contract reports it properly
     from contractrules.statutory import is_table_document
 

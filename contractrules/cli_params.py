@@ -1,7 +1,8 @@
 """Options and parameter types shared by every command (one vocabulary for the whole CLI).
 
-- :data:`ISO_DATE`: ``YYYY-MM-DD`` exactly — ``2025-10-1`` is refused, not guessed, and
-  ``2025-02-30`` is named as a day that does not exist.
+- :data:`ISO_DATE`: ``YYYY-MM-DD`` exactly — ``2025-10-1`` is refused, not guessed,
+  ``2025-02-30`` is named as a day that does not exist, and a date outside the accepted
+  range (:mod:`contractrules.limits`: 1900-01-01 to 2199-12-31) is refused.
 - :func:`format_option`: ``--format json|table`` on every command that answers; ``json``
   is for programs (stable fields), ``table`` for people. Commands that write files choose
   the file format from the output's extension instead.
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
+from contractrules import limits
 from contractrules.statutory import RATES_ENV, RATES_OVERRIDE_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,9 +46,12 @@ class IsoDate(click.ParamType):
                       "two-digit month and day)", param, ctx)
         year, month, day = (int(p) for p in text.split("-"))
         try:
-            return datetime(year, month, day)
+            moment = datetime(year, month, day)
         except ValueError:
             self.fail(_no_such_day(year, month, day), param, ctx)
+        if not limits.in_range(moment.date()):  # issue 15: the accepted date range
+            self.fail(f"{text} is outside the accepted range {limits.date_range_text()}", param, ctx)
+        return moment
 
 
 def _no_such_day(year: int, month: int, day: int) -> str:

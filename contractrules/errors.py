@@ -15,8 +15,9 @@
     ├── StoreError            the contract store cannot be used (a newer schema, a bad URL,
     │   │                     a missing driver, the database failed)
     │   └── StoreNotInitialisedError  no store there yet, or an older schema: run ``db init``
-    └── InstallError          contractrules itself is broken: a file that ships with the
-                              package (a statutory table, a schema) is missing or invalid
+    ├── InstallError          contractrules itself is broken: a file that ships with the
+    │                         package (a statutory table, a schema) is missing or invalid
+    └── OutputError           an output cannot be written (disk full, not writable)
 
 The library raises these with structured data; the CLI formats them. Input errors are
 collected and raised once, so a user sees every problem of a file in one run.
@@ -122,3 +123,8 @@ class StoreNotInitialisedError(StoreError):
 class InstallError(ContractRulesError):
     """A file that ships with contractrules is missing or invalid: an installation fault,
     never the user's input (the CLI exits 1 and says to reinstall)."""
+
+
+class OutputError(ContractRulesError):
+    """An output cannot be written: the disk is full, or the path is not writable
+    (exit 5). Nothing is left at the output path; an older output there is untouched."""

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from contractrules.errors import ContractError, InputError, InstallError, Issue
 from contractrules.model.issues import issues_from
+from contractrules.limits import MAX_CONTRACT_BYTES
 from contractrules.model.lines import DocumentSyntaxError, line_for, read_text, read_yaml
 from contractrules.money import parse_amount, parse_rate
 
@@ -234,7 +235,7 @@ def parse_table(text: str, file: str) -> Table:
 
 def load_table(path: str | Path) -> Table:
     """Read and validate one statutory table file (a user's copy, or one to check)."""
-    return parse_table(read_text(Path(path), str(path), ContractError), str(path))
+    return parse_table(read_text(Path(path), str(path), ContractError, MAX_CONTRACT_BYTES), str(path))
 
 
 class RatesFile(_Model):
@@ -247,7 +248,7 @@ class RatesFile(_Model):
 def load_rates_file(path: str | Path) -> tuple[RatesFile, Any]:
     """A validated user rate file and its line finder (``lines(("rates", i))``)."""
     file = str(path)
-    raw, lines = _parse_yaml(read_text(Path(path), file, ContractError), file)
+    raw, lines = _parse_yaml(read_text(Path(path), file, ContractError, MAX_CONTRACT_BYTES), file)
     problems = _row_issues(_parsed_rows(raw), file, lines)
     try:
         data = RatesFile.model_validate(raw)

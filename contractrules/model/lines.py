@@ -95,17 +95,80 @@ def _mark_line(exc: yaml.YAMLError) -> int | None:
     return None if mark is None else mark.line + 1
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def yaml_problem(root: yaml.Node) -> str | None:
+    """Why a composed document is refused before any data is built, or None.
+
+    Aliases share nodes, so composing is cheap; building (and validating) data expands
+    them. Refused: more than :data:`~contractrules.limits.MAX_YAML_ALIASES` aliases,
+    aliases that would add more than :data:`~contractrules.limits.MAX_YAML_NODES`
+    values, a recursive alias, nesting deeper than :data:`~contractrules.limits.MAX_DEPTH`.
+    One iterative walk over the distinct nodes.
+    """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    visiting: set[int] = set()
+    aliases = distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            kids = _children(node)
+            sizes[key] = 1 + sum(sizes[id(k)] for k in kids)
+            is_collection = isinstance(node, yaml.CollectionNode)
+            depths[key] = (1 + max((depths[id(k)] for k in kids), default=0)) if is_collection else 0
+            visiting.discard(key)
+            if depths[key] > limits.MAX_DEPTH:
+                return limits.depth_message()
+            if sizes[key] - distinct > limits.MAX_YAML_NODES:
+                return f"aliases expand to more than {limits.MAX_YAML_NODES:,} extra values (the limit)"
+            continue
+        if key in sizes:
+            aliases += 1
+            if aliases > limits.MAX_YAML_ALIASES:
+                return f"more than {limits.MAX_YAML_ALIASES} aliases (*name) in one document (the limit)"
+            continue
+        if key in visiting:
+            return "a recursive alias (an anchor used inside its own value)"
+        visiting.add(key)
+        distinct += 1
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node))
+    return None
+
+
 def read_yaml(text: str) -> tuple[object, LineIndex]:
-    """Parse ``text`` as YAML: (data, line index). Raises DocumentSyntaxError."""
-    loader = _Loader(text)
+    """Parse ``text`` as YAML: (data, line index). Raises DocumentSyntaxError.
+
+    Alias bombs and deep nesting are refused before any data is built (:func:`yaml_problem`).
+    """
+    loader = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters here already
         node = loader.get_single_node()
+        if node is not None:
+            problem = yaml_problem(node)
+            if problem is not None:
+                raise DocumentSyntaxError(problem, node.start_mark.line + 1)
         data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc)
-        raise DocumentSyntaxError(f"invalid YAML: {problem}", _mark_line(exc)) from None
+        raise DocumentSyntaxError(f"invalid YAML: {(problem.splitlines() or [''])[0][:200]}", _mark_line(exc)) from None
+    except RecursionError:
+        raise DocumentSyntaxError(limits.depth_message(), None) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DocumentSyntaxError(f"invalid YAML: {str(exc)[:limits.EXCERPT]}", None) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     index = LineIndex()
     if node is not None:
         _index(node, (), index, set())
@@ -115,16 +178,23 @@ def read_yaml(text: str) -> tuple[object, LineIndex]:
 def read_json(text: str) -> object:
     """Parse ``text`` as JSON. Raises DocumentSyntaxError with the line."""
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DocumentSyntaxError(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    except RecursionError:
+        raise DocumentSyntaxError(limits.depth_message(), None) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DocumentSyntaxError(f"invalid JSON: {str(exc)[:limits.EXCERPT]}", None) from None
+    if limits.depth_of(data) > limits.MAX_DEPTH:
+        raise DocumentSyntaxError(limits.depth_message(), None)
+    return data
 
 
 def json_line_map(text: str) -> LineIndex:
     """Line numbers for a JSON document (composed as YAML); empty if that fails."""
     try:
         node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):
         return LineIndex()
     index = LineIndex()
     if node is not None:
@@ -146,7 +216,13 @@ def json_array_items(text: str, file: str = "<events>", problems: list[Issue] | 
     (raised as DocumentSyntaxError when no list is given)."""
     from contractrules.model.jsonl import LineProblem, decode, line_issue, too_long
 
+    counted = [0, 1]  # position counted up to, line there: positions only grow
+
     def line_of(pos: int) -> int:
+        if pos >= counted[0]:
+            counted[1] += text.count("\n", counted[0], pos)
+            counted[0] = pos
+            return counted[1]
         return text.count("\n", 0, pos) + 1
 
     def fail(message: str, pos: int) -> DocumentSyntaxError:
@@ -203,10 +279,19 @@ def line_for(lines: LineMap, path: tuple) -> int | None:
         path = path[:-1]
 
 
-def read_text(path: Path, file: str, error: type[InputError]) -> str:
-    """A file's text (UTF-8, BOM ignored); an unreadable file raises ``error`` with one issue."""
+def read_text(path: Path, file: str, error: type[InputError], max_bytes: int | None = None) -> str:
+    """A file's text (UTF-8, BOM ignored); an unreadable file raises ``error`` with one issue.
+
+    With ``max_bytes``, a larger file is refused without reading it all."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        if max_bytes is None:
+            return path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = path.stat().st_size
+            raise error([Issue(file, None, "", f"{size:,} bytes; the limit for this file is {max_bytes:,} bytes")])
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise error([Issue(file, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     except OSError as exc:

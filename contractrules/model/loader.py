@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from contractrules import limits
 from contractrules.errors import ContractError, Issue
 from contractrules.model.contract import Contract
 from contractrules.model.event_loader import EventLoad, EventRecord, load_events, parse_events
@@ -102,7 +103,7 @@ def read_contract(path: str | Path) -> ContractSource:
         raise ContractError(
             [Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .yaml, .yml or .json")]
         )
-    text = read_text(path, file, ContractError)
+    text = read_text(path, file, ContractError, limits.MAX_CONTRACT_BYTES)
     try:
         if suffix == ".json":
             data, index = read_json(text), json_line_map(text)

@@ -14,7 +14,8 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, time, timedelta
 
-from contractrules.errors import InputError, Issue
+from contractrules import limits
+from contractrules.errors import DateError, InputError, Issue
 from contractrules.model import Contract
 from contractrules.model.types import parse_at
 
@@ -68,6 +69,8 @@ def cutoff(known_at: datetime | date | str | None) -> datetime | None:
             known_at = parse_at(known_at)
         except ValueError as exc:
             raise InputError([Issue("<call>", None, "known_at", str(exc))]) from None
+    if isinstance(known_at, date):
+        _bounded(known_at, "known_at")
     if isinstance(known_at, datetime):
         return utc(known_at)
     if isinstance(known_at, date):
@@ -80,10 +83,20 @@ def local_date(value: date | str, field: str = "as_of") -> date:
     if isinstance(value, datetime):
         raise InputError([Issue("<call>", None, field, "expected a date (YYYY-MM-DD), got a timestamp")])
     if isinstance(value, date):
-        return value
+        return _bounded(value, field)
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
-    raise InputError([Issue("<call>", None, field, f"expected a date (YYYY-MM-DD), got {value!r}")])
+        else:
+            return _bounded(day, field)
+    raise InputError([Issue("<call>", None, field, f"expected a date (YYYY-MM-DD), got {limits.excerpt(str(value))}")])
+
+
+def _bounded(value, field: str):
+    """``value`` inside the accepted date range (:mod:`contractrules.limits`), else InputError."""
+    try:
+        return limits.check_date(value, field)
+    except DateError as exc:
+        raise InputError([Issue("<call>", None, field, str(exc))]) from None
