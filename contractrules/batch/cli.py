@@ -4,7 +4,9 @@ Registered by :mod:`contractrules.cli` through :func:`register`. Exit codes: 0 e
 contract answered and nothing in the errors file; 3 completed with errors (some
 contracts or events could not be used: see the errors file; every other contract was
 answered); 2 bad invocation (a missing directory, an unknown format, Dask or pyarrow
-missing); 1 internal error.
+missing, an output path that is or lies inside an input); 5 an output cannot be
+written (disk full, not writable); 130 interrupted (nothing written; an earlier output
+is untouched); 1 internal error.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import click
 from contractrules.cli_params import ISO_DATE
 
 EXIT_WITH_ERRORS = 3
+EXIT_INTERRUPTED = 130
 
 
 _OPTIONS = [
@@ -54,19 +57,40 @@ def batch(contracts, events, as_of, out, fmt, errors, workers, dask, skip_invali
     Writes one answer per contract (sorted by contract id), an errors file, and prints a
     summary. Exit 0: all answered; 3: completed with errors; 2: bad invocation.
     """
-    from contractrules.batch.output import default_errors_path, output_format
+    from pathlib import Path
+
+    from contractrules.batch.output import (
+        StagedFile,
+        default_errors_path,
+        output_files,
+        output_format,
+        refuse_overlap,
+    )
     from contractrules.batch.runner import run_batch
 
-    summary = run_batch(contracts, events, as_of.date(), out, errors=errors, workers=workers, dask=dask,
-                        skip_invalid=skip_invalid, chunk_size=chunk_size, progress=progress)
+    outputs = output_files(out, output_format(out, None), errors)
+    if summary_json:
+        outputs["--summary-json"] = Path(summary_json)
+    refuse_overlap(outputs, {"--contracts": contracts, "--events": events})
+    try:
+        summary = run_batch(contracts, events, as_of.date(), out, errors=errors, workers=workers, dask=dask,
+                            skip_invalid=skip_invalid, chunk_size=chunk_size, progress=progress)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: nothing was written to {out} (an earlier output there is untouched)", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    if summary_json:
+        staged = StagedFile(summary_json)
+        try:
+            staged.write(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False).encode("utf-8"))
+            staged.commit()
+        except BaseException:
+            staged.abort()
+            raise
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
         for line in summary.render():
             click.echo(line)
-    if summary_json:
-        with open(summary_json, "w", encoding="utf-8") as f:
-            json.dump(summary.to_dict(), f, indent=2, ensure_ascii=False)
     if not summary.ok:
         where = errors or default_errors_path(out, output_format(out, None))
         click.echo(f"Completed with errors: see {where}", err=True)

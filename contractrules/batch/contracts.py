@@ -17,18 +17,39 @@ import yaml
 
 from contractrules.batch.io import relocated, usage
 from contractrules.errors import ContractError, InputError
+from contractrules.limits import MAX_CONTRACT_BYTES, MAX_DEPTH, depth_of
 from contractrules.model import Contract, parse_contract, read_contract
+from contractrules.model.lines import yaml_problem
 
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def contract_files(directory: str | Path) -> list[Path]:
-    """The contract files directly in ``directory``, sorted by name."""
+def contract_files(directory: str | Path, outside: list[Path] | None = None) -> list[Path]:
+    """The contract files directly in ``directory``, sorted by name.
+
+    A symbolic link is followed only to a file inside ``directory``; links that lead
+    out of it are not read (appended to ``outside``, to be reported)."""
     root = Path(directory)
     if not root.is_dir():
         raise usage("--contracts", f"{directory} is not a directory")
-    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in CONTRACT_SUFFIXES
-                  and not p.name.startswith("."))
+    return inside_files(root, CONTRACT_SUFFIXES, outside)
+
+
+def inside_files(root: Path, suffixes: tuple[str, ...], outside: list[Path] | None = None) -> list[Path]:
+    """Files directly in ``root`` with one of ``suffixes`` (not hidden), sorted; links
+    leading outside ``root`` go to ``outside`` instead."""
+    real_root = root.resolve()
+    found = []
+    for p in sorted(root.iterdir()):
+        if p.suffix.lower() not in suffixes or p.name.startswith("."):
+            continue
+        if p.is_symlink() and real_root not in p.resolve().parents:
+            if outside is not None:
+                outside.append(p)
+            continue
+        if p.is_file():
+            found.append(p)
+    return found
 
 
 _RESOLVER = yaml.resolver.Resolver()
@@ -70,13 +91,16 @@ def quick_id(path: Path) -> str | None:
     Only a plan: the worker validates the whole file and checks the id again.
     """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_CONTRACT_BYTES + 1)
+        if len(data) > MAX_CONTRACT_BYTES:
+            return None  # the full load reports the size
         if path.suffix.lower() == ".json":
             doc = json.loads(data)
             cid = doc.get("id") if isinstance(doc, dict) else None
             return cid if isinstance(cid, str) else None
         return _yaml_id(data)
-    except (OSError, ValueError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):
         return None
 
 
@@ -118,7 +142,10 @@ def _build(node: yaml.Node | None, loader: yaml.CSafeLoader) -> object:
 def _fast_yaml(text: str) -> object:
     loader = yaml.CSafeLoader(text)
     try:
-        return _build(loader.get_single_node(), loader)
+        node = loader.get_single_node()
+        if node is None or yaml_problem(node) is not None:  # alias bombs, deep nesting
+            raise _Unusual()
+        return _build(node, loader)
     finally:
         loader.dispose()
 
@@ -143,9 +170,13 @@ def load_contract(path: str | Path, display: str | None = None) -> Contract:
     try:
         if path.suffix.lower() not in CONTRACT_SUFFIXES:
             raise _Unusual()
+        if path.stat().st_size > MAX_CONTRACT_BYTES:
+            raise _Unusual()
         text = path.read_bytes().decode("utf-8-sig")  # what read_contract accepts, no more
         if path.suffix.lower() == ".json":
             data = json.loads(text, object_pairs_hook=_no_duplicates)
+            if depth_of(data) > MAX_DEPTH:
+                raise _Unusual()
         else:
             data = _fast_yaml(text)
         return parse_contract(data, display)

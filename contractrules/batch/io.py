@@ -29,6 +29,7 @@ from pathlib import Path
 
 from contractrules.errors import EventError, InputError, Issue
 from contractrules.model import Contract, EventLoad, load_events, parse_events
+from contractrules.model.jsonl import LineProblem, line_issue, parse_line, raw_lines, too_long
 from contractrules.model.types import describe_value
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -109,12 +110,9 @@ def read_events(ref: EventRef, contract: Contract, skip_invalid: bool) -> EventL
         items, syntax = [], []
         for line, raw in zip(ref.lines, ref.raws, strict=True):
             try:
-                obj = json.loads(raw)
-            except UnicodeDecodeError as exc:
-                syntax.append(Issue(ref.display, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-                continue
-            except json.JSONDecodeError as exc:
-                syntax.append(Issue(ref.display, line, "", f"malformed JSON: {exc.msg} (column {exc.colno})"))
+                obj = parse_line(raw, first=line == 1)
+            except (LineProblem, json.JSONDecodeError) as exc:
+                syntax.append(line_issue(ref.display, line, exc))
                 continue
             if isinstance(obj, dict) and obj.get("contract") == contract.id:
                 del obj["contract"]
@@ -174,9 +172,14 @@ class DirectoryEvents:
         self.issues: list[Issue] = []
         self.total: int | None = None  # events are counted as the workers read them
         self._files: dict[str, list[Path]] = {}
-        for p in sorted(directory.iterdir()):
-            if p.is_file() and p.suffix.lower() in EVENT_FILE_SUFFIXES and not p.name.startswith("."):
-                self._files.setdefault(p.stem, []).append(p)
+        from contractrules.batch.contracts import inside_files
+
+        outside: list[Path] = []
+        for p in inside_files(directory, EVENT_FILE_SUFFIXES, outside):
+            self._files.setdefault(p.stem, []).append(p)
+        for p in outside:
+            self.issues.append(Issue(str(Path(display) / p.name), None, "",
+                                     f"a symbolic link leading outside {display}: not followed"))
 
     def ids(self) -> dict[str, int | None]:
         """Contract ids with events, and where to point at them (no line for a file)."""
@@ -233,12 +236,10 @@ class JsonlEvents:
             except UnicodeDecodeError:
                 pass
         try:
-            obj = json.loads(raw)
-        except UnicodeDecodeError as exc:
-            self._problem(number, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-            return None
-        except json.JSONDecodeError as exc:
-            self._problem(number, "", f"malformed JSON: {exc.msg} (column {exc.colno}); its contract is unknown")
+            obj = parse_line(raw, first=number == 1)
+        except (LineProblem, json.JSONDecodeError) as exc:
+            issue = line_issue(self.display, number, exc)
+            self._problem(number, issue.field, f"{issue.message}; its contract is unknown")
             return None
         if not isinstance(obj, dict):
             self._problem(number, "", f"expected an event object, got {describe_value(obj)}")
@@ -254,8 +255,11 @@ class JsonlEvents:
     def _scan(self) -> None:
         offset = 0
         with self.path.open("rb") as f:
-            for number, raw in enumerate(f, start=1):
-                start, offset = offset, offset + len(raw)
+            for number, raw, size in raw_lines(f):
+                start, offset = offset, offset + size
+                if raw is None:  # longer than one event may be: never held whole
+                    self._problem(number, "", f"{too_long(size)}; its contract is unknown")
+                    continue
                 if not raw.strip():
                     continue
                 cid = self._contract_of(number, raw)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -62,6 +63,12 @@ class InProcess:
             work._local.engine = None
 
 
+def ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it stops the batch and cleans up);
+    a worker that also saw it would die with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _context():
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
@@ -80,7 +87,7 @@ class ProcessPool:
         self._pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.slots, mp_context=self._ctx)
+        return ProcessPoolExecutor(max_workers=self.slots, mp_context=self._ctx, initializer=ignore_interrupts)
 
     def submit(self, fn: Callable, arg: object):
         try:

@@ -6,7 +6,9 @@
 - **Parquet** (``OUT/`` directory): four tables, one row per item, each with a
   ``contract`` column: ``contracts.parquet`` (state, notice, warnings),
   ``obligations.parquet``, ``violations.parquet`` and ``penalties.parquet``. Dates are
-  ``date32``; amounts ``decimal128(38, 4)`` (exact for every ISO currency), lists of
+  ``date32``; amounts are ``string`` holding exactly the decimal text of the JSON answer
+  (``"600.00"``): every amount an answer can hold, however large, with its currency's
+  digits (a fixed decimal type would drop the ones it cannot hold); lists of
   event ids or reasons ``list<string>``; penalties carry the invoice's ``currency``.
 - **Errors** (``--errors``, default ``OUT.errors.jsonl`` or ``OUT/errors.jsonl``): one
   JSON object a line: ``contract``, ``stage`` (``input``, ``contract``, ``events``,
@@ -15,17 +17,26 @@
 
 Chunks are written in chunk order, so the output does not depend on which worker
 finished first.
+
+Every output is written under a temporary name next to its final path
+(``.NAME.XXXX.tmp``) and renamed into place only when the whole batch is done
+(:meth:`commit`); a run that fails or is interrupted removes its temporary files
+(:meth:`abort`), so an earlier output at that path stays untouched and no half-written
+file ever carries the final name. A path that cannot be written raises
+:class:`~contractrules.errors.OutputError` ("disk full" when it is).
 """
 
 from __future__ import annotations
 
+import errno
 import json
-from decimal import Decimal
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from contractrules.batch.io import PARQUET_HINT, usage
-from contractrules.errors import Issue
+from contractrules.errors import Issue, OutputError
 from contractrules.model.answers import Answer
 
 FORMATS = ("jsonl", "parquet")
@@ -51,6 +62,42 @@ def default_errors_path(out: str | Path, fmt: str) -> Path:
     return p / "errors.jsonl" if fmt == "parquet" else p.with_name(p.stem + ".errors.jsonl")
 
 
+def output_files(out: str | Path, fmt: str, errors: str | Path | None) -> dict[str, Path]:
+    """Every file a batch writes, by the option that names it."""
+    p = Path(out)
+    files = {"--out": p} if fmt == "jsonl" else {f"--out ({name})": p / f"{name}.parquet" for name in TABLES}
+    files["--errors"] = Path(errors) if errors else default_errors_path(out, fmt)
+    return files
+
+
+def _inside(path: Path, container: Path) -> bool:
+    return path == container or container in path.parents
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def refuse_overlap(outputs: dict[str, Path], inputs: dict[str, str | Path | None]) -> None:
+    """Refuse (exit 2, before anything is written) an output that is an input, lies
+    inside an input directory, or is another output; links are resolved first."""
+    named = {k: Path(v) for k, v in inputs.items() if v is not None}
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        real = path.resolve()
+        for source, given in named.items():
+            if _inside(real, given.resolve()) or _same_file(path, given):
+                how = "is" if real == given.resolve() or _same_file(path, given) else "lies inside"
+                raise usage(option.split(" ")[0], f"{path} {how} the input {source} {given}: choose an output "
+                                                  "path outside the inputs (nothing was written)")
+        if real in seen:
+            raise usage(option.split(" ")[0], f"{path} is also the {seen[real]} output: give them different paths")
+        seen[real] = option
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -59,22 +106,68 @@ def error_record(issue: Issue, contract: str | None, stage: str) -> dict:
             "message": issue.message, "event_id": issue.event_id}
 
 
+def write_problem(path: Path, exc: OSError) -> OutputError:
+    """The OutputError for a failed write (exit 5): "disk full", or why it is not writable."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return OutputError(f"disk full writing {path}: nothing was written there "
+                           "(an earlier output at that path is untouched)")
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+class StagedFile:
+    """A file written under a temporary name in its final directory, renamed into place
+    by :meth:`commit`; :meth:`abort` removes it (see the module docstring)."""
+
+    def __init__(self, path: str | Path, staging_dir: Path | None = None):
+        self.path = Path(path)
+        where = staging_dir or self.path.parent
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
+        self.tmp = Path(tmp)
+        self.file = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
+
+    def commit(self) -> None:
+        try:
+            self.file.close()
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
+
+    def abort(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+
 class ErrorLog:
     """The errors file: one JSON object per problem, in a deterministic order."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._out = self.path.open("w", encoding="utf-8")
+        self._out = StagedFile(self.path)
         self.count = 0
 
     def write(self, records: list[dict]) -> None:
-        for r in records:
-            self._out.write(json.dumps(r, ensure_ascii=False) + "\n")
+        if records:
+            self._out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
         self.count += len(records)
 
-    def close(self) -> None:
-        self._out.close()
+    def commit(self) -> None:
+        self._out.commit()
+
+    def abort(self) -> None:
+        self._out.abort()
 
 
 # --------------------------------------------------------------------------- answers as rows
@@ -90,7 +183,7 @@ def _schemas():
         import pyarrow as pa
     except ModuleNotFoundError:
         raise usage("--format", PARQUET_HINT) from None
-    amount, text, day, flag, texts = pa.decimal128(38, 4), pa.string(), pa.date32(), pa.bool_(), pa.list_(pa.string())
+    amount, text, day, flag, texts = pa.string(), pa.string(), pa.date32(), pa.bool_(), pa.list_(pa.string())
 
     def schema(*cols):
         return pa.schema([pa.field(n, t) for n, t in cols])
@@ -112,10 +205,6 @@ def _schemas():
     }
 
 
-def _dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
 def _rows(answer: Answer) -> dict[str, list[dict[str, Any]]]:
     c = answer.contract
     s = answer.state
@@ -125,14 +214,11 @@ def _rows(answer: Answer) -> dict[str, list[dict[str, Any]]]:
         "contracts": [{"contract": c, "as_of": answer.as_of, "state": s.state, "effective_end": s.effective_end,
                        "notice_given_on": notice and notice.given_on, "notice_by": notice and notice.by,
                        "notice_waived": notice and notice.waived,
-                       "unapplied_credit": _dec(answer.unapplied_credit.amount),
+                       "unapplied_credit": answer.unapplied_credit.amount,
                        "currency": answer.unapplied_credit.currency, "warnings": list(answer.warnings)}],
-        "obligations": [{"contract": c, **o.model_dump(), "amount": _dec(o.amount), "balance": _dec(o.balance)}
-                        for o in answer.obligations],
+        "obligations": [{"contract": c, **o.model_dump()} for o in answer.obligations],
         "violations": [{"contract": c, **v.model_dump()} for v in answer.violations],
-        "penalties": [{"contract": c, "currency": currency_of.get(f"payment:{p.invoice}"), **p.model_dump(),
-                       "interest": _dec(p.interest), "fixed_fee": _dec(p.fixed_fee), "total": _dec(p.total),
-                       "paid": _dec(p.paid), "balance": _dec(p.balance)}
+        "penalties": [{"contract": c, "currency": currency_of.get(f"payment:{p.invoice}"), **p.model_dump()}
                       for p in answer.penalties],
     }
 
@@ -151,35 +237,69 @@ def answer_tables(answers: list[Answer]) -> dict:
 
 
 class JsonlSink:
+    """Answers as JSON Lines, staged (see the module docstring)."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._out = self.path.open("wb")
+        self._out = StagedFile(self.path)
 
     def write(self, part: bytes) -> None:
         self._out.write(part)
 
-    def close(self) -> None:
-        self._out.close()
+    def commit(self) -> None:
+        self._out.commit()
+
+    def abort(self) -> None:
+        self._out.abort()
 
 
 class ParquetSink:
+    """Four Parquet tables in a directory, each staged in that directory and renamed
+    into place by :meth:`commit` (other files in the directory are left alone)."""
+
     def __init__(self, directory: str | Path):
         import pyarrow.parquet as pq
 
         pa, self._schemas = _schemas()
         self.path = Path(directory)
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._writers = {name: pq.ParquetWriter(self.path / f"{name}.parquet", self._schemas[name]) for name in TABLES}
+        self._created = not self.path.exists()
+        self._files = {name: StagedFile(self.path / f"{name}.parquet") for name in TABLES}
+        try:
+            self._writers = {name: pq.ParquetWriter(self._files[name].file, self._schemas[name]) for name in TABLES}
+        except OSError as exc:
+            self.abort()
+            raise write_problem(self.path, exc) from None
 
     def write(self, part: dict) -> None:
-        for name, table in part.items():
-            if table.num_rows:
-                self._writers[name].write_table(table)
+        try:
+            for name, table in part.items():
+                if table.num_rows:
+                    self._writers[name].write_table(table)
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
 
-    def close(self) -> None:
-        for w in self._writers.values():
-            w.close()
+    def commit(self) -> None:
+        try:
+            for w in self._writers.values():
+                w.close()
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
+        for f in self._files.values():
+            f.commit()
+
+    def abort(self) -> None:
+        for w in getattr(self, "_writers", {}).values():
+            try:
+                w.close()
+            except (OSError, ValueError):
+                pass
+        for f in self._files.values():
+            f.abort()
+        if self._created:
+            try:
+                self.path.rmdir()  # only if we made it and it is empty again
+            except OSError:
+                pass
 
 
 def open_sink(out: str | Path, fmt: str):

@@ -25,7 +25,15 @@ from pathlib import Path
 
 from contractrules.batch import contracts as contract_io
 from contractrules.batch import io
-from contractrules.batch.output import ErrorLog, default_errors_path, error_record, open_sink, output_format
+from contractrules.batch.output import (
+    ErrorLog,
+    default_errors_path,
+    error_record,
+    open_sink,
+    output_files,
+    output_format,
+    refuse_overlap,
+)
 from contractrules.batch.progress import Reporter, reporter
 from contractrules.batch.summary import BatchSummary
 from contractrules.batch.work import Chunk, ChunkResult, Job, evaluate_chunk, lost_chunk
@@ -47,8 +55,15 @@ class Planned:
 def plan_contracts(directory: str | Path, summary: BatchSummary, errors: list[dict]) -> list[Planned]:
     """Every contract file with its id; unreadable files and duplicate ids become errors."""
     planned = []
-    found = 0
-    for path in contract_io.contract_files(directory):
+    outside: list[Path] = []
+    paths = contract_io.contract_files(directory, outside)
+    for path in outside:
+        display = str(Path(directory) / path.name)
+        issue = Issue(display, None, "", f"a symbolic link leading outside {directory}: not followed")
+        errors.append(error_record(issue, None, "contract"))
+        summary.add_failure(None, display, str(issue))
+    found = len(outside)
+    for path in paths:
         found += 1
         display = str(Path(directory) / path.name)
         cid = contract_io.quick_id(path)
@@ -58,6 +73,11 @@ def plan_contracts(directory: str | Path, summary: BatchSummary, errors: list[di
             except ContractError as exc:  # unreadable: an error record, not planned
                 errors.extend(error_record(i, None, "contract") for i in exc.issues)
                 summary.add_failure(None, display, str(exc.issues[0]))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+                issue = Issue(display, None, "", f"cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
+                errors.append(error_record(issue, None, "contract"))
+                summary.add_failure(None, display, str(issue))
                 continue
         planned.append(Planned(path, display, cid))
     summary.contracts = found
@@ -168,6 +188,7 @@ def run_batch(
     (missing directory, unknown format, Dask or pyarrow not installed).
     """
     fmt = output_format(out, fmt)
+    refuse_overlap(output_files(out, fmt, errors), {"--contracts": contracts, "--events": events})
     summary = BatchSummary()
     early: list[dict] = []  # problems found while planning, written first
     planned = plan_contracts(contracts, summary, early)
@@ -181,10 +202,10 @@ def run_batch(
         planned.sort(key=lambda p: p.contract_id)
         executor = make_executor(workers, dask)
         stack.callback(executor.close)
-        log = ErrorLog(errors or default_errors_path(out, fmt))
-        stack.callback(log.close)
         sink = open_sink(out, fmt)
-        stack.callback(sink.close)
+        stack.push(_abort_unless_done(sink))
+        log = ErrorLog(errors or default_errors_path(out, fmt))
+        stack.push(_abort_unless_done(log))
         log.write(early)
         show = progress if not isinstance(progress, bool) and progress is not None else reporter(progress)
         stack.callback(show.close)
@@ -196,4 +217,18 @@ def run_batch(
             summary.merge(result.summary)
             show.advance(result.summary.evaluated + len(result.summary.failed), result.summary.events)
         summary.errors = log.count
+        sink.commit()  # only a complete batch reaches the final paths
+        log.commit()
     return summary
+
+
+def _abort_unless_done(output):
+    """An ExitStack exit callback: remove ``output``'s temporary files if the run failed
+    or was interrupted (an earlier output at the final path stays untouched)."""
+
+    def exit_(exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            output.abort()
+        return False
+
+    return exit_

@@ -109,6 +109,7 @@ def _issues(exc: Exception, job: Job) -> list[Issue]:
     if isinstance(exc, InputError):
         return list(exc.issues)
     what = str(exc) if isinstance(exc, ContractRulesError) else f"internal error: {exc!r}"
+    what = what if len(what) <= 300 else what[:297] + "..."
     return [Issue(job.display, None, "", what)]
 
 

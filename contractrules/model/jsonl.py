@@ -134,7 +134,7 @@ def line_issue(file: str, number: int, exc: Exception) -> Issue:
     return Issue(file, number, getattr(exc, "field", ""), str(exc))
 
 
-def _lines(f) -> Iterator[tuple[int, bytes | None, int]]:
+def raw_lines(f) -> Iterator[tuple[int, bytes | None, int]]:
     """``(number, raw, size)`` per line; ``raw`` is None for a line over the limit
     (read past in chunks, never held whole)."""
     number = 0
@@ -157,7 +157,7 @@ def read_jsonl(path: Path, file: str, problems: list[Issue]) -> Iterator[tuple[i
     """Stream a JSON Lines file: ``(line, object)`` per good line; refused lines become
     Issues appended to ``problems``. Blank lines are skipped."""
     with path.open("rb") as f:
-        for number, raw, size in _lines(f):
+        for number, raw, size in raw_lines(f):
             if raw is None:
                 problems.append(line_issue(file, number, too_long(size)))
                 continue
