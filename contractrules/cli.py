@@ -94,6 +94,15 @@ def _flush_stdout() -> None:
 class CommandGroup(click.Group):
     """The ``contractrules`` group: SPEC §8 exits for what escapes every command."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # --help and --version print here
+            return super().make_context(*args, **kwargs)
+        except (KeyboardInterrupt, OSError) as exc:
+            stop = _stop(exc)
+            if stop is None:
+                raise
+            raise stop from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)

@@ -222,4 +222,10 @@ def _conditions(rule: dict[str, Any]) -> str:
 
 
 def print_renderable(renderable, console: Console | None = None) -> None:
-    (console or Console()).print(renderable)
+    console = console or Console()
+    console.on_broken_pipe = _broken_pipe  # rich would exit 1; the CLI exits 141 (SPEC §8)
+    console.print(renderable)
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError()

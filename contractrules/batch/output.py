@@ -114,6 +114,12 @@ def write_problem(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {exc.strerror or exc}")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class StagedFile:
     """A file written under a temporary name in its final directory, renamed into place
     by :meth:`commit`; :meth:`abort` removes it (see the module docstring)."""
@@ -128,6 +134,7 @@ class StagedFile:
             raise write_problem(self.path, exc) from None
         self.tmp = Path(tmp)
         self.file = os.fdopen(fd, "wb")
+        os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output gets the usual mode
 
     def write(self, data: bytes) -> None:
         try:
