@@ -81,7 +81,7 @@ def parse_contract(data: object, file: str = "<contract>", lines: LineMap | None
                     file,
                     line_for(lines, ()),
                     "",
-                    f"expected a mapping of contract fields, got {describe_value(data)}",
+                    f"expected a mapping of contract fields, got {_kind(data)}",
                 )
             ]
         )
@@ -92,6 +92,14 @@ def parse_contract(data: object, file: str = "<contract>", lines: LineMap | None
             exc.errors(include_url=False), file=file, lines=lambda p: line_for(lines, p), model=Contract
         )
         raise ContractError(_sorted(issues)) from None
+
+
+def _kind(data: object) -> str:
+    """What a whole document is, without quoting it (it may be any file: never echo it)."""
+    if isinstance(data, str):
+        return "a text (is this a contract file?)"
+    return describe_value(data) if isinstance(data, (int, float, bool)) else f"a {type(data).__name__}" \
+        if not isinstance(data, list) else "a list"
 
 
 def read_contract(path: str | Path) -> ContractSource:
