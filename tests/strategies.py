@@ -171,3 +171,45 @@ def stream_contract_data(contract_id: str = "acme-web") -> dict:
 
 
 as_of_dates = _days.map(lambda n: _at(n, None)).map(date.fromisoformat)
+
+
+# --------------------------------------------------------------------------- hostile input (issue 15)
+#: Replacement tokens a careless or hostile writer puts where a value belongs.
+HOSTILE_TOKENS = [
+    "9" * 5000, "1e999", "-1", "0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00", '"\\ud800"', "\x00", "\x07", "\x1b[31m", "\ufeff", "\u2028",
+    "[" * 200 + "]" * 200, "{" * 60, '"' + "x" * 3000 + '"', "localtime", "right/UTC", "Europe",
+    "1234567890123456789012345678.01", "999999999999999.99", "null", "true", "&a [*a]", "*undefined",
+    '"amount": "1.00", "amount": "2.00"', "3000000", "\xff", "\udcff",
+]
+
+
+@st.composite
+def mutated_text(draw, base: str) -> str:
+    """``base`` with one to three mutations: a hostile token replacing a span, inserted
+    or deleted characters, a line repeated, dropped or swapped, the text truncated."""
+    text = base
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["token", "insert", "delete", "dup_line", "drop_line", "truncate", "swap"]))
+        n = len(text)
+        i = draw(st.integers(0, max(0, n - 1)))
+        if kind == "token":
+            j = min(n, i + draw(st.integers(0, 12)))
+            text = text[:i] + draw(st.sampled_from(HOSTILE_TOKENS)) + text[j:]
+        elif kind == "insert":
+            text = text[:i] + draw(st.text(min_size=1, max_size=4)) + text[i:]
+        elif kind == "delete":
+            text = text[:i] + text[i + draw(st.integers(1, 20)):]
+        elif kind == "truncate":
+            text = text[:i]
+        else:
+            lines = text.split("\n")
+            k = draw(st.integers(0, max(0, len(lines) - 1)))
+            if kind == "dup_line":
+                lines.insert(k, lines[k])
+            elif kind == "drop_line" and len(lines) > 1:
+                del lines[k]
+            elif kind == "swap" and len(lines) > 1:
+                lines[k], lines[k - 1] = lines[k - 1], lines[k]
+            text = "\n".join(lines)
+    return text
