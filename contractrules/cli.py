@@ -136,6 +136,9 @@ def cli_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"error: {exc}", err=True)
             raise click.exceptions.Exit(EXIT_INPUT) from None
         except ContractRulesError as exc:
+            if isinstance(exc.__cause__, INPUT_ERRORS):  # bad input met while running (an engine action)
+                click.echo(f"error: {exc.__cause__}", err=True)
+                raise click.exceptions.Exit(EXIT_INPUT) from None
             click.echo(f"internal error: {exc}", err=True)
             raise click.exceptions.Exit(EXIT_INTERNAL) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):

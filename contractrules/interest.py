@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from contractrules.errors import DateError
+
 ZERO = Decimal("0")
 ONE_DAY = timedelta(days=1)
 
@@ -112,7 +114,8 @@ class DatedRates:
                 if self.files[k] is not None:
                     self.user_rows.add(k)
                 return rate
-        raise ValueError(f"{self.name}: no rate before {self.rows[0][0]} (asked for {day})")
+        raise DateError(f"{self.name}: no statutory rate is known before {self.rows[0][0]} (asked for {day}); "
+                        "interest on this invoice cannot be computed")
 
     def source_on(self, day: date) -> str:
         """The source of the rate ``rate_on(day)`` uses (the last row's, beyond the table)."""

@@ -356,6 +356,9 @@ def statutory_notes(contract) -> list[str]:
         if rate < legal.rate:
             notes.append(f"  warning: the contract rate {rate * 100:.2f}% is below the statutory "
                          f"{legal.rate * 100:.2f}% in force on {contract.start}: {law.lower_contract_rate_note}")
-    if t.rate_on(contract.start).beyond:
+    if contract.start < law.rates[0].from_:  # check and evaluate agree: a note, not a refusal
+        notes.append(f"  warning: the table has no rate before {law.rates[0].from_}; statutory interest on an "
+                     "invoice due before then cannot be computed")
+    elif t.rate_on(contract.start).beyond:
         notes.append(f"  warning: the table has no rate after {law.rates[-1].to}; the last known rate will be used")
     return notes

@@ -352,3 +352,17 @@ def test_10_long_event_files_are_not_limited(tmp_path):
     assert e.stat().st_size > limits.MAX_CONTRACT_BYTES
     load = load_events(e, parse_contract(contract(CID)))
     assert len(load.records) == 700
+
+
+def test_13_check_and_evaluate_agree_on_a_contract_older_than_the_statutory_table(tmp_path):
+    doc = {**contract(CID), "jurisdiction": "UK", "currency": "GBP", "start": "1950-06-15"}
+    del doc["terms"]["late_penalty"]  # the statutory penalty applies
+    c, e = write(tmp_path, doc, [])
+    checked = cli("check", c)
+    assert checked.exit_code == 0, checked.stderr
+    assert "warning: the table has no rate before 2023-01-01" in checked.stdout
+    assert cli("evaluate", c, e, "--as-of", "1951-01-01").exit_code == 0
+    # an invoice that needs a rate the table does not know: refused, never exit 1
+    c, e = write(tmp_path, doc, [{**invoice(at="1950-07-15"), "amount": "600.00"}])
+    result = cli("evaluate", c, e, "--as-of", "1951-01-01")
+    assert_bad_input(result, "no statutory rate is known before 2023-01-01 (asked for 1950-08-15)")
