@@ -16,7 +16,9 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -69,6 +71,41 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block is done, then raise it (main thread only):
+    a KeyboardInterrupt in the middle of starting a worker process would leave that
+    worker to die noisily after the parent has gone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        raise KeyboardInterrupt
+
+
+def _start_server(ctx) -> None:
+    """Start the forkserver with Ctrl-C ignored (the disposition survives its exec), so a
+    Ctrl-C while it imports the engine does not kill it with a traceback; the workers it
+    forks inherit that, and the parent alone handles the interruption."""
+    if ctx.get_start_method() != "forkserver" or threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _context():
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
@@ -84,18 +121,20 @@ class ProcessPool:
         self.slots = workers
         self.description = f"{workers} local worker processes"
         self._ctx = _context()
+        _start_server(self._ctx)
         self._pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.slots, mp_context=self._ctx, initializer=ignore_interrupts)
 
     def submit(self, fn: Callable, arg: object):
-        try:
-            return self._pool.submit(fn, arg)
-        except BrokenProcessPool:  # a worker died earlier: start a fresh pool
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new()
-            return self._pool.submit(fn, arg)
+        with interrupts_deferred():  # a submit may start a worker: never leave one half-started
+            try:
+                return self._pool.submit(fn, arg)
+            except BrokenProcessPool:  # a worker died earlier: start a fresh pool
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new()
+                return self._pool.submit(fn, arg)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
