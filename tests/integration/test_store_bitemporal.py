@@ -64,7 +64,7 @@ def test_known_at_must_carry_an_offset(store, contract_doc):
 
     with pytest.raises(InputError, match="offset"):
         store.evaluate(CID, date(2025, 10, 1), known_at="2025-10-01T09:00:00")
-    later = store.evaluate(CID, date(2025, 10, 1), known_at="2999-01-01T00:00:00+02:00")
+    later = store.evaluate(CID, date(2025, 10, 1), known_at="2199-01-01T00:00:00+02:00")
     assert later.penalty("INV-07").total == "45.26"
 
 

@@ -366,3 +366,16 @@ def test_13_check_and_evaluate_agree_on_a_contract_older_than_the_statutory_tabl
     c, e = write(tmp_path, doc, [{**invoice(at="1950-07-15"), "amount": "600.00"}])
     result = cli("evaluate", c, e, "--as-of", "1951-01-01")
     assert_bad_input(result, "no statutory rate is known before 2023-01-01 (asked for 1950-08-15)")
+
+
+@pytest.mark.parametrize("event", [
+    {"id": "t1", "type": "termination_notice", "at": "2025-02-01", "by": "acme", "effective": "9999-12-31"},
+    {"id": "w1", "type": "waiver", "at": "2025-02-01", "by": "studio", "clause": "late_penalty.grace",
+     "invoice": "INV-1", "until": "9999-12-31"},
+    {**invoice(), "period": "0001-01-01"},
+])
+def test_16_until_effective_and_period_far_away_exit_2(tmp_path, event):
+    events = [event] if event["type"] == "invoice_issued" else [invoice(), event]
+    c, e = write(tmp_path, contract(CID), events)
+    field = next(k for k in ("effective", "until", "period") if k in event)
+    assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"), f" {field}: the date ", "outside the accepted range")
