@@ -125,7 +125,9 @@ def cli_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _flush_stdout()
             return result
         except (KeyboardInterrupt, BrokenPipeError) as exc:
-            raise _stop(exc) from None
+            stop = _stop(exc)
+            assert stop is not None  # both always stop
+            raise stop from None
         except OutputError as exc:
             click.echo(f"error: {exc}", err=True)
             raise click.exceptions.Exit(EXIT_WRITE) from None

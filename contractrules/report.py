@@ -223,7 +223,7 @@ def _conditions(rule: dict[str, Any]) -> str:
 
 def print_renderable(renderable, console: Console | None = None) -> None:
     console = console or Console()
-    console.on_broken_pipe = _broken_pipe  # rich would exit 1; the CLI exits 141 (SPEC §8)
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # rich would exit 1; we exit 141
     console.print(renderable)
 
 

@@ -38,8 +38,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from contractrules.errors import ContractError, InputError, InstallError, Issue
-from contractrules.model.issues import issues_from
 from contractrules.limits import MAX_CONTRACT_BYTES
+from contractrules.model.issues import issues_from
 from contractrules.model.lines import DocumentSyntaxError, line_for, read_text, read_yaml
 from contractrules.money import parse_amount, parse_rate
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,

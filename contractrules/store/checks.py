@@ -36,6 +36,7 @@ from contractrules.model.jsonl import read_jsonl
 from contractrules.model.lines import DocumentSyntaxError, json_array_items, read_text
 
 Items = list[tuple[int | None, object]]  # (line, parsed object); stored events have no line
+ItemStream = Iterable[tuple[int | None, object]]  # the same, read lazily (a JSON Lines file)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Plan:
     duplicates: int
 
 
-def read_items(events: str | Path | Iterable, file: str | None = None) -> tuple[Items, list[Issue], str]:
+def read_items(events: str | Path | Iterable, file: str | None = None) -> tuple[ItemStream, list[Issue], str]:
     """``(line, object)`` pairs, syntax issues and a source name for any event input.
 
     A path is read as JSON Lines (``.jsonl``/``.ndjson``) or a JSON array (``.json``);
@@ -74,7 +75,7 @@ def read_items(events: str | Path | Iterable, file: str | None = None) -> tuple[
     return items, [], file or "<events>"
 
 
-def _read_file(path: Path) -> tuple[Items, list[Issue], str]:
+def _read_file(path: Path) -> tuple[ItemStream, list[Issue], str]:
     file = str(path)
     suffix = path.suffix.lower()
     if suffix not in EVENT_SUFFIXES:
@@ -170,7 +171,7 @@ def _against_invoices(stored: Sequence[StoredEvent], items: Iterable, file: str,
     return prefix, kept()
 
 
-def plan(contract: Contract, stored: Sequence[StoredEvent], items: Items, file: str,
+def plan(contract: Contract, stored: Sequence[StoredEvent], items: ItemStream, file: str,
          syntax: Sequence[Issue] = ()) -> Plan:
     """Check a batch; return what to write, or raise with every issue found."""
     conflicts: list[Issue] = []

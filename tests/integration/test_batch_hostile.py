@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from contractrules.cli import main
 from tests.integration.batch_fixtures import (
+    GOOD_EVENTS,
     A,
     B,
-    GOOD_EVENTS,
     contract,
     events_file,
     good_dir,

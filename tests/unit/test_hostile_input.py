@@ -217,7 +217,7 @@ def test_12_checking_a_contract_near_the_size_limit_is_fast(tmp_path):
 def test_13_contract_dates_outside_the_range_are_refused_by_check_and_evaluate_alike(tmp_path, field, value):
     c, e = write(tmp_path, {**contract(CID), "jurisdiction": "UK", "currency": "GBP", field: value}, [])
     for args in (("check", c), ("evaluate", c, e, "--as-of", "2025-04-01")):
-        assert_bad_input(cli(*args), f"c.yaml:", f"{field}: the date {value} is outside the accepted range "
+        assert_bad_input(cli(*args), "c.yaml:", f"{field}: the date {value} is outside the accepted range "
                                                  "1900-01-01 to 2199-12-31")
 
 
