@@ -145,16 +145,19 @@ def _against_ids(contract: Contract, stored: Sequence[StoredEvent], items: Itera
 
 
 def _against_invoices(stored: Sequence[StoredEvent], items: Iterable, file: str,
-                      issues: list[Issue], counts: dict[str, int]) -> tuple[Items, Iterator]:
+                      issues: list[Issue], counts: dict[str, int]) -> tuple[Iterator, Iterator]:
     """Step 2: the stored invoices as a prefix; report invoices the batch issues again
-    (the rest is yielded lazily, counted in ``counts["kept"]``)."""
+    (both yielded lazily, the rest counted in ``counts["kept"]``: no parsed copy of the
+    stored invoices is held while the batch is validated)."""
     invoices: dict[str, str] = {}
-    prefix: Items = []
     for s in stored:
         if s.type == "invoice_issued":
-            data = json.loads(s.content)
-            invoices[data["invoice"]] = s.event_id
-            prefix.append((None, data))
+            invoices[json.loads(s.content)["invoice"]] = s.event_id
+
+    def prefix() -> Iterator[tuple[int | None, object]]:
+        for s in stored:
+            if s.type == "invoice_issued":
+                yield None, json.loads(s.content)
 
     def kept() -> Iterator[tuple[int | None, object]]:
         for line, obj in items:
@@ -168,7 +171,7 @@ def _against_invoices(stored: Sequence[StoredEvent], items: Iterable, file: str,
                 counts["kept"] += 1
                 yield line, obj
 
-    return prefix, kept()
+    return prefix(), kept()
 
 
 def plan(contract: Contract, stored: Sequence[StoredEvent], items: ItemStream, file: str,
