@@ -38,6 +38,13 @@ class Issue:
     message: str
     event_id: str | None = None
 
+    def __post_init__(self) -> None:
+        # a field path or message is built from input: never echo a long one whole
+        for name, limit in (("field", 120), ("message", 600), ("event_id", 120)):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > limit:
+                object.__setattr__(self, name, value[: limit - 3] + "...")
+
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         field = f" {self.field}" if self.field else ""

@@ -379,3 +379,11 @@ def test_16_until_effective_and_period_far_away_exit_2(tmp_path, event):
     c, e = write(tmp_path, contract(CID), events)
     field = next(k for k in ("effective", "until", "period") if k in event)
     assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"), f" {field}: the date ", "outside the accepted range")
+
+
+def test_18_long_keys_and_values_are_never_echoed_whole(tmp_path):
+    line = {**invoice(), "z" * 3000: 1}
+    c, e = write(tmp_path, contract(CID), [line, {"id": "x", "type": "t" * 5000, "at": "2025-01-01"}])
+    result = cli("evaluate", c, e, "--as-of", "2025-04-01")
+    assert_bad_input(result, "e.jsonl:1 zzz", "...: unknown field", "e.jsonl:2 type: unknown event type 'ttt")
+    assert max(len(x) for x in result.stderr.splitlines()) < 700
