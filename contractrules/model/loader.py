@@ -9,6 +9,7 @@ message); all problems of a file are collected and raised once as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from contractrules.errors import ContractError, Issue
 from contractrules.model.contract import Contract
 from contractrules.model.event_loader import EventLoad, EventRecord, load_events, parse_events
 from contractrules.model.issues import issues_from
+from contractrules.model.jsonl import refusal
 from contractrules.model.lines import (
     DocumentSyntaxError,
     LineIndex,
@@ -85,6 +87,10 @@ def parse_contract(data: object, file: str = "<contract>", lines: LineMap | None
                 )
             ]
         )
+    problem = refusal(data)  # too deep, or a lone surrogate: not text, could never be printed
+    if problem is not None:
+        path = tuple(int(p[1:-1]) if p.startswith("[") else p for p in re.findall(r"\[\d+\]|[^.\[\]]+", problem[0]))
+        raise ContractError([Issue(file, line_for(lines, path), problem[0], problem[1])])
     try:
         return Contract.model_validate(data, context={})
     except ValidationError as exc:

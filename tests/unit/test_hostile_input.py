@@ -387,3 +387,15 @@ def test_18_long_keys_and_values_are_never_echoed_whole(tmp_path):
     result = cli("evaluate", c, e, "--as-of", "2025-04-01")
     assert_bad_input(result, "e.jsonl:1 zzz", "...: unknown field", "e.jsonl:2 type: unknown event type 'ttt")
     assert max(len(x) for x in result.stderr.splitlines()) < 700
+
+
+@pytest.mark.parametrize("name, text", [
+    ("c.yaml", 'title: "bad \\ud800 title"\n'),
+    ("c.json", '{"title": "bad \\ud800 title"}'),
+])
+def test_16_lone_surrogates_in_a_contract(tmp_path, name, text):
+    doc = contract(CID)  # has no title: the text adds one
+    body = yaml.safe_dump(doc, sort_keys=False) + text if name.endswith("yaml") else \
+        json.dumps(doc)[:-1] + ", " + text[1:]
+    c, _ = write(tmp_path, body, name=name)
+    assert_bad_input(cli("check", c), "title: contains a lone surrogate")
