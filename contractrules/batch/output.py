@@ -87,6 +87,8 @@ def refuse_overlap(outputs: dict[str, Path], inputs: dict[str, str | Path | None
     named = {k: Path(v) for k, v in inputs.items() if v is not None}
     seen: dict[Path, str] = {}
     for option, path in outputs.items():
+        if path.is_dir():
+            raise usage(option.split(" ")[0], f"{path} is a directory; give a file name")
         real = path.resolve()
         for source, given in named.items():
             if _inside(real, given.resolve()) or _same_file(path, given):

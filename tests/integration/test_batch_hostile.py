@@ -265,3 +265,12 @@ def test_18_links_out_of_an_events_directory_are_not_followed(tmp_path):
     assert any("symbolic link leading outside" in e["message"] for e in errors)
     (a,) = [x for x in read_jsonl(tmp_path / "a.jsonl") if x["contract"] == A]
     assert not [o for o in a["obligations"] if o["kind"] == "payment"]  # the outside events were not read
+
+
+def test_17_an_errors_path_that_is_a_directory_is_refused_before_anything_is_written(tmp_path):
+    d, ev = good_dir(tmp_path), events_file(tmp_path, GOOD_EVENTS)
+    (tmp_path / "errs").mkdir()
+    out = tmp_path / "a.jsonl"
+    result = batch("--contracts", d, "--events", ev, "--out", out, "--errors", tmp_path / "errs")
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert not out.exists()
