@@ -17,7 +17,8 @@ amount                     below 10^15, at most   every amount (events and contr
                            the currency's minor   fraction digits as before (SPEC §3)
                            digits
 rate, hours                at most 20 significant annual_rate, cap, hours ...
-                           digits, below 10^15
+                           digits; rates below
+                           1,000, hours below 10^15
 day counts                 at most 36,500 days    terms_days, grace_days, notice_days,
                            (months: 1,200)        respond_within_days, ...
 dates                      1900-01-01 to          every date and timestamp of a contract
@@ -42,6 +43,7 @@ MAX_DEPTH = 32
 MAX_YAML_ALIASES = 100
 MAX_YAML_NODES = 20_000
 AMOUNT_BOUND = Decimal(10) ** 15
+RATE_BOUND = Decimal(1000)
 MAX_SIGNIFICANT_DIGITS = 20
 MAX_DAYS = 36_500
 MAX_MONTHS = 1_200

@@ -16,7 +16,7 @@ Rules (SPEC §3):
 
 Bounds (see :mod:`contractrules.limits`): an amount must be below 10^15 (a thousand
 trillion) in its currency; a rate or a number of hours has at most 20 significant
-digits and is below 10^15 too. Arithmetic on amounts runs in :func:`money_context`, a
+digits; a rate is below 1,000 (100,000 %), hours below 10^15. Arithmetic on amounts runs in :func:`money_context`, a
 local decimal context of 80 digits: far more than the largest product of an accepted
 amount, rate and day count needs, so nothing is rounded before reporting (Python's
 default context keeps 28 digits and would round a 30-digit balance silently).
@@ -207,7 +207,11 @@ def parse_rate(value: object) -> Decimal:
     yes, ``0.1 + 0.2`` no).
     """
     rate, _ = _to_decimal(value, "rate")
-    return check_magnitude(_non_negative(rate, "rate"), "rate")
+    rate = check_magnitude(_non_negative(rate, "rate"), "rate")
+    if rate >= limits.RATE_BOUND:
+        raise MoneyError(f"rate {_short(rate)} is too large: a rate is a fraction (0.10 is 10 %), "
+                         f"below {limits.RATE_BOUND}")
+    return rate
 
 
 _QUANTA: dict[int, Decimal] = {}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from contractrules.model.answers import Answer
-from contractrules.money import format_amount
+from contractrules.money import format_amount, money_context
 
 SHOWN_FAILURES = 20  # failed contracts listed by render(); the errors file has them all
 
@@ -35,7 +35,8 @@ class Total:
 
     def add(self, amount: Decimal, count: int = 1) -> None:
         self.count += count
-        self.amount += amount
+        with money_context():  # exact: the default 28 digits could round a large total
+            self.amount += amount
 
 
 @dataclass(frozen=True)

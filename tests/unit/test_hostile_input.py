@@ -399,3 +399,18 @@ def test_16_lone_surrogates_in_a_contract(tmp_path, name, text):
         json.dumps(doc)[:-1] + ", " + text[1:]
     c, _ = write(tmp_path, body, name=name)
     assert_bad_input(cli("check", c), "title: contains a lone surrogate")
+
+
+def test_6_a_rate_is_a_fraction_below_1000():
+    assert money.parse_rate("999.99") == Decimal("999.99")
+    with pytest.raises(MoneyError, match="rate 1000 is too large"):
+        money.parse_rate("1000")
+
+
+def test_6_batch_totals_are_exact_beyond_28_digits():
+    from contractrules.batch.summary import Total
+
+    total = Total()
+    total.add(Decimal("99999999999999999000000000000"))  # 29 digits
+    total.add(Decimal("0.01"))
+    assert str(total.amount) == "99999999999999999000000000000.01"  # Python's default context: ...000
