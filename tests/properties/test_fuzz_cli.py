@@ -89,6 +89,8 @@ def test_mutated_inputs_never_crash_check_evaluate_ingest(contract_text, events_
         _clean(runner.invoke(main, ["evaluate", str(c), str(e), "--as-of", "2025-06-01"]), (0, 2))
         _clean(runner.invoke(main, ["evaluate", str(c), str(e), "--as-of", "2025-06-01", "--skip-invalid",
                                     "--format", "table"]), (0, 2))
+        _clean(runner.invoke(main, ["penalty", str(c), str(e), "--invoice", "INV-1", "--as-of", "2025-06-01"]),
+               (0, 2))
         db = f"sqlite:///{root / 'store.db'}"
         _clean(runner.invoke(main, ["db", "init", "--db", db]), (0,))
         ingested = runner.invoke(main, ["ingest", str(c), str(e), "--db", db, "--format", "json"])
@@ -102,8 +104,8 @@ def test_mutated_inputs_never_crash_check_evaluate_ingest(contract_text, events_
 
 
 @FUZZ
-@given(contract_text=mutated_text(CONTRACT), events_text=mutated_text(EVENTS))
-def test_mutated_inputs_never_crash_batch(contract_text, events_text):
+@given(contract_text=mutated_text(CONTRACT), events_text=mutated_text(EVENTS), parquet=st.booleans())
+def test_mutated_inputs_never_crash_batch(contract_text, events_text, parquet):
     runner = CliRunner()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -123,7 +125,7 @@ def test_mutated_inputs_never_crash_batch(contract_text, events_text):
         ev.write_bytes(_bytes("\n".join(lines)))
         inputs = [d / "good.yaml", d / "fuzzed.yaml", ev]
         before = _snapshot(*inputs)
-        out = root / "out" / "answers.jsonl"
+        out = root / "out" / ("tables" if parquet else "answers.jsonl")
         result = runner.invoke(main, ["batch", "--contracts", str(d), "--events", str(ev), "--as-of", "2025-06-01",
                                       "--out", str(out), "--workers", "1"])
         _clean(result, (0, 2, 3))
@@ -131,6 +133,13 @@ def test_mutated_inputs_never_crash_batch(contract_text, events_text):
         assert not list(root.rglob("*.tmp"))
         if result.exit_code == 2:
             assert not out.exists()
+        elif parquet:
+            import pyarrow.parquet as pq
+
+            contracts = pq.read_table(out / "contracts.parquet").column("contract").to_pylist()
+            assert "acme-good" in contracts
+            errors = (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+            assert (result.exit_code == 3) == bool(errors)
         else:
             answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
             assert "acme-good" in [a["contract"] for a in answers]
