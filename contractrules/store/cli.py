@@ -71,8 +71,25 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _store_failed(exc: StoreError) -> None:
+    if disk_full(exc):  # SPEC §8: cannot write, exit 5
+        click.echo(f"error: disk full: {exc}", err=True)
+        raise click.exceptions.Exit(EXIT_WRITE)
     click.echo(f"store error: {exc}", err=True)
     raise click.exceptions.Exit(EXIT_NOT_INITIALISED if isinstance(exc, StoreNotInitialisedError) else EXIT_STORE)
+
+
+EXIT_WRITE = 5
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a store failed because its disk is full (SQLite SQLITE_FULL, PostgreSQL
+    53100 disk_full, or ENOSPC), however the driver words it."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) == "53100" or getattr(cause, "errno", None) == 28:
+        return True
+    text = str(exc).lower()
+    return any(words in text for words in ("database or disk is full", "no space left on device",
+                                           "could not extend file"))
 
 
 def _open(db: str | None, migrate: bool = False):

@@ -99,3 +99,35 @@ def test_ctrl_c_during_a_batch_leaves_the_old_output_untouched(tmp_path, workers
     assert "interrupted: nothing was written to" in stderr and "Traceback" not in stderr
     assert out.read_text() == "old answers\n"
     assert sorted(p.name for p in out_dir.iterdir()) == ["answers.jsonl"]
+
+
+def test_a_full_disk_under_the_store_exits_5(tmp_path, monkeypatch):
+    """SQLite's SQLITE_FULL at commit: "disk full", exit 5, and nothing was written."""
+    import sqlite3
+
+    from contractrules.store import open_store, sqlite
+
+    c, e = files(tmp_path)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert CliRunner().invoke(main, ["db", "init", "--db", db]).exit_code == 0
+    real = sqlite.sqlite3.connect
+
+    class FullConnection:
+        def __init__(self, conn):
+            self._conn = conn
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._conn.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+    monkeypatch.setattr(sqlite.sqlite3, "connect", lambda *a, **k: FullConnection(real(*a, **k)))
+    result = CliRunner().invoke(main, ["ingest", str(c), str(e), "--db", db])
+    assert result.exit_code == 5, result.output
+    assert "disk full" in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.setattr(sqlite.sqlite3, "connect", real)
+    with open_store(db) as store:
+        assert set(store.counts().values()) == {0}
