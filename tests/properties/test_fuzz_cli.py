@@ -177,3 +177,43 @@ def test_subprocess_smoke_cases(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert ":5: not a usable JSON value" in proc.stderr and ":6 id: contains a lone surrogate" in proc.stderr
     assert ":7: nested more than 32 levels deep" in proc.stderr
+
+
+def test_subprocess_smoke_ingest_and_batch(tmp_path):
+    """The real executable on hostile files: ``ingest`` refuses (store untouched), ``batch``
+    answers the good contract and lists the bad ones, inputs unchanged, no temporary file."""
+    from contractrules.store import open_store
+
+    good = tmp_path / "contracts" / "good.yaml"
+    good.parent.mkdir()
+    good.write_text(CONTRACT)
+    (good.parent / "nul.yaml").write_bytes(b"id: x\x00\n")
+    (good.parent / "bomb.yaml").write_text(CONTRACT.replace(f"id: {CID}", "id: bomb") + "x: &a [" + ",".join(["y"] * 9) + "]\n"
+                                           + "".join(f"x{i}: &a{i} [*a, *a, *a, *a, *a]\n" for i in range(30)))
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(_bytes("".join(json.dumps({"contract": CID, **json.loads(line)}) + "\n"
+                                      for line in EVENTS.splitlines())
+                              + '{"contract": "' + CID + '", "id": "d", "id": "e"}\n'))
+    before = _snapshot(good, events)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert subprocess.run([sys.executable, "-m", "contractrules", "db", "init", "--db", db],
+                          capture_output=True, timeout=120).returncode == 0
+    bad_events = tmp_path / "bad.jsonl"
+    bad_events.write_bytes(_bytes(EVENTS + '{"id": "z\\ud800", "type": "waiver"}\n'))
+    proc = subprocess.run([sys.executable, "-m", "contractrules", "ingest", str(good), str(bad_events), "--db", db],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    with open_store(db) as store:
+        assert set(store.counts().values()) == {0}
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "contractrules", "batch", "--contracts", str(good.parent),
+                           "--events", str(events), "--as-of", "2025-06-01", "--out", str(out), "--workers", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout and "internal error" not in proc.stderr + proc.stdout
+    assert [json.loads(line)["contract"] for line in out.read_text().splitlines()] == []  # its events are bad
+    errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    assert {e["file"].rsplit("/", 1)[1] for e in errors} >= {"nul.yaml", "bomb.yaml"}
+    assert any(e["field"] == "id" and "given twice" in e["message"] for e in errors)
+    assert _snapshot(good, events) == before
+    assert not list(tmp_path.rglob("*.tmp"))
