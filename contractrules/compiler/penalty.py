@@ -301,7 +301,9 @@ def _figure(run, inv: Invoice) -> PenaltyFigure:
         fig = PenaltyFigure(inv.id, False, None, ZERO, ZERO,
                             [f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}"],
                             [*cited, w.event.id])
-        if first is not None and first <= w.local_date:  # it was owed, then given up
+        # it was owed, then given up; a waiver dated the first enforceable day itself means it
+        # never was (SPEC §6.4: no waiver on D; Decision 27: "waived after that day")
+        if first is not None and first < w.local_date:
             fig.obligation_status, fig.obligation_due = "waived", first
             fig.obligation_amount = interest(run, inv, facts, w.local_date) + fixed
         return fig
@@ -330,6 +332,11 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
     if fig.obligation_status == "waived" and not settled_first:
         ob.balance = ZERO
         ob.explanation = head + f"{money(fig.obligation_amount, run.currency)} when {'; '.join(fig.reasons)}"
+    elif settled is not None and fig.obligation_status == "waived":  # settled, then waived (Decision 53)
+        ob.status, ob.fulfilled_on = ("fulfilled" if fig.paid else "discharged"), settled
+        ob.explanation = head.replace(" owes ", " owed ", 1) + (
+            f"{money(fig.obligation_amount, run.currency)} (interest to the waiver plus the fixed fee); settled on "
+            f"{iso(settled)}, before it was {'; '.join(fig.reasons)}")
     elif settled is not None:
         ob.status, ob.fulfilled_on = ("fulfilled" if fig.paid else "discharged"), settled
         ob.explanation = head.replace(" owes ", " owed ", 1) + (
