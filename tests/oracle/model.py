@@ -60,6 +60,8 @@ class Terms:
     allocation: str = "principal_first"
     timing: str = "arrears"
     invoice_within_days: int = 7
+    notice_days: int = 30
+    effective: str = "end_of_cycle"
     start: date = date(2025, 1, 1)
 
 
@@ -181,7 +183,7 @@ class Oracle:
             inv = self.inv[e["invoice"]]
             if inv.reminder is None:
                 inv.reminder = d
-        elif kind == "waiver" and e.get("by") == "studio":
+        elif kind == "waiver" and e.get("by") == "studio" and e["clause"].startswith("late_penalty"):
             inv = self.inv[e["invoice"]]
             if e["clause"] == "late_penalty":
                 if inv.waived_on is None:
@@ -388,24 +390,65 @@ class Oracle:
                     if e["type"] == "payment_received"), ZERO)
         return held + sum((a for _, a in self.free), ZERO)
 
+    # ------------------------------------------------------------------ termination (§6.3)
+    def cycle_of(self, d: date) -> tuple[date, date]:
+        k = (d.year - self.t.start.year) * 12 + d.month - self.t.start.month
+        while add_months(self.t.start, k) > d:
+            k -= 1
+        return add_months(self.t.start, k), add_months(self.t.start, k + 1) - DAY
+
+    def termination(self, before: date | None = None) -> tuple[date, date] | None:
+        """(notice day N, effective end E) of the first notice known by as_of (or dated before
+        ``before``), or None."""
+        events = [e for e in self.events if before is None or e["at"][:10] < before.isoformat()]
+        notices = [e for e in events if e["type"] == "termination_notice"]
+        if not notices:
+            return None
+        notice = notices[0]
+        n = date.fromisoformat(notice["at"][:10])
+        e0 = n + timedelta(days=self.t.notice_days)
+        end = e0 if self.t.effective == "notice_end" else self.cycle_of(e0)[1]
+        asked = date.fromisoformat(notice["effective"]) if "effective" in notice else None
+        # a waiver by the other party counts whenever given by as_of, even before the notice
+        waived = any(e["type"] == "waiver" and e["clause"] == "termination.notice" and e["by"] == "studio"
+                     for e in events)
+        if asked is not None and asked > end:
+            return n, asked
+        if waived:
+            return n, asked if asked is not None else n
+        return n, end
+
     # ------------------------------------------------------------------ billing (§6.1)
     def billing(self) -> tuple[dict, dict]:
         obligations, violations = {}, {}
+        term = self.termination()
         k = 0
         while (s := add_months(self.t.start, k)) <= self.as_of:
             last = add_months(self.t.start, k + 1) - DAY
+            known = self.termination(before=s)   # a cycle starts before that day's events
+            if known is not None and s > known[1]:
+                break  # starts after the end known then: never owed (§6.3); else discharged (Decision 7)
             base = s if self.t.timing == "advance" else last
+            discharged = term is not None and s > term[1]
+            if term is not None and self.t.timing == "arrears" and s <= term[1] < last:
+                base = min(last, max(term))   # max(E, N), never after the cycle's last day (Decision 40)
             due = base + timedelta(days=self.t.invoice_within_days)
             invoiced = self.periods.get(s.isoformat())
-            if invoiced is not None:
+            if discharged:
+                status = "discharged"
+            elif invoiced is not None:
                 status = "fulfilled"
             elif self.as_of > due:
                 status = "violated"
             else:
                 status = "pending"
             obligations[f"billing:{s.isoformat()}"] = {"due": due, "status": status,
-                                                       "fulfilled_on": invoiced}
-            if self.as_of > due and (invoiced is None or invoiced > due):
+                                                       "fulfilled_on": invoiced if status == "fulfilled" else None}
+            if not discharged and self.as_of > due and (invoiced is None or invoiced > due):
                 violations[f"unbilled:{s.isoformat()}"] = due + DAY
             k += 1
         return obligations, violations
+
+    def effective_end(self) -> date | None:
+        term = self.termination()
+        return None if term is None else term[1]

@@ -44,6 +44,8 @@ def terms(draw) -> Terms:
         allocation=draw(st.sampled_from(["principal_first", "interest_first"])),
         timing=draw(st.sampled_from(["arrears", "advance"])),
         invoice_within_days=draw(st.sampled_from([0, 3, 7, 15])),
+        notice_days=draw(st.sampled_from([0, 10, 30, 45])),
+        effective=draw(st.sampled_from(["end_of_cycle", "notice_end"])),
     )
 
 
@@ -65,6 +67,7 @@ def contract_data(t: Terms) -> dict:
                         "invoice_within_days": t.invoice_within_days},
             "payment": {"terms_days": t.terms_days},
             "late_penalty": penalty,
+            "termination": {"notice_days": t.notice_days, "effective": t.effective},
         },
     }
 
@@ -124,6 +127,14 @@ def streams(draw) -> list[dict]:
         if clause == "late_penalty.grace":
             fields["until"] = iso(draw(days))
         add("waiver", draw(days), **fields)
+    if draw(st.booleans()):  # a notice by the client, maybe asking a date, maybe waived
+        notice = draw(days)
+        fields = {"by": "acme"}
+        if draw(st.booleans()):
+            fields["effective"] = iso(notice + draw(st.integers(-10, 60)))
+        add("termination_notice", notice, **fields)
+        if draw(st.booleans()):
+            add("waiver", max(notice + draw(st.integers(-3, 5)), 0), by="studio", clause="termination.notice")
     return draw(st.permutations(events))
 
 
@@ -142,6 +153,7 @@ def engine_view(answer) -> dict:
         "billing": {i: {"due": o.due, "status": o.status, "fulfilled_on": o.fulfilled_on}
                     for i, o in obligations.items() if o.kind == "billing"},
         "unbilled": {v.id: v.on for v in answer.violations if v.kind == "unbilled"},
+        "effective_end": answer.state.effective_end,
     }
 
 
@@ -151,7 +163,7 @@ def oracle_view(t: Terms, events: list[dict], as_of: date) -> dict:
     return {
         "payments": o.payments(), "late": o.late_payments(), "penalties": o.penalties(),
         "penalty_obligations": o.penalty_obligations(), "unapplied": o.unapplied(),
-        "billing": billing, "unbilled": unbilled,
+        "billing": billing, "unbilled": unbilled, "effective_end": o.effective_end(),
     }
 
 
