@@ -180,6 +180,36 @@ def credit(run, rec) -> None:
     if used > ZERO:
         inv.credits.append(Payment(rec.local_date, used, e.id))
     run.obligations[f"payment:{inv.id}"].cite(e.id)
+    _release_overpayment(run, inv, rec)
+
+
+def _release_overpayment(run, inv: Invoice, rec) -> None:
+    """Money paid beyond what a credit note leaves the invoice asking matches no open debt
+    any more: it goes on as a payment naming no invoice (FIFO, then unapplied credit; SPEC
+    §6.2 v2, Decision 14). The latest payments are the ones given back."""
+    excess = inv.paid - inv.asked
+    if excess <= ZERO:
+        return
+    run.warn(f"credit note {rec.event.id} leaves invoice {inv.id} overpaid by {money(excess, run.currency)}: "
+             f"the excess goes on as a payment naming no invoice")
+    net: dict[str, Decimal] = {}
+    for pay in inv.payments:
+        net[pay.event_id] = net.get(pay.event_id, ZERO) + pay.amount
+    freed: list[Payment] = []
+    for event_id in reversed(list(net)):
+        take = min(net[event_id], excess)
+        if take > ZERO:
+            inv.payments.append(Payment(rec.local_date, -take, event_id))  # the past stays as it was
+            freed.insert(0, Payment(rec.local_date, take, event_id))
+            excess -= take
+    for piece in freed:
+        left = piece.amount
+        for other in open_invoices(run):
+            if left <= ZERO:
+                break
+            left = _pay_invoice(run, other, piece if left == piece.amount else Payment(piece.on, left, piece.event_id))
+        if left > ZERO:
+            run.unapplied.append(Payment(piece.on, left, piece.event_id))
 
 
 def receive(run, rec) -> None:
@@ -265,7 +295,7 @@ def finish(run) -> None:
         if inv.credited:
             head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
         head += f", due {iso(inv.due)} ({CLAUSE}: {_due_text(run, inv)})"
-        if inv.asked == ZERO and inv.paid == ZERO:
+        if inv.asked == ZERO and not any(p.amount > ZERO for p in inv.payments):  # nothing ever paid
             ob.status = "discharged"
             ob.explanation = head + "; credit notes cancel it entirely."
         elif settled is not None:

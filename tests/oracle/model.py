@@ -74,6 +74,7 @@ class Inv:
     event: str
     credited: Decimal = ZERO       # credit notes counted against the principal
     paid: Decimal = ZERO           # money applied to the principal
+    ever_paid: bool = False
     eod: dict = field(default_factory=dict)   # day -> end-of-day principal balance
     zero_on: date | None = None    # day the principal balance reached zero
     pen_paid: Decimal = ZERO
@@ -169,8 +170,15 @@ class Oracle:
                     inv.pen_credited += min(amount, max(owed, ZERO))
                     inv.pen_moves.append(d)
             else:
+                # counts up to what the invoice still asks: its amount less earlier credit notes
+                # (Decision 51); money paid beyond that matches no open debt any more and goes
+                # on as a payment naming no invoice (SPEC §6.2 v2, Decision 14)
                 inv = self.inv[e["invoice"]]
-                inv.credited += min(amount, inv.balance)
+                inv.credited += min(amount, inv.amount - inv.credited)
+                excess = inv.paid - (inv.amount - inv.credited)
+                if excess > ZERO:
+                    inv.paid -= excess
+                    self.fifo(excess, d, e["id"])
         elif kind == "dispute_opened":
             inv = self.inv[e["invoice"]]
             if not (inv.disputes and inv.disputes[-1][1] is None):
@@ -203,6 +211,7 @@ class Oracle:
                 inv.pen_moves.append(d)
         take = min(amount, inv.balance)
         inv.paid += take
+        inv.ever_paid = inv.ever_paid or take > ZERO
         return amount - take
 
     def fifo(self, amount: Decimal, d: date, source: str) -> None:
@@ -288,8 +297,9 @@ class Oracle:
         total = ZERO
         d = start + DAY
         while d <= through:
-            total += inv.eod.get(d, ZERO) * self.t.rate / self.t.basis
+            total += inv.eod.get(d, ZERO) * self.t.rate
             d += DAY
+        total /= self.t.basis   # divided once: the sum is exact (0.025 stays 0.025 → 0.03)
         if self.t.cap is not None:
             total = min(total, self.t.cap * inv.amount)
         return total
@@ -301,7 +311,7 @@ class Oracle:
     def payments(self) -> dict:
         out = {}
         for inv in self.inv.values():
-            if inv.balance == ZERO and inv.paid == ZERO:
+            if inv.balance == ZERO and not inv.ever_paid:
                 status = "discharged"
             elif inv.balance == ZERO:
                 status = "fulfilled"
@@ -310,7 +320,7 @@ class Oracle:
             else:
                 status = "pending"
             out[f"payment:{inv.id}"] = {
-                "balance": money(inv.balance), "due": inv.due, "status": status,
+                "amount": money(inv.amount - inv.credited), "balance": money(inv.balance), "due": inv.due, "status": status,
                 "fulfilled_on": inv.zero_on if status == "fulfilled" else None,
             }
         return out
