@@ -75,6 +75,7 @@ class Inv:
     credited: Decimal = ZERO       # credit notes counted against the principal
     paid: Decimal = ZERO           # money applied to the principal
     ever_paid: bool = False
+    paid_by: dict = field(default_factory=dict)       # payment event id -> money on the principal
     eod: dict = field(default_factory=dict)   # day -> end-of-day principal balance
     zero_on: date | None = None    # day the principal balance reached zero
     pen_paid: Decimal = ZERO
@@ -158,7 +159,7 @@ class Oracle:
             if "penalty" in e:
                 rest = self.pay_penalty(e["penalty"], amount, d, e["id"])
             elif "invoice" in e:
-                rest = self.pay_invoice(self.inv[e["invoice"]], amount, d)
+                rest = self.pay_invoice(self.inv[e["invoice"]], amount, d, e["id"])
             else:
                 rest = amount
             self.fifo(rest, d, e["id"])
@@ -176,9 +177,16 @@ class Oracle:
                 inv = self.inv[e["invoice"]]
                 inv.credited += min(amount, inv.amount - inv.credited)
                 excess = inv.paid - (inv.amount - inv.credited)
-                if excess > ZERO:
-                    inv.paid -= excess
-                    self.fifo(excess, d, e["id"])
+                freed = []
+                for source in reversed(list(inv.paid_by)):   # the latest payments are freed first
+                    take = min(inv.paid_by[source], excess)
+                    if take > ZERO:
+                        inv.paid_by[source] -= take
+                        inv.paid -= take
+                        excess -= take
+                        freed.insert(0, (source, take))
+                for source, take in freed:
+                    self.fifo(take, d, source)
         elif kind == "dispute_opened":
             inv = self.inv[e["invoice"]]
             if not (inv.disputes and inv.disputes[-1][1] is None):
@@ -200,7 +208,7 @@ class Oracle:
                 inv.grace_until.append((d, date.fromisoformat(e["until"])))
 
     # ------------------------------------------------------------------ money
-    def pay_invoice(self, inv: Inv, amount: Decimal, d: date) -> Decimal:
+    def pay_invoice(self, inv: Inv, amount: Decimal, d: date, source: str) -> Decimal:
         """Apply to one invoice (penalty first under interest_first); return the excess."""
         if self.t.allocation == "interest_first" and self.penalty_exists(inv, d) and not self.disputed(inv, d):
             owed = max(self.penalty_owed(inv, d), ZERO)
@@ -212,6 +220,8 @@ class Oracle:
         take = min(amount, inv.balance)
         inv.paid += take
         inv.ever_paid = inv.ever_paid or take > ZERO
+        if take > ZERO:
+            inv.paid_by[source] = inv.paid_by.get(source, ZERO) + take
         return amount - take
 
     def fifo(self, amount: Decimal, d: date, source: str) -> None:
@@ -219,7 +229,7 @@ class Oracle:
             return
         for inv in sorted(self.inv.values(), key=lambda i: (i.issued, natural(i.id))):
             if inv.balance > ZERO and amount > ZERO:
-                amount = self.pay_invoice(inv, amount, d)
+                amount = self.pay_invoice(inv, amount, d, source)
         if amount > ZERO:
             self.free.append([source, amount])
 
@@ -394,6 +404,10 @@ class Oracle:
         if inv.balance > ZERO or inv.pen_paid + inv.pen_credited < amount:
             return None
         return max([inv.zero_on, *inv.pen_moves])
+
+    def unapplied_sources(self) -> list[str]:
+        ids = {e["id"] for hs in self.held.values() for e in hs if e["type"] == "payment_received"}
+        return sorted(ids | {source for source, amount in self.free if amount > ZERO})
 
     def unapplied(self) -> Decimal:
         held = sum((Decimal(e["amount"]) for hs in self.held.values() for e in hs

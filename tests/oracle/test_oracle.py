@@ -150,6 +150,7 @@ def engine_view(answer) -> dict:
         "penalty_obligations": {i: {"amount": o.amount, "balance": o.balance, "status": o.status, "due": o.due}
                                 for i, o in obligations.items() if o.kind == "penalty"},
         "unapplied": Decimal(answer.unapplied_credit.amount),
+        "unapplied_from": sorted(answer.unapplied_credit.caused_by),
         "billing": {i: {"due": o.due, "status": o.status, "fulfilled_on": o.fulfilled_on}
                     for i, o in obligations.items() if o.kind == "billing"},
         "unbilled": {v.id: v.on for v in answer.violations if v.kind == "unbilled"},
@@ -163,6 +164,7 @@ def oracle_view(t: Terms, events: list[dict], as_of: date) -> dict:
     return {
         "payments": o.payments(), "late": o.late_payments(), "penalties": o.penalties(),
         "penalty_obligations": o.penalty_obligations(), "unapplied": o.unapplied(),
+        "unapplied_from": o.unapplied_sources(),
         "billing": billing, "unbilled": unbilled, "effective_end": o.effective_end(),
     }
 
