@@ -4,8 +4,9 @@ Written from SPEC v2 (§5, §6.1, §6.2, §6.4) and the documented Decisions of
 docs/semantics.md alone — not from the engine's compiler — so that a disagreement with
 the engine is a question to settle, not a copy of the same mistake. It covers one
 contract shape (see ``tests/oracle/test_oracle.py``): calendar-day payment terms, no
-roll, no jurisdiction, monthly billing from the 1st, no termination, events dated by local date or by a UTC time
-(``Z``, hours that stay on the same local date in Madrid).
+roll, no jurisdiction, monthly billing from the 1st, a termination clause in days, and
+events dated by local date or by a UTC time (``Z``, hours that stay on the same local
+date in Madrid).
 
 It simulates day by day: the events of a day in event-time order (local date, rank by
 type, id), then the end-of-day balances that interest accrues on. Amounts are Decimals
@@ -413,66 +414,3 @@ class Oracle:
         held = sum((Decimal(e["amount"]) for hs in self.held.values() for e in hs
                     if e["type"] == "payment_received"), ZERO)
         return held + sum((a for _, a in self.free), ZERO)
-
-    # ------------------------------------------------------------------ termination (§6.3)
-    def cycle_of(self, d: date) -> tuple[date, date]:
-        k = (d.year - self.t.start.year) * 12 + d.month - self.t.start.month
-        while add_months(self.t.start, k) > d:
-            k -= 1
-        return add_months(self.t.start, k), add_months(self.t.start, k + 1) - DAY
-
-    def termination(self, before: date | None = None) -> tuple[date, date] | None:
-        """(notice day N, effective end E) of the first notice known by as_of (or dated before
-        ``before``), or None."""
-        events = [e for e in self.events if before is None or e["at"][:10] < before.isoformat()]
-        notices = [e for e in events if e["type"] == "termination_notice"]
-        if not notices:
-            return None
-        notice = notices[0]
-        n = date.fromisoformat(notice["at"][:10])
-        e0 = n + timedelta(days=self.t.notice_days)
-        end = e0 if self.t.effective == "notice_end" else self.cycle_of(e0)[1]
-        asked = date.fromisoformat(notice["effective"]) if "effective" in notice else None
-        # a waiver by the other party counts whenever given by as_of, even before the notice
-        waived = any(e["type"] == "waiver" and e["clause"] == "termination.notice" and e["by"] == "studio"
-                     for e in events)
-        if asked is not None and asked > end:
-            return n, asked
-        if waived:
-            return n, asked if asked is not None else n
-        return n, end
-
-    # ------------------------------------------------------------------ billing (§6.1)
-    def billing(self) -> tuple[dict, dict]:
-        obligations, violations = {}, {}
-        term = self.termination()
-        k = 0
-        while (s := add_months(self.t.start, k)) <= self.as_of:
-            last = add_months(self.t.start, k + 1) - DAY
-            known = self.termination(before=s)   # a cycle starts before that day's events
-            if known is not None and s > known[1]:
-                break  # starts after the end known then: never owed (§6.3); else discharged (Decision 7)
-            base = s if self.t.timing == "advance" else last
-            discharged = term is not None and s > term[1]
-            if term is not None and self.t.timing == "arrears" and s <= term[1] < last:
-                base = min(last, max(term))   # max(E, N), never after the cycle's last day (Decision 40)
-            due = base + timedelta(days=self.t.invoice_within_days)
-            invoiced = self.periods.get(s.isoformat())
-            if discharged:
-                status = "discharged"
-            elif invoiced is not None:
-                status = "fulfilled"
-            elif self.as_of > due:
-                status = "violated"
-            else:
-                status = "pending"
-            obligations[f"billing:{s.isoformat()}"] = {"due": due, "status": status,
-                                                       "fulfilled_on": invoiced if status == "fulfilled" else None}
-            if not discharged and self.as_of > due and (invoiced is None or invoiced > due):
-                violations[f"unbilled:{s.isoformat()}"] = due + DAY
-            k += 1
-        return obligations, violations
-
-    def effective_end(self) -> date | None:
-        term = self.termination()
-        return None if term is None else term[1]
