@@ -41,17 +41,20 @@ def termination(o, before: date | None = None) -> tuple[date, date] | None:
 # ------------------------------------------------------------------ billing (§6.1)
 def billing(o) -> tuple[dict, dict]:
     obligations, violations = {}, {}
-    term = termination(o, )
+    term = termination(o)
+    fixed = o.t.end
     k = 0
     while (s := add_months(o.t.start, k)) <= o.as_of:
         last = add_months(o.t.start, k + 1) - DAY
         known = termination(o, before=s)   # a cycle starts before that day's events
-        if known is not None and s > known[1]:
+        if (known is not None and s > known[1]) or (fixed is not None and s > fixed):
             break  # starts after the end known then: never owed (§6.3); else discharged (Decision 7)
         base = s if o.t.timing == "advance" else last
         discharged = term is not None and s > term[1]
-        if term is not None and o.t.timing == "arrears" and s <= term[1] < last:
+        if term is not None and o.t.timing == "arrears" and s <= term[1] < last and (fixed is None or term[1] < fixed):
             base = min(last, max(term))   # max(E, N), never after the cycle's last day (Decision 40)
+        elif fixed is not None and o.t.timing == "arrears" and s <= fixed < last:
+            base = fixed                  # the contract's fixed end, if earlier than the last day
         due = base + timedelta(days=o.t.invoice_within_days)
         invoiced = o.periods.get(s.isoformat())
         if discharged:
@@ -70,5 +73,7 @@ def billing(o) -> tuple[dict, dict]:
     return obligations, violations
 
 def effective_end(o) -> date | None:
-    term = termination(o, )
+    term = termination(o)
+    if o.t.end is not None:
+        return o.t.end if term is None else min(o.t.end, term[1])
     return None if term is None else term[1]

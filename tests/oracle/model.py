@@ -63,6 +63,7 @@ class Terms:
     invoice_within_days: int = 7
     notice_days: int = 30
     effective: str = "end_of_cycle"
+    end: date | None = None
     start: date = date(2025, 1, 1)
 
 

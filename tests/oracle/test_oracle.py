@@ -52,6 +52,7 @@ def terms(draw) -> Terms:
         invoice_within_days=draw(st.sampled_from([0, 3, 7, 15])),
         notice_days=draw(st.sampled_from([0, 10, 30, 45])),
         effective=draw(st.sampled_from(["end_of_cycle", "notice_end"])),
+        end=draw(st.none() | st.integers(20, 140).map(lambda n: START + timedelta(days=n))),
     )
 
 
@@ -67,6 +68,7 @@ def contract_data(t: Terms) -> dict:
     }
     return {
         "id": "oracle", "timezone": "Europe/Madrid", "currency": "EUR", "start": START.isoformat(),
+        "end": None if t.end is None else t.end.isoformat(),
         "parties": {"provider": {"id": "studio"}, "client": {"id": "acme"}},
         "terms": {
             "billing": {"cycle": "monthly", "anchor_day": 1, "fee": "500.00", "timing": t.timing,
