@@ -128,6 +128,8 @@ def invoices(L: Lang, contract, answer, params: dict) -> list[InvoiceView]:
         for p in inv.payments:
             named = _named_invoice(answer, p.event_id)
             text = _("Payment received") if named == inv.id else _("Payment received (no invoice named: applied to the oldest open invoice)")
+            if p.amount < ZERO:  # freed by a credit note: goes on as a payment naming no invoice
+                text = _("Overpaid after a credit note: moved on as a payment naming no invoice")
             moves.append((p.on, 1, p, "payment", text))
         for on, _rank, m, kind, text in sorted(moves, key=lambda x: (x[0], x[1], x[2].event_id)):
             lines.append(Line(on, kind, text, m.event_id, credit=m.amount))
