@@ -310,7 +310,7 @@ def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store
 
     if store is not None and store["contract_id"] is not None:
         return store_cli.load_from_store(store["db"], store["contract_id"], store["as_of"], store["known_at"],
-                                         (contract, events), skip_invalid)
+                                         (contract, events), skip_invalid, store.get("tenant", "default"))
     if store is not None:
         store_cli.check_file_mode(click.get_current_context(), store["known_at"])
     if contract is None:
@@ -336,16 +336,18 @@ from contractrules.store import cli as store_cli  # noqa: E402
 @store_cli.contract_option
 @store_cli.known_at_option
 @rates_options
+@store_cli.tenant_option
 @cli_errors
 def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool,
-             db: str | None, contract_id: str | None, known_at) -> None:
+             db: str | None, contract_id: str | None, known_at, tenant: str) -> None:
     """Evaluate CONTRACT against EVENTS as of a date: state, obligations, violations, penalties.
 
     Or answer from a store: --contract ID [--db URL] [--known-at WHEN].
     """
     from contractrules.api import evaluate as run
 
-    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
+    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
+             "tenant": tenant}
     c, load = _load(contract, events, skip_invalid, store=store)
     answer = run(c, load, as_of.date())
     if fmt == "json":
@@ -367,9 +369,10 @@ def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_inv
 @store_cli.contract_option
 @store_cli.known_at_option
 @rates_options
+@store_cli.tenant_option
 @cli_errors
 def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool,
-            db: str | None, contract_id: str | None, known_at) -> None:
+            db: str | None, contract_id: str | None, known_at, tenant: str) -> None:
     """Is the late penalty on one invoice enforceable as of a date, from when, and how much?
 
     Or answer from a store: --contract ID [--db URL] [--known-at WHEN].
@@ -377,7 +380,8 @@ def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: 
     from contractrules.api import evaluate as run
     from contractrules.api import penalty_of
 
-    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
+    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
+             "tenant": tenant}
     c, load = _load(contract, events, skip_invalid, store=store)
     events_name = events if events is not None else (f"store contract {contract_id}" if contract_id else "<no events>")
     answer = penalty_of(run(c, load, as_of.date()), invoice, events_name)
@@ -458,7 +462,8 @@ def schema(which: str, show_path: bool) -> None:
 # Packages that bring their own commands (the store, batch evaluation) expose
 # ``register(main)``; a missing optional dependency only hides nothing here, because each
 # of those modules imports its heavy dependencies inside the commands.
-for _module in ("contractrules.store.cli", "contractrules.batch.cli", "contractrules.documents.cli"):
+for _module in ("contractrules.store.cli", "contractrules.batch.cli", "contractrules.documents.cli",
+                "contractrules.service.cli"):
     try:
         importlib.import_module(_module).register(main)
     except ModuleNotFoundError as _exc:

@@ -53,8 +53,9 @@ def register(main: click.Group) -> None:
     @store_cli.db_option
     @store_cli.contract_option
     @store_cli.known_at_option
+    @store_cli.tenant_option
     @cli.cli_errors
-    def report(contract, events, as_of, lang, out, skip_invalid, db, contract_id, known_at) -> None:
+    def report(contract, events, as_of, lang, out, skip_invalid, db, contract_id, known_at, tenant) -> None:
         """The statement of account of CONTRACT as of a date, as one self-contained HTML page.
 
         Timeline, every invoice, credit note and payment, the interest table of each late
@@ -64,7 +65,8 @@ def register(main: click.Group) -> None:
         from contractrules.api import evaluate
         from contractrules.documents.render import report_html
 
-        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
+        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
+                 "tenant": tenant}
         c, load = cli._load(contract, events, skip_invalid, store=store)
         _write(report_html(c, evaluate(c, load, as_of.date()), lang), out)
 
@@ -82,8 +84,10 @@ def register(main: click.Group) -> None:
     @store_cli.db_option
     @store_cli.contract_option
     @store_cli.known_at_option
+    @store_cli.tenant_option
     @cli.cli_errors
-    def letter(contract, events, invoice, as_of, lang, pay_by, out, skip_invalid, db, contract_id, known_at) -> None:
+    def letter(contract, events, invoice, as_of, lang, pay_by, out, skip_invalid, db, contract_id, known_at,
+               tenant) -> None:
         """A draft demand letter (requerimiento de pago) for one unpaid INVOICE.
 
         The debt, the interest table, the compensation, the legal basis, a payment
@@ -93,7 +97,8 @@ def register(main: click.Group) -> None:
         from contractrules.api import evaluate
         from contractrules.documents.render import letter as render_letter
 
-        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at}
+        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
+                 "tenant": tenant}
         c, load = cli._load(contract, events, skip_invalid, store=store)
         html = out is not None and out.lower().endswith((".html", ".htm"))
         text = render_letter(c, evaluate(c, load, as_of.date()), invoice, lang,

@@ -117,9 +117,14 @@ def read_contract(path: str | Path) -> ContractSource:
         raise ContractError(
             [Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .yaml, .yml or .json")]
         )
-    text = read_text(path, file, ContractError, limits.MAX_CONTRACT_BYTES)
+    return contract_from_text(read_text(path, file, ContractError, limits.MAX_CONTRACT_BYTES), file,
+                              json=suffix == ".json")
+
+
+def contract_from_text(text: str, file: str, *, json: bool) -> ContractSource:
+    """Parse and validate a contract document's text (JSON, or YAML), keeping its line numbers."""
     try:
-        if suffix == ".json":
+        if json:
             data, index = read_json(text), json_line_map(text)
         else:
             data, index = read_yaml(text)

@@ -32,6 +32,7 @@ from pathlib import Path
 from contractrules.store.base import IngestResult, LogEntry, Snapshot, Store
 from contractrules.store.schema import SCHEMA_VERSION
 from contractrules.store.url import DEFAULT_URL, backend_of, display
+from contractrules.store.values import DEFAULT_TENANT, tenant_name
 from contractrules.store.versions import ContractVersion
 
 
@@ -51,15 +52,20 @@ def _postgres(url: str, target: str, create: bool) -> Store:
 BACKENDS = {"sqlite": _sqlite, "postgres": _postgres}
 
 
-def open_store(url: str | Path | None = None, *, migrate: bool = False) -> Store:
+def open_store(url: str | Path | None = None, *, migrate: bool = False, tenant: str = DEFAULT_TENANT) -> Store:
     """Open the store at ``url`` (default: ``sqlite:///contractrules.db``).
+
+    The store object reads and writes ``tenant``'s contracts (default: ``default``, the
+    tenant of everything stored without one); set ``store.tenant`` to switch.
 
     With ``migrate`` the schema is created or upgraded first (what ``contractrules db
     init`` does); without it a missing or outdated schema raises StoreError saying so.
     """
     url = str(url) if url is not None else DEFAULT_URL
     backend, target = backend_of(url)
+    tenant = tenant_name(tenant)
     store = BACKENDS[backend](url, target, migrate)
+    store.tenant = tenant
     try:
         if migrate:
             store.migrate()
@@ -73,6 +79,7 @@ def open_store(url: str | Path | None = None, *, migrate: bool = False) -> Store
 __all__ = [  # sorted (tests/unit/test_exported_members.py)
     "BACKENDS",
     "ContractVersion",
+    "DEFAULT_TENANT",
     "DEFAULT_URL",
     "IngestResult",
     "LogEntry",

@@ -40,30 +40,34 @@ from contractrules.store import checks as batches
 from contractrules.store import versions as vers
 from contractrules.store.schema import SCHEMA_VERSION, Migration, pending
 from contractrules.store.url import display
-from contractrules.store.values import TICK, content_hash, contract_json, cutoff, event_json, local_date
+from contractrules.store.values import DEFAULT_TENANT, TICK, content_hash, contract_json, cutoff, event_json, local_date
 
 CHUNK = 500  # events per INSERT round trip (and per progress call)
 _CACHE_LIMIT = 200_000  # parsed events kept in memory per store
 
 SQL = {
     "versions": "SELECT version, effective_from, recorded_at, content_hash, document FROM cr_contracts "
-    "WHERE contract_id = ? ORDER BY version",
-    "stored": "SELECT event_id, type, content, recorded_at, batch_id FROM cr_events WHERE contract_id = ? ORDER BY seq",
-    "last_recorded": "SELECT max(recorded_at) FROM cr_batches WHERE contract_id = ?",
-    "insert_batch": "INSERT INTO cr_batches (contract_id, recorded_at, source, contract_version, n_events) "
-    "VALUES (?, ?, ?, ?, ?) RETURNING batch_id",
-    "insert_version": "INSERT INTO cr_contracts (contract_id, version, effective_from, document, content_hash, "
-    "recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    "insert_event": "INSERT INTO cr_events (contract_id, event_id, type, local_date, content, content_hash, "
-    "recorded_at, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "replay": "SELECT seq, content, local_date FROM cr_events WHERE contract_id = ? AND local_date <= ? ORDER BY seq",
+    "WHERE tenant = ? AND contract_id = ? ORDER BY version",
+    "stored": "SELECT event_id, type, content, recorded_at, batch_id FROM cr_events WHERE tenant = ? AND contract_id = ? "
+    "ORDER BY seq",
+    "last_recorded": "SELECT max(recorded_at) FROM cr_batches WHERE tenant = ? AND contract_id = ?",
+    "insert_batch": "INSERT INTO cr_batches (tenant, contract_id, recorded_at, source, contract_version, n_events) "
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING batch_id",
+    "insert_version": "INSERT INTO cr_contracts (tenant, contract_id, version, effective_from, document, "
+    "content_hash, recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "insert_event": "INSERT INTO cr_events (tenant, contract_id, event_id, type, local_date, content, content_hash, "
+    "recorded_at, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "replay": "SELECT seq, content, local_date FROM cr_events WHERE tenant = ? AND contract_id = ? AND local_date <= ? "
+    "ORDER BY seq",
     "replay_known": "SELECT seq, content, local_date FROM cr_events "
-    "WHERE contract_id = ? AND local_date <= ? AND recorded_at <= ? ORDER BY seq",
+    "WHERE tenant = ? AND contract_id = ? AND local_date <= ? AND recorded_at <= ? ORDER BY seq",
     "log": "SELECT seq, event_id, type, local_date, recorded_at, batch_id, source_line, content FROM cr_events "
-    "WHERE contract_id = ? ORDER BY seq",
-    "contract_ids": "SELECT DISTINCT contract_id FROM cr_contracts ORDER BY contract_id",
-    "counts": "SELECT (SELECT count(DISTINCT contract_id) FROM cr_contracts), (SELECT count(*) FROM cr_contracts), "
-    "(SELECT count(*) FROM cr_events), (SELECT count(*) FROM cr_batches)",
+    "WHERE tenant = ? AND contract_id = ? ORDER BY seq",
+    "last_batch": "SELECT max(batch_id) FROM cr_batches WHERE tenant = ? AND contract_id = ?",
+    "events": "SELECT content FROM cr_events WHERE tenant = ? AND contract_id = ? ORDER BY seq",
+    "contract_ids": "SELECT DISTINCT contract_id FROM cr_contracts WHERE tenant = ? ORDER BY contract_id",
+    "counts": "SELECT (SELECT count(*) FROM (SELECT DISTINCT tenant, contract_id FROM cr_contracts) AS c), "
+    "(SELECT count(*) FROM cr_contracts), (SELECT count(*) FROM cr_events), (SELECT count(*) FROM cr_batches)",
 }
 
 
@@ -136,9 +140,11 @@ class Store(ABC):
 
     backend: str = ""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, tenant: str = DEFAULT_TENANT) -> None:
         self.url = url
-        self._contracts: dict[tuple[str, int], Contract] = {}
+        #: Whose contracts this object reads and writes (the key is (tenant, contract_id)).
+        self.tenant = tenant
+        self._contracts: dict[tuple[str, str, int], Contract] = {}
         self._events: dict[tuple[str, int], tuple[Any, date]] = {}
         self._engine = None
 
@@ -265,23 +271,24 @@ class Store(ABC):
                 return IngestResult(cid, version, False, 0, plan.duplicates, None, None)
             recorded = self._next_instant(tx, cid)
             at = self._to_ts(recorded)
-            (batch_id,) = tx.one(SQL["insert_batch"], (cid, at, file if items else doc_file,
+            (batch_id,) = tx.one(SQL["insert_batch"], (self.tenant, cid, at, file if items else doc_file,
                                                       version if step else None, len(plan.records)))
             if step is not None:
                 text = contract_json(current)  # the new version's document
-                tx.many(SQL["insert_version"], [(cid, version, self._to_date(step[1]), text, content_hash(text),
+                tx.many(SQL["insert_version"], [(self.tenant, cid, version, self._to_date(step[1]), text,
+                                                  content_hash(text),
                                                   at, batch_id)])
             self._insert_events(tx, cid, plan.records, at, batch_id, progress)
         return IngestResult(cid, version, step is not None, len(plan.records), plan.duplicates, batch_id, recorded)
 
     def _stored(self, tx: Tx, contract_id: str) -> list[batches.StoredEvent]:
         return [batches.StoredEvent(event_id, kind, content, self._from_ts(recorded), batch)
-                for event_id, kind, content, recorded, batch in tx.all(SQL["stored"], (contract_id,))]
+                for event_id, kind, content, recorded, batch in tx.all(SQL["stored"], (self.tenant, contract_id))]
 
     def _next_instant(self, tx: Tx, contract_id: str) -> datetime:
         """This batch's ``recorded_at``: the clock, but always after the contract's last batch."""
         now = self._now(tx)
-        (last,) = tx.one(SQL["last_recorded"], (contract_id,))
+        (last,) = tx.one(SQL["last_recorded"], (self.tenant, contract_id))
         if last is not None:
             now = max(now, self._from_ts(last) + TICK)
         return now
@@ -292,7 +299,7 @@ class Store(ABC):
             rows = []
             for r in records[start:start + CHUNK]:
                 text = event_json(r.event)
-                rows.append((cid, r.event.id, r.event.type, self._to_date(r.local_date), text, content_hash(text),
+                rows.append((self.tenant, cid, r.event.id, r.event.type, self._to_date(r.local_date), text, content_hash(text),
                              at, batch_id, r.line))
             tx.many(SQL["insert_event"], rows)
             if progress is not None:
@@ -301,8 +308,8 @@ class Store(ABC):
     # -- reading ----------------------------------------------------------------------
     def _versions(self, tx: Tx, contract_id: str) -> list[vers.ContractVersion]:
         out = []
-        for version, eff, recorded, digest, document in tx.all(SQL["versions"], (contract_id,)):
-            key = (contract_id, version)
+        for version, eff, recorded, digest, document in tx.all(SQL["versions"], (self.tenant, contract_id)):
+            key = (self.tenant, contract_id, version)
             contract = self._contracts.get(key)
             if contract is None:
                 contract = self._contracts[key] = parse_contract(json.loads(document), "<store>")
@@ -319,13 +326,31 @@ class Store(ABC):
                                               f"no contract {contract_id!r} in the store")])
         return found
 
-    def contract_ids(self) -> list[str]:
-        """The ids of every stored contract, sorted."""
+    def events(self, contract_id: str) -> list[dict]:
+        """A contract's stored events as stored (validated, canonical), in recording order."""
         with self._read() as tx:
-            return [row[0] for row in tx.all(SQL["contract_ids"])]
+            known = tx.one(SQL["last_recorded"], (self.tenant, contract_id))[0] is not None
+            rows = tx.all(SQL["events"], (self.tenant, contract_id))
+        if not known:
+            raise UnknownContractError([Issue("<store>", None, "contract",
+                                              f"no contract {contract_id!r} in the store")])
+        return [json.loads(content) for (content,) in rows]
+
+    def last_batch(self, contract_id: str) -> int | None:
+        """The id of the contract's latest batch (None: nothing stored). Batches of one
+        contract are written under its lock, so this grows with every write to it: an
+        answer computed after reading it may be kept until it changes."""
+        with self._read() as tx:
+            (batch,) = tx.one(SQL["last_batch"], (self.tenant, contract_id))
+        return int(batch) if batch is not None else None
+
+    def contract_ids(self) -> list[str]:
+        """The ids of this tenant's stored contracts, sorted."""
+        with self._read() as tx:
+            return [row[0] for row in tx.all(SQL["contract_ids"], (self.tenant,))]
 
     def counts(self) -> dict[str, int]:
-        """How many contracts, contract versions, events and batches the store holds."""
+        """How many contracts, contract versions, events and batches the store holds (all tenants)."""
         with self._read() as tx:
             row = tx.one(SQL["counts"])
         return dict(zip(("contracts", "versions", "events", "batches"), (int(v) for v in row), strict=True))
@@ -333,7 +358,7 @@ class Store(ABC):
     def log(self, contract_id: str) -> list[LogEntry]:
         """The event log of a contract in recording order (seq): bookkeeping and each event's ``meta``."""
         with self._read() as tx:
-            rows = tx.all(SQL["log"], (contract_id,))
+            rows = tx.all(SQL["log"], (self.tenant, contract_id))
         return [LogEntry(s, e, t, self._from_date(d), self._from_ts(r), b, line, json.loads(c).get("meta"))
                 for s, e, t, d, r, b, line, c in rows]
 
@@ -349,9 +374,9 @@ class Store(ABC):
         with self._read() as tx:
             chosen = vers.choose(contract_id, self._versions(tx, contract_id), day, known)
             if known is None:
-                rows = tx.all(SQL["replay"], (contract_id, self._to_date(day)))
+                rows = tx.all(SQL["replay"], (self.tenant, contract_id, self._to_date(day)))
             else:
-                rows = tx.all(SQL["replay_known"], (contract_id, self._to_date(day), self._to_ts(known)))
+                rows = tx.all(SQL["replay_known"], (self.tenant, contract_id, self._to_date(day), self._to_ts(known)))
         return Snapshot(contract_id, day, known, chosen, EventLoad(self._records(contract_id, chosen.contract, rows)))
 
     def _records(self, cid: str, contract: Contract, rows: list[tuple]) -> tuple[EventRecord, ...]:

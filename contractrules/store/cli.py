@@ -30,6 +30,9 @@ EXIT_NOT_INITIALISED = 4
 db_option = click.option(
     "--db", "db", envvar="CONTRACTRULES_DB", default=None, metavar="URL",
     help=f"Store URL: sqlite:///FILE or postgresql://... [env CONTRACTRULES_DB; default {DEFAULT_URL}]")
+tenant_option = click.option(
+    "--tenant", "tenant", default="default", show_default=True, metavar="NAME",
+    help="Whose contracts: the store's key is (tenant, contract id).")
 contract_option = click.option(
     "--contract", "contract_id", default=None, metavar="ID",
     help="Read this contract and its events from the store (--db) instead of files.")
@@ -92,20 +95,21 @@ def disk_full(exc: BaseException) -> bool:
                                            "could not extend file"))
 
 
-def _open(db: str | None, migrate: bool = False):
+def _open(db: str | None, migrate: bool = False, tenant: str = "default"):
     from contractrules.store import open_store
 
-    return open_store(db or DEFAULT_URL, migrate=migrate)
+    return open_store(db or DEFAULT_URL, migrate=migrate, tenant=tenant)
 
 
-def load_from_store(db: str | None, contract_id: str, as_of, known_at, files: tuple, skip_invalid: bool):
+def load_from_store(db: str | None, contract_id: str, as_of, known_at, files: tuple, skip_invalid: bool,
+                    tenant: str = "default"):
     """``(contract, EventLoad)`` for ``evaluate``/``penalty --contract ID`` (StoreError -> exit 1)."""
     if any(f is not None for f in files):
         raise click.UsageError("--contract reads the contract and its events from the store: drop CONTRACT/EVENTS")
     if skip_invalid:
         raise click.UsageError("--skip-invalid applies to event files; a store holds only valid events")
     try:
-        with _open(db) as store:
+        with _open(db, tenant=tenant) as store:
             snap = store.snapshot(contract_id, as_of, known_at=known_at)
     except StoreError as exc:
         _store_failed(exc)
@@ -168,11 +172,13 @@ def db_status(db: str | None, fmt: str) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[CONTRACT] [EVENTS]")
 @db_option
 @contract_option
+@tenant_option
 @click.option("--effective-from", "effective_from", type=ISO_DATE, default=None,
               help="Record CONTRACT as an amendment (a new version) effective from this date.")
 @format_option("table")
 @guarded
-def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, effective_from, fmt: str) -> None:
+def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, tenant: str, effective_from,
+           fmt: str) -> None:
     """Record CONTRACT and/or EVENTS in the store, as one atomic, idempotent batch.
 
     \b
@@ -194,7 +200,7 @@ def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, effe
     else:
         raise click.UsageError("give CONTRACT [EVENTS], or --contract ID EVENTS")
     eff = effective_from.date() if effective_from is not None else None
-    with _open(db) as store:
+    with _open(db, tenant=tenant) as store:
         result = store.ingest(contract, events, contract_id=contract_id, effective_from=eff)
     _report(result, fmt)
 

@@ -138,9 +138,82 @@ def _postgres_guards() -> tuple[str, ...]:
     return (function, *rows, *truncate)
 
 
+# Migration 3: tenants. Every row gets a ``tenant`` (existing rows: ``default``) and the
+# store's key becomes (tenant, contract_id): two tenants may both hold ``acme-web``.
+# SQLite cannot change a primary key or a UNIQUE constraint in place, so cr_contracts and
+# cr_events are rebuilt (same rows, same seq; DROP TABLE fires no trigger) and their
+# guards recreated. API keys (``cr_keys``: a salted scrypt hash, never the key) and
+# idempotency records (``cr_idempotency``) are the service's; revoking a key is the one
+# UPDATE the store allows (cr_keys is not append-only).
+_TENANT = "tenant TEXT NOT NULL DEFAULT 'default'"
+_KEYS = """CREATE TABLE cr_keys (
+        key_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        salt TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        created_at {ts} NOT NULL,
+        revoked_at {ts})"""
+_IDEMPOTENCY = """CREATE TABLE cr_idempotency (
+        tenant TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        created_at {ts} NOT NULL,
+        PRIMARY KEY (tenant, idem_key))"""
+
+
+def _sqlite_tenants() -> tuple[str, ...]:
+    contracts = _TABLES_SQLITE[2].replace("CREATE TABLE cr_contracts (", f"CREATE TABLE cr_contracts_t (\n        {_TENANT},")
+    contracts = contracts.replace("PRIMARY KEY (contract_id, version)", "PRIMARY KEY (tenant, contract_id, version)")
+    events = _TABLES_SQLITE[3].replace("CREATE TABLE cr_events (", f"CREATE TABLE cr_events_t (\n        {_TENANT},")
+    events = events.replace("UNIQUE (contract_id, event_id)", "UNIQUE (tenant, contract_id, event_id)")
+    c_cols = "contract_id, version, effective_from, document, content_hash, recorded_at, batch_id"
+    e_cols = ("seq, contract_id, event_id, type, local_date, content, content_hash, recorded_at, batch_id, "
+              "source_line")
+    guards = tuple(g for g in _sqlite_guards() if " ON cr_contracts " in g or " ON cr_events " in g)
+    return (
+        f"ALTER TABLE cr_batches ADD COLUMN {_TENANT}",
+        "DROP INDEX cr_batches_contract",
+        "CREATE INDEX cr_batches_contract ON cr_batches (tenant, contract_id, recorded_at)",
+        contracts,
+        f"INSERT INTO cr_contracts_t ({c_cols}) SELECT {c_cols} FROM cr_contracts",
+        "DROP TABLE cr_contracts",
+        "ALTER TABLE cr_contracts_t RENAME TO cr_contracts",
+        events,
+        f"INSERT INTO cr_events_t ({e_cols}) SELECT {e_cols} FROM cr_events",
+        "DROP TABLE cr_events",
+        "ALTER TABLE cr_events_t RENAME TO cr_events",
+        "CREATE INDEX cr_events_contract ON cr_events (tenant, contract_id, local_date)",
+        *guards,
+        _KEYS.format(ts="TEXT"),
+        "CREATE INDEX cr_keys_tenant ON cr_keys (tenant)",
+        _IDEMPOTENCY.format(ts="TEXT"),
+    )
+
+
+def _postgres_tenants() -> tuple[str, ...]:
+    return (
+        *(f"ALTER TABLE {t} ADD COLUMN {_TENANT}" for t in _GUARDED),
+        "DROP INDEX cr_batches_contract",
+        "CREATE INDEX cr_batches_contract ON cr_batches (tenant, contract_id, recorded_at)",
+        "ALTER TABLE cr_contracts DROP CONSTRAINT cr_contracts_pkey",
+        "ALTER TABLE cr_contracts ADD PRIMARY KEY (tenant, contract_id, version)",
+        "ALTER TABLE cr_events DROP CONSTRAINT cr_events_contract_id_event_id_key",
+        "ALTER TABLE cr_events ADD CONSTRAINT cr_events_tenant_key UNIQUE (tenant, contract_id, event_id)",
+        "DROP INDEX cr_events_contract",
+        "CREATE INDEX cr_events_contract ON cr_events (tenant, contract_id, local_date)",
+        _KEYS.format(ts="TIMESTAMPTZ"),
+        "CREATE INDEX cr_keys_tenant ON cr_keys (tenant)",
+        _IDEMPOTENCY.format(ts="TIMESTAMPTZ"),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contracts, events and batches", _TABLES_SQLITE, _TABLES_POSTGRES),
     Migration(2, "append-only guards", _sqlite_guards(), _postgres_guards()),
+    Migration(3, "tenants: the key is (tenant, contract_id); API keys; idempotency records",
+              _sqlite_tenants(), _postgres_tenants()),
 )
 
 #: The schema version this code reads and writes.

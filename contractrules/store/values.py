@@ -12,12 +12,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from contractrules import limits
 from contractrules.errors import DateError, InputError, Issue
 from contractrules.model import Contract
 from contractrules.model.types import parse_at
+
+#: The tenant of every contract written without one (the CLI's, and every pre-tenant store's).
+DEFAULT_TENANT = "default"
+_TENANT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def tenant_name(name: str) -> str:
+    """A valid tenant name (lower-case letters, digits, ``-`` and ``_``; 1-63), or InputError."""
+    if not isinstance(name, str) or not _TENANT_NAME.fullmatch(name):
+        raise InputError([Issue("<tenant>", None, "tenant",
+                                f"bad tenant name {name!r}: use 1-63 lower-case letters, digits, '-' or '_' "
+                                "(starting with a letter or digit)")])
+    return name
+
 
 #: One tick of the store's clock: consecutive batches of a contract are at least this far apart.
 TICK = timedelta(microseconds=1)

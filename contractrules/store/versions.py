@@ -47,6 +47,21 @@ def _field(contract: Contract, path: str):
     return value
 
 
+def changed_fields(old: Contract, new: Contract) -> list[str]:
+    """The dotted paths of the leaves that differ between two contracts (lists as wholes)."""
+    out: list[str] = []
+
+    def walk(a, b, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(a.keys() | b.keys()):
+                walk(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        elif a != b:
+            out.append(path)
+
+    walk(old.model_dump(mode="json"), new.model_dump(mode="json"), "")
+    return out
+
+
 def choose(contract_id: str, versions: list[ContractVersion], as_of: date, known: datetime | None) -> ContractVersion:
     """The version that answers as of ``as_of`` with what was recorded by ``known``."""
     if not versions:
@@ -87,10 +102,12 @@ def next_version(versions: list[ContractVersion], contract: Contract, effective_
     if effective_from is None:
         if contract == latest.contract:
             return None
+        paths = changed_fields(latest.contract, contract)
+        shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
         raise ConflictError([Issue(
             file, None, "effective_from",
             f"contract {contract.id!r} differs from its latest version {latest.version} "
-            f"(effective from {latest.effective_from}): to record it as an amendment give the date it "
+            f"(effective from {latest.effective_from}) in {shown}: to record it as an amendment give the date it "
             f"takes effect (effective_from, --effective-from DATE); to add events only, give the "
             f"contract id (--contract {contract.id})")])
     if any(v.effective_from == effective_from and v.contract == contract for v in versions):

@@ -133,3 +133,21 @@ def contract_doc() -> dict:
     import yaml
 
     return yaml.safe_load((SCENARIO / "contract.yaml").read_text())
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def service(request, tmp_path_factory):
+    """A running ``contractrules serve`` per backend (tenants ``alpha`` and ``beta``) for the session."""
+    from tests.integration.service_fixtures import start_service
+
+    tmp = tmp_path_factory.mktemp(f"service-{request.param}")
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            db = f"sqlite:///{tmp / 'service.db'}"
+        else:
+            db = stack.enter_context(pg_schema(request.getfixturevalue("pg_server")))
+        svc = start_service(db, tmp)
+        try:
+            yield svc
+        finally:
+            svc.server.stop()

@@ -49,7 +49,7 @@ CHECKED = {
 #: Fragments and shell sessions: shown, not checked.
 UNCHECKED = {"", "yaml", "json", "jsonl", "sh", "text"}
 #: checked by tests/unit/test_docs_answers.py (api.md python blocks, cli.md / story console blocks)
-CHECKED_ELSEWHERE = {"python", "console"}
+CHECKED_ELSEWHERE = {"python", "console", "sh session"}  # sh session: tests/integration/test_service_docs.py
 
 #: The contract the event examples of the docs are written against (``acme-web`` in
 #: docs/contract-format.md; test_acme_web_matches_the_docs keeps the two equal).

@@ -1,0 +1,78 @@
+"""Where the service's answers come from: the one place that computes them.
+
+Today an answer is the store's evaluation: one consistent read of the contract's
+version and events (:meth:`Store.snapshot`), replayed by one shared engine. The
+engine's C module never releases the GIL, so replays are serialised by a lock (threads
+would gain nothing); store reads run in the request threads.
+
+Answers are kept (an LRU of :data:`KEPT` answers) under (store URL, tenant, contract,
+as_of, known_at, the contract's last batch id), read *before* the snapshot: stored rows
+never change and every write to a contract adds a batch with a larger id, so a kept
+answer is exactly what a replay would give until the contract is written again (a
+write between the two reads only makes the key stale, never the answer wrong).
+
+Internal note: when live sessions exist (``contractrules.open_contract`` ->
+``LiveContract``), this module switches to them; the endpoints do not change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date, datetime
+
+from contractrules.api import evaluate, penalty_of  # noqa: F401 - penalty_of: used by the app
+from contractrules.model.answers import Answer, PenaltyAnswer
+from contractrules.store import Store
+
+_LOCK = threading.Lock()
+_ENGINE = None
+KEPT = 256  # answers of a five-year contract are ~100 KB each: bounded memory
+_KEPT: OrderedDict[tuple, Answer] = OrderedDict()
+
+
+def _engine():
+    global _ENGINE
+    if _ENGINE is None:
+        from contractrules.engine.engine import Engine
+
+        _ENGINE = Engine()
+    return _ENGINE
+
+
+def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | date | str | None = None) -> Answer:
+    """The full answer (SPEC §8) for the store's tenant's contract."""
+    key = (store.url, store.tenant, contract_id, str(as_of), str(known_at), store.last_batch(contract_id))
+    with _LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None:
+            _KEPT.move_to_end(key)
+            return kept
+    snap = store.snapshot(contract_id, as_of, known_at=known_at)
+    with _LOCK:
+        result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
+        _KEPT[key] = result
+        while len(_KEPT) > KEPT:
+            _KEPT.popitem(last=False)
+    return result
+
+
+def penalty(store: Store, contract_id: str, invoice: str, as_of: date,
+            known_at: datetime | date | str | None = None) -> PenaltyAnswer:
+    """One invoice's penalty answer (InputError with field ``invoice`` if it was not issued)."""
+    return penalty_of(answer(store, contract_id, as_of, known_at), invoice)
+
+
+def warm_up() -> None:
+    """Import and build the engine now, not on the first request."""
+    with _LOCK:
+        _engine()
+
+
+def close() -> None:
+    """Release the engine (at shutdown)."""
+    global _ENGINE
+    with _LOCK:
+        if _ENGINE is not None:
+            _ENGINE.close()
+            _ENGINE = None
