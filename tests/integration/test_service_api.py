@@ -116,6 +116,17 @@ def test_post_events_json_lines_idempotent_and_stored_as_validated(api):
     assert events["events"][1]["by"] == "acme"  # "client" resolved to the party id, as stored
 
 
+def test_meta_is_stored_and_returned_with_the_event(api, stored):
+    meta = {"crm": {"ticket": 4711}, "sent_by": "billing-bot"}
+    reminder = {"id": "m01", "type": "reminder_sent", "at": "2025-09-01", "by": "studio", "invoice": "INV-07",
+                "meta": meta}
+    assert api.post(f"/contracts/{stored}/events", json=[reminder]).json()["added"] == 1
+    events = api.get(f"/contracts/{stored}/events").json()["events"]
+    assert events[-1]["id"] == "m01" and events[-1]["meta"] == meta
+    changed = api.post(f"/contracts/{stored}/events", json=[{**reminder, "meta": {"sent_by": "someone"}}])
+    assert changed.status_code == 409 and "meta" in changed.json()["errors"][0]["message"]
+
+
 def test_a_bad_batch_writes_nothing_and_names_every_line(api, stored):
     conflicting = {**INVOICE, "amount": "601.00"}
     batch = "[\n" + json.dumps({"id": "ok", "type": "reminder_sent", "at": "2025-09-01", "by": "studio",

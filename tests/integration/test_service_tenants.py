@@ -116,7 +116,7 @@ def test_the_cli_creates_lists_and_revokes_keys(service):
 
 def test_serve_refuses_a_store_without_schema_and_a_taken_port(service, tmp_path):
     missing = _cli("serve", "--db", f"sqlite:///{tmp_path / 'none.db'}", "--port", "1")
-    assert missing.returncode == 1 and "store error: no store at" in missing.stderr
+    assert missing.returncode == 4 and "store error: no store at" in missing.stderr  # not initialised
     taken = _cli("serve", "--db", service.db, "--host", "127.0.0.1", "--port", str(service.server.port))
     assert taken.returncode == 1 and "address already in use" in taken.stderr
 
