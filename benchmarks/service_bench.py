@@ -172,6 +172,13 @@ def bench_under_ingest(url: str, key: str, cid: str, invoice: str, queries: int,
     return {**latency, "writers": writers, "events_ingested_meanwhile_per_s": round(sum(written) / max(wall, 1e-9))}
 
 
+def _commit() -> str:
+    import subprocess
+
+    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def run_backend(backend: str, db: str, args, storage: str, tmp: Path) -> dict:
     from contractrules.store import open_store, tenants
 
@@ -196,7 +203,7 @@ def run_backend(backend: str, db: str, args, storage: str, tmp: Path) -> dict:
         server.stop()
     ratio = round(loaded["p99_ms"] / idle["p99_ms"], 2)
     return {
-        "benchmark": "service", "backend": backend, "smoke": args.smoke, "seed": args.seed,
+        "benchmark": "service", "backend": backend, "smoke": args.smoke, "seed": args.seed, "commit": _commit(),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
                     "server": _server_version(backend, db), "storage": storage,
                     "load_average": [round(x, 2) for x in os.getloadavg()]},
