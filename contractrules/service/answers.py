@@ -17,6 +17,7 @@ Internal note: when live sessions exist (``contractrules.open_contract`` ->
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
@@ -50,7 +51,13 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
             return kept
     snap = store.snapshot(contract_id, as_of, known_at=known_at)
     with _LOCK:
-        result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
+        enabled = gc.isenabled()
+        gc.disable()  # a replay's objects die by reference counting; no collection in the middle
+        try:
+            result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
+        finally:
+            if enabled:
+                gc.enable()
         _KEPT[key] = result
         while len(_KEPT) > KEPT:
             _KEPT.popitem(last=False)
