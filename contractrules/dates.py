@@ -33,7 +33,7 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -117,6 +117,31 @@ def add_days(d: date, days: int) -> date:
         return d + timedelta(days=days)
     except OverflowError as exc:
         raise DateError(f"{d.isoformat()} + {days} day(s) is outside years 1..9999") from exc
+
+
+class Period(NamedTuple):
+    """An inclusive span of local days ``start..end`` (``end`` None: still open).
+
+    The one value for every span of days: cycles, grace periods, disputes, notice periods,
+    interest stretches. A tuple, so ``first, last = period`` still reads naturally."""
+
+    start: date
+    end: date | None
+
+    @classmethod
+    def of_days(cls, event_day: date, days: int) -> Period:
+        """The period of ``days`` days from ``event_day`` (SPEC §2: the event day not counted)."""
+        return cls(event_day + _ONE_DAY, period_end(event_day, days))
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    @property
+    def days(self) -> int:
+        """How many days it covers (0 when it ends before it starts); an open period has no count."""
+        if self.end is None:
+            raise DateError(f"the period from {self.start.isoformat()} is still open: it has no length")
+        return max((self.end - self.start).days + 1, 0)
 
 
 def period_end(start: date, days: int) -> date:
@@ -222,10 +247,10 @@ def cycle_start(start: date, anchor_day: int | None, cycle: str, k: int, mode: O
 @lru_cache(maxsize=65536)
 def cycle_bounds(
     start: date, anchor_day: int | None, cycle: str, k: int, mode: Overflow = "clip"
-) -> tuple[date, date]:
+) -> Period:
     """Inclusive bounds ``[start_k, start_{k+1} - 1 day]`` of cycle ``k``."""
     a = _Anchor.of(start, anchor_day, cycle, mode)
-    return a.start_of(k), a.start_of(k + 1) - _ONE_DAY
+    return Period(a.start_of(k), a.start_of(k + 1) - _ONE_DAY)
 
 
 def cycle_index(start: date, anchor_day: int | None, cycle: str, d: date, mode: Overflow = "clip") -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from contractrules.errors import DateError
+from contractrules.dates import Period
 
 ZERO = Decimal("0")
 ONE_DAY = timedelta(days=1)
@@ -37,8 +37,12 @@ class Segment:
     source: str = ""
 
     @property
+    def period(self) -> Period:
+        return Period(self.start, self.end)
+
+    @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return self.period.days
 
     @property
     def product(self) -> Decimal:
@@ -91,45 +95,6 @@ def accrue(
     basis: int = 365,
 ) -> Decimal:
     return total(segments(first, last, balance_at, rate_at, breaks, basis), basis)
-
-
-class DatedRates:
-    """A dated rate table from a compiled document (rows of ``{from, to, rate, source}``,
-    and ``file`` for a row that came from a user rate file)."""
-
-    def __init__(self, rows: list[dict], name: str):
-        self.name = name
-        self.rows = [(date.fromisoformat(r["from"]), date.fromisoformat(r["to"]), Decimal(r["rate"]), r["source"])
-                     for r in rows]
-        self.files: list[str | None] = [r.get("file") for r in rows]
-        self.beyond: set[date] = set()  # days asked for after the last row
-        self.user_rows: set[int] = set()  # indexes of rows from user rate files that were used
-
-    def rate_on(self, day: date) -> Decimal:
-        for k in range(len(self.rows) - 1, -1, -1):
-            start, end, rate, _source = self.rows[k]
-            if start <= day:
-                if day > end:
-                    self.beyond.add(day)
-                if self.files[k] is not None:
-                    self.user_rows.add(k)
-                return rate
-        raise DateError(f"{self.name}: no statutory rate is known before {self.rows[0][0]} (asked for {day}); "
-                        "interest on this invoice cannot be computed")
-
-    def source_on(self, day: date) -> str:
-        """The source of the rate ``rate_on(day)`` uses (the last row's, beyond the table)."""
-        for start, _end, _rate, source in reversed(self.rows):
-            if start <= day:
-                return source
-        return ""
-
-    def starts(self) -> list[date]:
-        """Days on which a new row begins, and the day after the last row (where the rate may change)."""
-        return [start for start, *_ in self.rows] + [self.rows[-1][1] + ONE_DAY]
-
-    def last_row(self) -> tuple[date, date, Decimal, str]:
-        return self.rows[-1]
 
 
 @dataclass(frozen=True)

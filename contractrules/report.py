@@ -162,6 +162,8 @@ def render_answer(answer: Answer, everything: bool = False, width: int | None = 
     if credit.caused_by:
         parts.append(Text(f"Unapplied credit: {credit.amount} {credit.currency} "
                           f"(events {', '.join(credit.caused_by)})", "bold"))
+    for r in answer.rights:
+        parts.append(Text(f"Right: {r.id} held by {r.party} from {_d(r.from_)} ({r.clause})", "bold"))
     for w in answer.warnings:
         parts.append(Text(f"warning: {w}", "yellow"))
     return Group(*parts)

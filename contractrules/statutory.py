@@ -21,23 +21,30 @@ the bundled rows it overlaps. Every row remembers the file it came from
 - ``fixed_at_start`` (UK): the rate in force on the day interest starts, for the whole debt.
 
 A day after the last row uses the last known rate; callers record a warning naming the
-table and the missing period (:meth:`Table.rate_on` returns it) — never a silent guess.
+table and the missing period (:meth:`Table.at` says so) — never a silent guess.
+
+One home for every dated legal figure (STYLE.md): :class:`Rates` (``at(day)``, by
+bisection) serves the engine (from the compiled document) and ``check`` (from the table);
+:func:`compensation`, :func:`below_law` and :func:`terms_findings` are the only places that
+read the compensation tiers, compare a contract rate with the law, and judge payment terms.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from contractrules.errors import ContractError, InputError, InstallError, Issue
+from contractrules.errors import ContractError, DateError, InputError, InstallError, Issue
 from contractrules.limits import MAX_CONTRACT_BYTES
 from contractrules.model.issues import issues_from
 from contractrules.model.lines import DocumentSyntaxError, line_for, read_text, read_yaml
@@ -120,8 +127,75 @@ class TableFile(_Model):
 @dataclass(frozen=True)
 class RateLookup:
     rate: Decimal
-    row: Row
+    row: Any      # the table's row (a :class:`Row`, or a :class:`DatedRow` from a compiled document)
     beyond: bool  # the day is after the last row: the last known rate was used
+    index: int = 0
+
+
+class DatedRow(NamedTuple):
+    start: date
+    end: date
+    rate: Decimal
+    source: str
+    file: str | None = None  # the user rate file it came from
+
+
+class Rates:
+    """Dated rates, looked up with :meth:`at` (the one lookup of "the rate in force on d")."""
+
+    def __init__(self, rows: Sequence[DatedRow], name: str):
+        self.rows = list(rows)
+        self.name = name
+        self._starts = [r.start for r in self.rows]
+
+    @classmethod
+    def from_params(cls, law: dict, name: str) -> Rates:
+        """From the compiled document's ``statutory`` parameters (:meth:`Table.to_params`)."""
+        return cls([DatedRow(date.fromisoformat(r["from"]), date.fromisoformat(r["to"]), Decimal(r["rate"]),
+                             r["source"], r.get("file")) for r in law["rates"]], name)
+
+    def at(self, day: date) -> RateLookup:
+        """The rate in force on ``day`` (the last row's, flagged ``beyond``, past the table)."""
+        k = bisect.bisect_right(self._starts, day) - 1
+        if k < 0:  # bad input (exit 2): an invoice older than the table
+            raise DateError(f"{self.name}: no statutory rate is known before {self.rows[0].start} (asked for {day}); "
+                            "interest on this invoice cannot be computed")
+        row = self.rows[k]
+        return RateLookup(row.rate, row, day > row.end, k)
+
+    def starts(self) -> list[date]:
+        """Days on which a new row begins, and the day after the last row (where the rate may change)."""
+        return [*self._starts, date.fromordinal(self.rows[-1].end.toordinal() + 1)]
+
+
+def compensation(tiers: Sequence[tuple[Decimal | None, Decimal]], debt: Decimal) -> Decimal:
+    """The fixed compensation for a late debt: the first tier whose ``below`` exceeds it."""
+    for below, amount in tiers:
+        if below is None or debt < below:
+            return amount
+    return tiers[-1][1]
+
+
+def below_law(rates: Rates, rate: Decimal, day: date) -> Decimal | None:
+    """The statutory rate in force on ``day`` when the contract's ``rate`` is below it (else None)."""
+    if day < rates.rows[0].start:
+        return None
+    legal = rates.at(day).rate
+    return legal if rate < legal else None
+
+
+def terms_findings(max_days: int | None, warn_above_days: int | None, days: int, business: bool) -> set[str]:
+    """What the law says of payment terms of ``days`` (business days if ``business``):
+    ``over_max`` (void beyond the maximum: due dates capped), ``business_capped`` (each due
+    date capped in calendar days), ``over_warn`` (must not be grossly unfair)."""
+    found = set()
+    if max_days is not None and not business and days > max_days:
+        found.add("over_max")
+    elif max_days is not None and business:
+        found.add("business_capped")
+    if warn_above_days and days > warn_above_days:
+        found.add("over_warn")
+    return found
 
 
 @dataclass(frozen=True)
@@ -142,21 +216,18 @@ class Table:
     def code(self) -> str:
         return self.data.jurisdiction
 
-    def rate_on(self, day: date) -> RateLookup:
+    @property
+    def rates(self) -> Rates:
+        return Rates([DatedRow(r.from_, r.to, r.rate, r.source, self.origin(k)) for k, r in enumerate(self.data.rates)],
+                     self.file)
+
+    def at(self, day: date) -> RateLookup:
         """The rate in force on ``day`` (the last row's if ``day`` is past the table)."""
-        rows = self.data.rates
-        if day < rows[0].from_:
-            raise ContractError([Issue(self.file, None, "rates", f"no statutory rate before {rows[0].from_} (asked for {day})")])
-        for row in reversed(rows):
-            if row.from_ <= day:
-                return RateLookup(row.rate, row, beyond=day > row.to)
-        raise AssertionError("unreachable")
+        found = self.rates.at(day)
+        return RateLookup(found.rate, self.data.rates[found.index], found.beyond, found.index)
 
     def compensation(self, debt: Decimal) -> Decimal:
-        for tier in self.data.fixed_compensation.tiers:
-            if tier.below is None or debt < tier.below:
-                return tier.amount
-        return self.data.fixed_compensation.tiers[-1].amount
+        return compensation([(t.below, t.amount) for t in self.data.fixed_compensation.tiers], debt)
 
     def to_params(self) -> dict[str, Any]:
         """The table as JSON data, for the compiled ruleset document."""
@@ -340,25 +411,48 @@ def statutory_notes(contract) -> list[str]:
     pay = contract.terms.payment
     days = 30 if pay is None else pay.terms_days
     business = pay is not None and pay.business_days
-    if law.payment_terms.max_days is not None and not business and days > law.payment_terms.max_days:
+    found = terms_findings(law.payment_terms.max_days, law.payment_terms.warn_above_days, days, business)
+    if "over_max" in found:
         notes.append(f"  statutory_limit: terms.payment {days} days exceeds the {law.payment_terms.max_days}-day "
                      f"maximum ({law.payment_terms.source}); due dates will be capped")
-    elif law.payment_terms.max_days is not None and business:
+    if "business_capped" in found:
         notes.append(f"  terms.payment in business days: each due date is capped at {law.payment_terms.max_days} "
                      "calendar days after the invoice")
-    if law.payment_terms.warn_above_days and days > law.payment_terms.warn_above_days:
+    if "over_warn" in found:
         notes.append(f"  warning: {days} days is over {law.payment_terms.warn_above_days}; must not be grossly "
                      f"unfair ({law.payment_terms.source})")
     lp = contract.terms.late_penalty
     rate = None if lp is None or lp.interest is None else lp.interest.annual_rate
-    if rate is not None and rate != "statutory" and contract.start >= law.rates[0].from_:
-        legal = t.rate_on(contract.start)
-        if rate < legal.rate:
-            notes.append(f"  warning: the contract rate {rate * 100:.2f}% is below the statutory "
-                         f"{legal.rate * 100:.2f}% in force on {contract.start}: {law.lower_contract_rate_note}")
+    legal = None if rate is None or rate == "statutory" else below_law(t.rates, rate, contract.start)
+    if legal is not None and rate is not None and rate != "statutory":
+        notes.append(f"  warning: the contract rate {rate * 100:.2f}% is below the statutory "
+                     f"{legal * 100:.2f}% in force on {contract.start}: {law.lower_contract_rate_note}")
+    notes += _amended_terms_notes(contract, law)
     if contract.start < law.rates[0].from_:  # check and evaluate agree: a note, not a refusal
         notes.append(f"  warning: the table has no rate before {law.rates[0].from_}; statutory interest on an "
                      "invoice due before then cannot be computed")
-    elif t.rate_on(contract.start).beyond:
+    elif t.at(contract.start).beyond:
         notes.append(f"  warning: the table has no rate after {law.rates[-1].to}; the last known rate will be used")
     return notes
+
+
+def _amended_terms_notes(contract, law: TableFile) -> list[str]:
+    """Amendments that bring payment terms over the law's limits (SPEC §6.7 with §7)."""
+    from contractrules.model.amendments import versions
+
+    notes = []
+    for v in versions(contract)[1:]:
+        if v.amendment is None or "payment" not in v.touched or v.terms.payment is None:
+            continue
+        pay = v.terms.payment
+        found = terms_findings(law.payment_terms.max_days, law.payment_terms.warn_above_days, pay.terms_days,
+                               pay.business_days)
+        where = f"amendments[{v.amendment.id}].terms.payment (from {v.effective})"
+        if "over_max" in found:
+            notes.append(f"  statutory_limit: {where}: {pay.terms_days} days exceeds the "
+                         f"{law.payment_terms.max_days}-day maximum ({law.payment_terms.source}); due dates will be capped")
+        if "over_warn" in found:
+            notes.append(f"  warning: {where}: {pay.terms_days} days is over {law.payment_terms.warn_above_days}; "
+                         f"must not be grossly unfair ({law.payment_terms.source})")
+    return notes
+

@@ -11,7 +11,10 @@ The document (``compile_contract``) has:
   one registered durable_rules ruleset (parameters are data, not rules);
 - ``rules``: exactly what the engine registers with durable_rules;
 - ``params``: per-clause parameters the actions read at run time;
-- ``contract``: id, parties, time zone, currency, start, end; ``cycles``: the calendar.
+- ``contract``: id, parties, time zone, currency, start, end; ``cycles``: the calendar;
+- ``dated``: per clause, the parameters from each amendment of that clause on
+  (``[{from, params, amendments}]``, SPEC §6.7; the clause's ``params`` hold until the
+  first); ``amendments``: id → effective date, channel, agreed_by (for evidence).
 """
 
 from __future__ import annotations
@@ -21,32 +24,74 @@ import json
 from collections.abc import Callable
 from types import ModuleType
 
-from contractrules.compiler import billing, cycles, payment, penalty, scope, termination
+from contractrules.compiler import billing, cycles, payment, penalty, scope, service_levels, termination
 from contractrules.errors import CompileError
 
 FORMAT = "contractrules.ruleset/1"
 
-# Clause → module. The ledger (payment) and termination are always compiled: invoices
-# and notices can happen whatever the contract says, with documented defaults.
-CLAUSES: dict[str, ModuleType] = {
-    "payment": payment,
-    "billing": billing,
-    "late_penalty": penalty,
-    "termination": termination,
-    "scope": scope,
-}
-ALWAYS = ("payment", "termination")
+# The clause registry: name → the module (or any object) that owns the clause. Each one
+# has ``compile(contract) -> {"rules", "params"}`` and ``ACTIONS`` (action name → function
+# of ``(run, message)``), and may have ``EVENT_RANKS`` (event type → same-instant rank,
+# SPEC §5), ``applies(contract)`` (default: ``terms.<name>`` is present), and the hooks
+# ``start(run)``, ``finish(run)`` and ``answer(run) -> {section: value}`` (answer sections,
+# e.g. ``state``, ``penalties``). The engine knows clauses only through this table.
+# Registration order is evaluation order. The ledger (payment) and termination always
+# apply: invoices and notices can happen whatever the contract says, with defaults.
+CLAUSES: dict[str, ModuleType] = {}
+
+
+def register(name: str, clause, *, always: bool = False) -> None:
+    """Add a clause kind (``terms.<name>``); ``always``: compiled for every contract."""
+    if name in CLAUSES:
+        raise CompileError(f"terms.{name}", f"clause kind '{name}' is registered already")
+    ranks = event_ranks()
+    for kind, rank in getattr(clause, "EVENT_RANKS", {}).items():
+        if kind in ranks and ranks[kind] != rank:
+            raise CompileError(f"terms.{name}", f"event type {kind!r} is ranked {ranks[kind]} already")
+    if always:
+        clause.applies = lambda contract: True
+    CLAUSES[name] = clause
+
+
+def unregister(name: str) -> None:
+    CLAUSES.pop(name, None)
 
 
 def unsupported(clause: str) -> ModuleType:
     raise CompileError(f"terms.{clause}", f"no compiler for clause kind '{clause}'; known: {', '.join(sorted(CLAUSES))}")
 
 
+def _applies(name: str, clause, contract) -> bool:
+    check = getattr(clause, "applies", None)
+    return check(contract) if check is not None else getattr(contract.terms, name, None) is not None
+
+
 def clause_names(contract) -> list[str]:
-    present = [name for name, value in contract.terms if value is not None]
-    if contract.jurisdiction and "late_penalty" not in present:
-        present.append("late_penalty")  # the statutory regime applies (SPEC §7)
-    return [*ALWAYS, *(n for n in present if n not in ALWAYS)]
+    """The clause kinds compiled for ``contract``, in registration order."""
+    present = {name for name, value in contract.terms if value is not None}
+    unknown = sorted(present - set(CLAUSES))
+    if unknown:
+        unsupported(unknown[0])
+    return [name for name, clause in CLAUSES.items() if _applies(name, clause, contract)]
+
+
+def event_ranks() -> dict[str, int]:
+    """Same-instant order of event types (SPEC §5), from every registered clause."""
+    ranks: dict[str, int] = {}
+    for clause in CLAUSES.values():
+        ranks.update(getattr(clause, "EVENT_RANKS", {}))
+    return ranks
+
+
+for _name_, _module_, _always_ in (
+    ("payment", payment, True),
+    ("termination", termination, True),
+    ("billing", billing, False),
+    ("late_penalty", penalty, False),
+    ("scope", scope, False),
+    ("service_levels", service_levels, False),
+):
+    register(_name_, _module_, always=_always_)
 
 
 def _header(contract, doc: dict) -> dict:
@@ -79,13 +124,39 @@ def _clauses(contract, doc: dict) -> dict:
     return doc
 
 
+def _dated(contract, doc: dict) -> dict:
+    """Each clause's parameters from every amendment that changes it (SPEC §6.7)."""
+    doc["dated"], doc["amendments"] = {}, {}
+    if not contract.amendments:
+        return doc
+    from contractrules.model.amendments import paths, versions
+
+    in_force: dict[str, list[str]] = {}
+    for v in versions(contract)[1:]:
+        a = v.amendment
+        assert a is not None, "every version after the first is an amendment"
+        doc["amendments"][a.id] = {"effective": a.effective.isoformat(), "channel": a.channel,
+                                   "agreed_by": list(a.agreed_by), "sections": sorted(v.touched),
+                                   "paths": [".".join(map(str, p)) for p in paths(a.terms)]}
+        variant = contract.model_copy(update={"terms": v.terms})
+        for name in doc["clauses"]:
+            if name not in v.touched:
+                continue
+            in_force.setdefault(name, []).append(a.id)
+            module = CLAUSES.get(name) or unsupported(name)
+            doc["dated"].setdefault(name, []).append(
+                {"from": a.effective.isoformat(), "params": module.compile(variant)["params"],
+                 "amendments": list(in_force[name])})
+    return doc
+
+
 def _name(contract, doc: dict) -> dict:
     digest = hashlib.sha256(json.dumps(doc["rules"], sort_keys=True).encode()).hexdigest()[:16]
     doc["ruleset"] = f"contractrules_{digest}"
     return doc
 
 
-PASSES: tuple[Callable[[object, dict], dict], ...] = (_header, _clauses, _name)
+PASSES: tuple[Callable[[object, dict], dict], ...] = (_header, _clauses, _dated, _name)
 
 
 def compile_contract(contract, passes: tuple[Callable[[object, dict], dict], ...] = PASSES) -> dict:
@@ -105,5 +176,5 @@ def actions() -> dict[str, Callable]:
 
 
 def hooks(doc: dict, name: str) -> list[Callable]:
-    """The ``start``/``finish`` hooks of the document's clauses, in clause order."""
+    """The ``start``/``finish``/``answer`` hooks of the document's clauses, in clause order."""
     return [getattr(CLAUSES[c], name) for c in doc["clauses"] if hasattr(CLAUSES.get(c), name)]

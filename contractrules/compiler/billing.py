@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, WorkingViolation
+from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation
 
 CLAUSE = "terms.billing"
 
@@ -41,8 +41,10 @@ def start(run) -> None:
 
 
 def due(run, first: date, last: date) -> tuple[date, list[str]]:
-    """The day the cycle ``[first, last]`` must be invoiced by, and the notice events that moved it."""
-    params = run.params["billing"]
+    """The day the cycle ``[first, last]`` must be invoiced by, and the notice events that moved it.
+
+    Every billing term is the one in force on the cycle's start (SPEC §6.7)."""
+    params = run.terms("billing", first).params
     within = timedelta(days=params["invoice_within_days"])
     if params["timing"] == "advance":
         return first + within, []
@@ -55,15 +57,17 @@ def cycle(run, tick) -> None:
     if span is None:
         return
     first, last = span
+    terms = run.terms("billing", first)
     run.oblige(WorkingObligation(
         id=f"billing:{first.isoformat()}", kind="billing", debtor=run.provider, creditor=run.client,
-        clause=CLAUSE, arose_on=first, amount=Decimal(run.params["billing"]["fee"]), due=due(run, first, last)[0],
+        clause=terms.clause, arose_on=first, amount=Decimal(terms.params["fee"]), due=due(run, first, last)[0],
+        caused_by=list(terms.cites),
     ))
     run.state("billing").setdefault("cycles", {})[first] = last
 
 
 def _amount(run, first, last, end) -> tuple[Decimal, str]:
-    params = run.params["billing"]
+    params = run.terms("billing", first).params
     fee = Decimal(params["fee"])
     if end is None or not (first <= end < last):
         return fee, ""
@@ -75,8 +79,8 @@ def _amount(run, first, last, end) -> tuple[Decimal, str]:
     )
 
 
-def _due_text(run, moved: list[str]) -> str:
-    params = run.params["billing"]
+def _due_text(run, first: date, moved: list[str]) -> str:
+    params = run.terms("billing", first).params
     within = params["invoice_within_days"]
     if params["timing"] == "advance":
         return f"{within} days after the cycle's start (timing: advance)"
@@ -88,18 +92,18 @@ def _due_text(run, moved: list[str]) -> str:
 
 def _unbilled(run, ob: WorkingObligation, due: date, first: date, moved: list[str]) -> None:
     late = f"; invoiced late, on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else ""
+    terms = run.terms("billing", first)
     run.violate(WorkingViolation(
         id=f"unbilled:{first.isoformat()}", kind="unbilled", party=run.provider, on=due + timedelta(days=1),
-        severity="advisory", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
+        severity="advisory", clause=terms.clause, obligation=ob.id, caused_by=[*terms.cites, *moved],
         explanation=(
             f"{run.name(run.provider)} had not invoiced the cycle starting {iso(first)} "
-            f"({money(ob.amount, run.currency)}) by {iso(due)} ({CLAUSE}: {_due_text(run, moved)}){late}."
+            f"({money(ob.amount, run.currency)}) by {iso(due)} ({terms.clause}: {_due_text(run, first, moved)}){late}."
         ),
     ))
 
 
 def finish(run) -> None:
-    params = run.params["billing"]
     end = termination.effective_end(run)
     by_period: dict[date, Invoice] = {}
     for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
@@ -111,8 +115,9 @@ def finish(run) -> None:
     known = run.state("billing").get("cycles", {})
     for first, last in known.items():
         ob = run.obligations[f"billing:{first.isoformat()}"]
-        head = (f"{run.name(run.provider)} is to invoice {run.name(run.client)} the {params['timing']} fee for the cycle "
-                f"{iso(first)} to {iso(last)} ({CLAUSE})")
+        terms = run.terms("billing", first)
+        head = (f"{run.name(run.provider)} is to invoice {run.name(run.client)} the {terms.params['timing']} fee for "
+                f"the cycle {iso(first)} to {iso(last)} ({terms.clause})")
         if end is not None and first > end:
             ob.status, ob.balance = "discharged", ZERO
             ob.explanation = head + f"; not owed: the contract ended {iso(end)} before the cycle began."

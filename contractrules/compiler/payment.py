@@ -23,11 +23,15 @@ from typing import Any
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.engine.runtime import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
+from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 
 CLAUSE = "terms.payment"
 DEFAULTS = {"terms_days": 30, "business_days": False, "calendar": None, "roll": "none"}
+
+
+# same-instant order (SPEC §5): what creates a thing before what acts on it
+EVENT_RANKS = {"invoice_issued": 0, "credit_note": 1, "payment_received": 5}
 
 
 def compile(contract) -> dict:
@@ -43,7 +47,7 @@ def compile(contract) -> dict:
     return {
         "rules": {
             "payment.invoice": rule(on_event("invoice_issued"), "payment.invoice"),
-            "payment.credit": rule(on_event("credit_note"), "payment.credit"),
+            "payment.credit": rule(on_event("credit_note", route="ledger"), "payment.credit"),
             "payment.receive": rule(on_event("payment_received"), "payment.receive"),
             "payment.due": rule(on_clock("payment.due"), "payment.due"),
         },
@@ -89,30 +93,34 @@ def due_date(issued: date, params: dict) -> tuple[date, bool]:
 
 
 def start(run) -> None:
-    params = run.params["payment"]
-    law = params.get("statutory")
-    if not law:
-        return
-    days = params["terms_days"] if not params["business_days"] else None
-    if law["max_days"] is not None and days is not None and days > law["max_days"] and run.start <= run.as_of:
-        _statutory_limit(run, run.start, None)
-    elif law.get("warn_above_days") and days is not None and days > law["warn_above_days"]:
-        run.warn(f"{CLAUSE}: {days} days is over {law['warn_above_days']}; under {law['name']} such terms must not be "
-                 f"grossly unfair to the creditor ({law['source']})")
+    dated = run.dated("payment")
+    for since, terms in zip([run.start, *dated.changes()], dated.items, strict=True):
+        params = terms.params
+        law = params.get("statutory")
+        if not law:
+            return
+        days = params["terms_days"]
+        found = statutory.terms_findings(law["max_days"], law.get("warn_above_days"), days, params["business_days"])
+        if "over_max" in found and since <= run.as_of:
+            _statutory_limit(run, since, None)
+        elif "over_warn" in found and not params["business_days"]:
+            run.warn(f"{terms.clause}: {days} days is over {law['warn_above_days']}; under {law['name']} such terms "
+                     f"must not be grossly unfair to the creditor ({law['source']})")
 
 
 def _statutory_limit(run, on: date, inv: Invoice | None) -> None:
     key = f"statutory_limit:{CLAUSE}"
     if key in run.violations:
         return
-    params = run.params["payment"]
+    terms = run.terms("payment", on)
+    params = terms.params
     law = params["statutory"]
     first = f" (first capped: invoice {inv.id}{ev(inv.event_id)})" if inv else ""
     run.violate(WorkingViolation(
-        id=key, kind="statutory_limit", party=run.client, on=on, severity="advisory", clause=CLAUSE,
-        caused_by=[inv.event_id] if inv else [],
+        id=key, kind="statutory_limit", party=run.client, on=on, severity="advisory", clause=terms.clause,
+        caused_by=[*terms.cites, *([inv.event_id] if inv else [])],
         explanation=(
-            f"{CLAUSE} ({_rule_text(params)}) exceeds the {law['max_days']}-day maximum of {law['name']} "
+            f"{terms.clause} ({_rule_text(params)}) exceeds the {law['max_days']}-day maximum of {law['name']} "
             f"({law['source']}): the excess is void, so every due date is capped at {law['max_days']} days "
             f"after the invoice{first}."
         ),
@@ -128,7 +136,7 @@ def _rule_text(params: dict) -> str:
 
 
 def _due_text(run, inv: Invoice) -> str:
-    params = run.params["payment"]
+    params = run.terms("payment", inv.issued_on).params
     text = _rule_text(params)
     if params.get("statutory") and contractual_due(inv.issued_on, params) != inv.due:
         text += f", capped at {params['statutory']['max_days']} days by {params['statutory']['name']}"
@@ -140,15 +148,15 @@ def invoice(run, rec) -> None:
     if e.invoice in run.invoices:
         run.warn(f"invoice {e.invoice} issued twice (events {run.invoices[e.invoice].event_id}, {e.id}): the second is ignored")
         return
-    params = run.params["payment"]
+    terms = run.terms("payment", rec.local_date)  # the terms in force on the issue date (SPEC §6.7)
     inv = Invoice(e.invoice, rec.local_date, e.amount, e.id, e.period)
-    inv.due, capped = due_date(inv.issued_on, params)
+    inv.due, capped = due_date(inv.issued_on, terms.params)
     if capped:
         _statutory_limit(run, inv.issued_on, inv)
     run.invoices[inv.id] = inv
     run.oblige(WorkingObligation(
         id=f"payment:{inv.id}", kind="payment", debtor=run.client, creditor=run.provider,
-        clause=CLAUSE, arose_on=inv.issued_on, due=inv.due, caused_by=[e.id],
+        clause=terms.clause, arose_on=inv.issued_on, due=inv.due, caused_by=[e.id, *terms.cites],
     ))
     held = run.release(inv.id)
     # what was held for this invoice first (credit notes, then payments, in event order),
@@ -269,12 +277,13 @@ def due(run, tick) -> None:
     if inv.balance_at_end_of(inv.due) <= ZERO:
         return
     ob.status = "violated"
+    terms = run.terms("payment", inv.issued_on)
     run.violate(WorkingViolation(
         id=f"late_payment:{inv.id}", kind="late_payment", party=run.client, on=run.today,
-        severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=[inv.event_id],
+        severity="breach", clause=terms.clause, obligation=ob.id, caused_by=[inv.event_id, *terms.cites],
         explanation=(
             f"{run.name(run.client)} had not paid invoice {inv.id}{ev(inv.event_id)} in full by its due date "
-            f"{iso(inv.due)} ({CLAUSE}: {_due_text(run, inv)}); "
+            f"{iso(inv.due)} ({terms.clause}: {_due_text(run, inv)}); "
             f"{money(inv.balance_at_end_of(inv.due), run.currency)} was outstanding at the end of that day."
         ),
     ))
@@ -294,7 +303,7 @@ def finish(run) -> None:
         )
         if inv.credited:
             head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
-        head += f", due {iso(inv.due)} ({CLAUSE}: {_due_text(run, inv)})"
+        head += f", due {iso(inv.due)} ({ob.clause}: {_due_text(run, inv)})"
         if inv.asked == ZERO and not any(p.amount > ZERO for p in inv.payments):  # nothing ever paid
             ob.status = "discharged"
             ob.explanation = head + "; credit notes cancel it entirely."

@@ -19,16 +19,33 @@ SPEC §6.4, for each invoice whose payment obligation was violated, as of D:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.penalty_rates import rate_function, rate_source, warn_beyond_table, warn_user_rows
-from contractrules.engine.runtime import ZERO, Invoice, WorkingObligation, natural_key
+from contractrules.compiler.penalty_facts import (
+    InvoiceFacts,
+    _facts,
+    dispute_opened,
+    dispute_resolved,
+    extend_grace,
+    facts_of,  # noqa: F401  (penalty_debt asks penalty.facts_of)
+    reminder,
+    waive,
+)
+from contractrules.compiler.penalty_rates import (
+    dated_stretches,
+    rate_function,
+    rate_source,
+    terms_used,
+    warn_beyond_table,
+    warn_user_rows,
+)
+from contractrules.dates import Period
 from contractrules.interest import InterestTable, segments, total
-from contractrules.model import EventRecord
+from contractrules.ledger import ZERO, Invoice, WorkingObligation, natural_key
 from contractrules.money import round_money
 
 CLAUSE = "terms.late_penalty"
@@ -48,6 +65,14 @@ def _statutory_regime(contract) -> dict:
         "disputes_suspend": False,
         "allocation": "principal_first",
     }
+
+
+EVENT_RANKS = {"reminder_sent": 6, "dispute_opened": 7, "dispute_resolved": 8}
+
+
+def applies(contract) -> bool:
+    """The clause, or the statutory regime of a jurisdiction without one (SPEC §7)."""
+    return contract.terms.late_penalty is not None or contract.jurisdiction is not None
 
 
 def compile(contract) -> dict:
@@ -85,74 +110,6 @@ def compile(contract) -> dict:
     }
 
 
-@dataclass
-class InvoiceFacts:
-    waiver: EventRecord | None = None
-    grace_until: date | None = None
-    grace_event: str | None = None
-    disputes: list[list] = field(default_factory=list)   # [opened_on, resolved_on|None, opened_id, resolved_id]
-    reminders: list[tuple[date, str]] = field(default_factory=list)
-
-
-def _facts(run, invoice_id: str) -> InvoiceFacts:
-    return run.state("late_penalty").setdefault(invoice_id, InvoiceFacts())
-
-
-facts_of = _facts
-
-
-def _held(run, rec, action) -> bool:
-    """Hold an event naming an invoice not issued yet until it is (SPEC §5, v2)."""
-    if rec.event.invoice in run.invoices:
-        return False
-    run.hold(rec.event.invoice, action, rec)
-    return True
-
-
-def _creditor_only(run, rec, what: str) -> bool:
-    if rec.event.by != run.provider:
-        run.warn(f"{what} {rec.event.id} by {run.name(rec.event.by)} ignored: only the creditor "
-                 f"{run.name(run.provider)} can give up or extend a late penalty")
-        return False
-    return True
-
-
-def waive(run, rec) -> None:
-    if not _held(run, rec, waive) and _creditor_only(run, rec, "waiver"):
-        _facts(run, rec.event.invoice).waiver = rec
-
-
-def extend_grace(run, rec) -> None:
-    if not _held(run, rec, extend_grace) and _creditor_only(run, rec, "grace extension"):
-        f = _facts(run, rec.event.invoice)
-        if f.grace_until is None or rec.event.until > f.grace_until:
-            f.grace_until, f.grace_event = rec.event.until, rec.event.id
-
-
-def dispute_opened(run, rec) -> None:
-    if _held(run, rec, dispute_opened):
-        return
-    f = _facts(run, rec.event.invoice)
-    if not any(d[1] is None for d in f.disputes):
-        f.disputes.append([rec.local_date, None, rec.event.id, None])
-
-
-def dispute_resolved(run, rec) -> None:
-    if _held(run, rec, dispute_resolved):
-        return
-    for d in _facts(run, rec.event.invoice).disputes:
-        if d[1] is None:
-            d[1], d[3] = rec.local_date, rec.event.id
-            return
-    run.warn(f"dispute_resolved {rec.event.id} ignored: no open dispute on invoice {rec.event.invoice}")
-
-
-def reminder(run, rec) -> None:
-    if _held(run, rec, reminder):
-        return
-    _facts(run, rec.event.invoice).reminders.append((rec.local_date, rec.event.id))
-
-
 # --------------------------------------------------------------------------- answers
 
 
@@ -181,15 +138,27 @@ class PenaltyFigure:
         return max(round_money(self.total, currency) - self.paid - self.credited, ZERO)
 
 
-def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
+def grace(params: dict, inv: Invoice, facts: InvoiceFacts) -> Period:
+    """The grace period: ``grace_days`` from the due date (SPEC §2), to a later ``until`` if extended."""
     assert inv.due is not None, "a late invoice has a due date"
-    end = inv.due + timedelta(days=params["grace_days"])
-    return max(end, facts.grace_until) if facts.grace_until else end
+    period = Period.of_days(inv.due, params["grace_days"])
+    extended = facts.grace_until is not None and period.end is not None and facts.grace_until > period.end
+    return period._replace(end=facts.grace_until) if extended else period
+
+
+def grace_end(params: dict, inv: Invoice, facts: InvoiceFacts) -> date:
+    end = grace(params, inv, facts).end
+    assert end is not None, "a grace period is closed"
+    return end
 
 
 def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
-    """Σ over accrual days d ≤ as_of of balance(end of d) × rate_d / basis, unrounded, capped."""
-    params = run.params["late_penalty"]
+    """Σ over accrual days d ≤ as_of of balance(end of d) × rate_d / basis_d, unrounded, capped.
+
+    Every term is the one in force on the invoice date, except ``annual_rate`` and
+    ``day_count``: those of each interest day, so interest is split at an amendment's
+    date (SPEC §6.7)."""
+    params = _params(run, inv)
     spec = params["interest"]
     if spec is None:
         return ZERO
@@ -198,20 +167,39 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
     first += timedelta(days=1)
     if as_of < first:
         return ZERO
-    rate_at, rate_breaks, _text = rate_function(run, inv, first)
     moves = [m.on for m in [*inv.credits, *inv.payments]]
     basis = 360 if spec["day_count"] == "act/360" else 365
-    parts = segments(first, as_of, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], basis,
-                     rate_source(run, first))
+    parts: list = []
+    bases = set()
+    for stretch, terms in dated_stretches(run, first, as_of):
+        seg_first, seg_last = stretch
+        assert seg_last is not None, "an interest stretch is closed"
+        seg = terms.params["interest"]
+        if seg is None:
+            continue
+        seg_params = {**terms.params, "clause": terms.clause} if terms.cites else terms.params
+        rate_at, rate_breaks, _text = rate_function(run, inv, first, seg_params, seg_first)
+        seg_basis = 360 if seg["day_count"] == "act/360" else 365
+        bases.add(seg_basis)
+        parts += segments(seg_first, seg_last, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], seg_basis,
+                          rate_source(run, first, seg_params))
+    # one day count: divided once, as always; mixed (an amended day_count): each stretch by its own
+    unrounded = total(parts, basis) if bases <= {basis} else sum((p.interest for p in parts), ZERO)
     cap = None if params["cap"] is None else inv.amount * Decimal(params["cap"])
-    table = InterestTable(inv.id, first, as_of, basis, tuple(parts), total(parts, basis), cap)
+    table = InterestTable(inv.id, first, as_of, basis, tuple(parts), unrounded, cap)
     if as_of == run.as_of:  # the answer's figure, as rows, for statements (contractrules.documents)
         run.state("late_penalty").setdefault("tables", {})[inv.id] = table
     return table.figure
 
 
+def _params(run, inv: Invoice) -> dict:
+    """The terms in force on the invoice date, ``clause`` naming the amendment if any (SPEC §6.7)."""
+    terms = run.terms("late_penalty", inv.issued_on)
+    return terms.params if not terms.cites else {**terms.params, "clause": terms.clause}
+
+
 def fixed_fee(run, inv: Invoice) -> Decimal:
-    params = run.params["late_penalty"]
+    params = _params(run, inv)
     fee = params["fixed_fee"]
     if fee is None:
         return ZERO
@@ -222,28 +210,24 @@ def fixed_fee(run, inv: Invoice) -> Decimal:
         run.warn(f"the statutory fixed compensation ({law['compensation_source']}) is in {law['currency']}, "
                  f"the contract in {run.currency}: not applied")
         return ZERO
-    for tier in law["compensation"]:
-        if tier["below"] is None or inv.asked < Decimal(tier["below"]):
-            return Decimal(tier["amount"])
-    return Decimal(law["compensation"][-1]["amount"])
+    tiers = [(None if t["below"] is None else Decimal(t["below"]), Decimal(t["amount"])) for t in law["compensation"]]
+    return statutory.compensation(tiers, inv.asked)
 
 
-def _suspended_days(params, facts, as_of) -> list[tuple[date, date | None, str]]:
-    """Disputes known by ``as_of`` as [opened, resolved) intervals (resolved None = open)."""
+def _suspended_days(params, facts, as_of) -> list[tuple[Period, str]]:
+    """The days each dispute known by ``as_of`` holds the penalty back (``end`` None: still open)."""
     if not params["disputes_suspend"]:
         return []
-    out = []
-    for opened, resolved, oid, _rid in sorted(facts.disputes, key=lambda x: x[0]):
-        if opened <= as_of:
-            out.append((opened, resolved if resolved is not None and resolved <= as_of else None, oid))
-    return out
+    return [(d.held(as_of), d.opened_by) for d in sorted(facts.disputes, key=lambda d: d.opened) if d.opened <= as_of]
 
 
 def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | None, date | None]:
     """(first day it ever was or will be enforceable, first day of the current stretch)."""
-    base = grace_end(params, inv, facts) + timedelta(days=1)
+    period = grace(params, inv, facts)
+    assert period.end is not None, "a grace period is closed"
+    base = period.end + timedelta(days=1)
     if as_of < base:
-        if facts.grace_until and facts.grace_until >= inv.due + timedelta(days=params["grace_days"]):
+        if facts.grace_until and facts.grace_until >= Period.of_days(inv.due, params["grace_days"]).end:
             reasons.append(f"grace extended until {iso(facts.grace_until)} by {run.name(run.provider)}{ev(facts.grace_event)}")
         else:
             reasons.append(f"grace period runs until {iso(base - timedelta(days=1))} ({params['clause']}.grace_days: {params['grace_days']})")
@@ -259,22 +243,23 @@ def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | N
         if as_of < first_day + timedelta(days=n):
             reasons.append(f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({params['clause']}.reminder_days)")
     first = since = start
-    for opened, resolved, oid in _suspended_days(params, facts, as_of):
-        if resolved == opened:
+    for held, oid in _suspended_days(params, facts, as_of):
+        if held.end is None:
+            reasons.append(f"dispute opened {iso(held.start)}{ev(oid)} is still open ({params['clause']}.disputes_suspend)")
+            return (first if first < held.start else None), None
+        if held.days == 0:
             continue  # opened and resolved the same day: it holds back no day
-        if resolved is None:
-            reasons.append(f"dispute opened {iso(opened)}{ev(oid)} is still open ({params['clause']}.disputes_suspend)")
-            return (first if first < opened else None), None
-        if opened <= first < resolved:
-            first = resolved
-        if opened <= max(since, as_of) and resolved > since:
-            since = resolved
+        after = held.end + timedelta(days=1)  # the day it was resolved
+        if held.contains(first):
+            first = after
+        if held.start <= max(since, as_of) and held.end >= since:
+            since = after
     return first, since
 
 
 def enforceable_dates(run, inv: Invoice, facts: InvoiceFacts, day: date) -> tuple[date | None, date | None]:
     """(first day it ever was or will be enforceable, first day of the stretch current on ``day``)."""
-    return _enforceable_from(run.params["late_penalty"], inv, facts, day, [], run)
+    return _enforceable_from(_params(run, inv), inv, facts, day, [], run)
 
 
 def figure(run, inv: Invoice) -> PenaltyFigure:
@@ -284,12 +269,13 @@ def figure(run, inv: Invoice) -> PenaltyFigure:
 
 
 def _figure(run, inv: Invoice) -> PenaltyFigure:
-    params = run.params["late_penalty"]
+    params = _params(run, inv)
     facts = _facts(run, inv.id)
     as_of = run.as_of
     reasons: list[str] = []
-    cited = [inv.event_id, *(d[2] for d in facts.disputes), *(d[3] for d in facts.disputes if d[3]),
-             *(e for _, e in facts.reminders), facts.grace_event]
+    cited = [inv.event_id, *(d.opened_by for d in facts.disputes), *(d.resolved_by for d in facts.disputes if d.resolved_by),
+             *(e for _, e in facts.reminders), facts.grace_event,
+             *(c for t in terms_used(run, inv, as_of) for c in t.cites)]
     fixed = fixed_fee(run, inv)
     first, start = _enforceable_from(params, inv, facts, as_of, reasons, run)
     paid = inv.settled_on() if inv.balance == ZERO else None
@@ -318,14 +304,15 @@ def _figure(run, inv: Invoice) -> PenaltyFigure:
 
 def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
     assert fig.obligation_due is not None and fig.obligation_status is not None, "only for an owed penalty"
+    amended = [t.clause for t in terms_used(run, inv, run.as_of) if t.cites]
     ob = run.oblige(WorkingObligation(
         id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
-        clause=run.params["late_penalty"]["clause"], arose_on=fig.obligation_due, amount=fig.obligation_amount,
+        clause=amended[-1] if amended else run.params["late_penalty"]["clause"], arose_on=fig.obligation_due, amount=fig.obligation_amount,
         balance=fig.balance(run.currency), due=fig.obligation_due, status=fig.obligation_status,
     ))
     ob.cite(*fig.caused_by)
     head = (f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}, "
-            f"enforceable from {iso(fig.obligation_due)} ({_basis(run)}): ")
+            f"enforceable from {iso(fig.obligation_due)} ({ob.clause if amended else _basis(run)}): ")
     settled = _settled(run, inv, fig)
     waiver = _facts(run, inv.id).waiver
     settled_first = settled is not None and waiver is not None and settled <= waiver.local_date
@@ -396,3 +383,20 @@ ACTIONS = {
     "late_penalty.dispute_resolved": dispute_resolved,
     "late_penalty.reminder": reminder,
 }
+
+
+def answer(run) -> dict:
+    """The answer's ``penalties`` section (SPEC §8), and the interest tables as working detail."""
+    from contractrules.model.answers import Penalty
+    from contractrules.money import format_amount
+
+    cur = run.currency
+    penalties = [
+        Penalty(invoice=f.invoice, enforceable=f.enforceable, enforceable_from=f.enforceable_from,
+                interest=format_amount(f.interest, cur), fixed_fee=format_amount(f.fixed_fee, cur),
+                total=format_amount(f.total, cur), paid=format_amount(f.paid, cur),
+                balance=format_amount(f.balance(cur), cur), reasons=f.reasons)
+        for f in run.state("late_penalty").get("figures", [])
+    ]
+    return {"penalties": penalties, "detail": {"interest": dict(run.state("late_penalty").get("tables", {}))}}
+

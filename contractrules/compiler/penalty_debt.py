@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from contractrules.compiler import penalty
 from contractrules.compiler.common import ev, iso, money
-from contractrules.engine.runtime import ZERO, Invoice, Payment
+from contractrules.ledger import ZERO, Invoice, Payment
 from contractrules.money import round_money
 
 
@@ -59,9 +59,11 @@ def standing(run, inv: Invoice | None, day: date, invoice_id: str = "") -> Stand
     return Standing(max(owed, ZERO), "pending" if start is not None and start <= day else "suspended")
 
 
-def interest_first(run) -> bool:
-    params = run.params.get("late_penalty")
-    return params is not None and params.get("allocation") == "interest_first"
+def interest_first(run, inv: Invoice) -> bool:
+    """``allocation`` as in force on the invoice date (SPEC §6.7)."""
+    if run.params.get("late_penalty") is None:
+        return False
+    return run.terms("late_penalty", inv.issued_on).params.get("allocation") == "interest_first"
 
 
 def _take(run, inv: Invoice, pay: Payment, owed: Decimal) -> Decimal:
@@ -76,7 +78,7 @@ def _take(run, inv: Invoice, pay: Payment, owed: Decimal) -> Decimal:
 
 def pay_first(run, inv: Invoice, pay: Payment) -> Decimal:
     """Under ``interest_first``, pay ``inv``'s penalty from ``pay``; return what is left."""
-    if not interest_first(run) or f"late_payment:{inv.id}" not in run.violations:
+    if not interest_first(run, inv) or f"late_payment:{inv.id}" not in run.violations:
         return pay.amount
     now = standing(run, inv, pay.on)
     if now.owed is None or now.status != "pending" or now.owed <= ZERO:

@@ -28,9 +28,13 @@ from fnmatch import fnmatchcase
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.engine.runtime import WorkingObligation, WorkingViolation
+from contractrules.ledger import WorkingObligation, WorkingViolation
 
 CLAUSE = "terms.scope"
+
+
+# same-instant order (SPEC §5): what creates a thing before what acts on it
+EVENT_RANKS = {"change_order_agreed": 2, "work_requested": 3, "work_performed": 4}
 
 
 def compile(contract) -> dict:
@@ -78,9 +82,14 @@ def scope_gap(params: dict, service: str, asset: str) -> tuple[str, dict] | None
     return None
 
 
-def out_of_scope(run, service: str, asset: str) -> str | None:
-    """Why (service, asset) is outside the signed scope, or None when it is inside."""
-    gap = scope_gap(run.params["scope"], service, asset)
+def _terms(run, day: date):
+    """The scope in force on ``day`` (a request's date, SPEC §6.7)."""
+    return run.terms("scope", day)
+
+
+def out_of_scope(run, service: str, asset: str, day: date) -> str | None:
+    """Why (service, asset) is outside the scope signed (as amended) on ``day``, or None when it is inside."""
+    gap = scope_gap(_terms(run, day).params, service, asset)
     if gap is None:
         return None
     kind, x = gap
@@ -92,8 +101,8 @@ def out_of_scope(run, service: str, asset: str) -> str | None:
     return f"'{asset}' is not one of the assets of service '{service}'"
 
 
-def _rate_text(run) -> str:
-    rate = run.params["scope"]["change_order_rate"]
+def _rate_text(run, day: date) -> str:
+    rate = _terms(run, day).params["change_order_rate"]
     if rate is None:
         return "the contract sets no change-order rate"
     return f"the change-order rate is {money(Decimal(rate['amount']), run.currency)} per {rate['per']}"
@@ -101,43 +110,52 @@ def _rate_text(run) -> str:
 
 def _open_service(run, rec, due: date | None, billable: str = "") -> WorkingObligation:
     e = rec.event
+    terms = _terms(run, rec.local_date)
     ob = run.oblige(WorkingObligation(
         id=f"service:{e.service}:{e.asset}:{e.id}", kind="service", debtor=run.provider, creditor=run.client,
-        clause=CLAUSE, arose_on=rec.local_date, due=due, caused_by=[e.id],
+        clause=terms.clause, arose_on=rec.local_date, due=due, caused_by=[e.id, *terms.cites],
     ))
     _st(run).setdefault("requests", []).append((rec, ob.id, billable))
     _st(run).setdefault("open", {}).setdefault((e.service, e.asset), []).append(ob)
     if due is not None:
         run.schedule(due + timedelta(days=1), "scope.due", obligation=ob.id, request=e.id)
+    run.announce("service.requested", ob, rec)  # e.g. service levels (compiler/service_levels.py)
     return ob
 
 
-def _due(run, service: str, on: date) -> date | None:
-    days = run.params["scope"]["services"].get(service, {}).get("respond_within_days")
+def within_days(run, service: str, requested: date) -> int | None:
+    """``respond_within_days`` of ``service`` in the scope in force on the request date."""
+    return _terms(run, requested).params["services"].get(service, {}).get("respond_within_days")
+
+
+def _due(run, service: str, on: date, requested: date | None = None) -> date | None:
+    days = within_days(run, service, requested or on)
     return None if days is None else on + timedelta(days=days)
 
 
 def request(run, rec) -> None:
     e = rec.event
-    why = out_of_scope(run, e.service, e.asset)
+    day = rec.local_date
+    why = out_of_scope(run, e.service, e.asset, day)
     if why is None:
-        if run.params["scope"]["services"][e.service]["respond_within_days"] is not None:
-            _open_service(run, rec, _due(run, e.service, rec.local_date))
+        if within_days(run, e.service, day) is not None:
+            _open_service(run, rec, _due(run, e.service, day))
         return
     orders = _st(run).setdefault("orders", {}).get((e.service, e.asset), [])
     if orders:
         order = orders.pop(0)
-        _open_service(run, rec, _due(run, e.service, rec.local_date), billable=order.event.id)
+        _open_service(run, rec, _due(run, e.service, day), billable=order.event.id)
         run.obligations[f"service:{e.service}:{e.asset}:{e.id}"].cite(order.event.id)
         return
     _st(run).setdefault("uncovered", []).append(rec)
+    terms = _terms(run, day)
     run.violate(WorkingViolation(
-        id=f"out_of_scope_request:{e.id}", kind="out_of_scope_request", party=e.by, on=rec.local_date,
-        severity="advisory", clause=CLAUSE, caused_by=[e.id],
+        id=f"out_of_scope_request:{e.id}", kind="out_of_scope_request", party=e.by, on=day,
+        severity="advisory", clause=terms.clause, caused_by=[e.id, *terms.cites],
         explanation=(
-            f"{run.name(e.by)} asked on {iso(rec.local_date)}{ev(e.id)} for {e.service} on {e.asset}, outside the "
-            f"signed scope ({CLAUSE}: {why}); {run.name(run.provider)} owes nothing unless a change order is agreed, "
-            f"and {_rate_text(run)}."
+            f"{run.name(e.by)} asked on {iso(day)}{ev(e.id)} for {e.service} on {e.asset}, outside the "
+            f"signed scope ({terms.clause}: {why}); {run.name(run.provider)} owes nothing unless a change order is "
+            f"agreed, and {_rate_text(run, day)}."
         ),
     ))
 
@@ -151,7 +169,7 @@ def change_order(run, rec) -> None:
         if (req.event.service, req.event.asset) == (e.service, e.asset):
             uncovered.remove(req)
             run.violations.pop(f"out_of_scope_request:{req.event.id}", None)
-            ob = _open_service(run, req, _due(run, e.service, rec.local_date), billable=e.id)
+            ob = _open_service(run, req, _due(run, e.service, rec.local_date, req.local_date), billable=e.id)
             ob.cite(e.id)
             return
     _st(run).setdefault("orders", {}).setdefault((e.service, e.asset), []).append(rec)
@@ -174,15 +192,17 @@ def perform(run, rec) -> None:
 def _out_of_scope_work(run, rec, covered: bool) -> None:
     """Work that fulfils nothing, outside the scope and no change order for it (by then)."""
     e = rec.event
-    why = out_of_scope(run, e.service, e.asset)
+    why = out_of_scope(run, e.service, e.asset, rec.local_date)
     if why is None or covered:
         return
+    terms = _terms(run, rec.local_date)
     run.violate(WorkingViolation(
         id=f"out_of_scope_work:{e.id}", kind="out_of_scope_work", party=run.provider, on=rec.local_date,
-        severity="advisory", clause=CLAUSE, caused_by=[e.id],
+        severity="advisory", clause=terms.clause, caused_by=[e.id, *terms.cites],
         explanation=(
             f"{run.name(e.by)} performed {e.service} on {e.asset} on {iso(rec.local_date)}{ev(e.id)}, outside the "
-            f"signed scope ({CLAUSE}: {why}) and without a change order: unbilled work; {_rate_text(run)}."
+            f"signed scope ({terms.clause}: {why}) and without a change order: unbilled work; "
+            f"{_rate_text(run, rec.local_date)}."
         ),
     ))
 
@@ -194,7 +214,7 @@ def _fulfil(ob: WorkingObligation, rec) -> None:
 
 
 def start(run) -> None:
-    if any(sv["every"] == "cycle" for sv in run.params["scope"]["services"].values()):
+    if any(sv["every"] == "cycle" for t in run.dated("scope").items for sv in t.params["services"].values()):
         run.schedule(run.start, "scope.cycle", k=0)
 
 
@@ -206,13 +226,14 @@ def cycle(run, tick) -> None:
     first, last = span
     due, _ = termination.due_at_cycle_end(run, first, last)
     st = _st(run)
-    for sid, sv in sorted(run.params["scope"]["services"].items()):
+    terms = _terms(run, first)  # recurring services: the scope in force on the cycle's start
+    for sid, sv in sorted(terms.params["services"].items()):
         if sv["every"] != "cycle":
             continue
         for asset in sv["assets"]:
             ob = run.oblige(WorkingObligation(
                 id=f"service:{sid}:{asset}:{first.isoformat()}", kind="service", debtor=run.provider,
-                creditor=run.client, clause=CLAUSE, arose_on=first, due=due,
+                creditor=run.client, clause=terms.clause, arose_on=first, due=due, caused_by=list(terms.cites),
             ))
             st.setdefault("recurring", {}).setdefault((sid, asset), []).append(ob)
             st.setdefault("cycle_of", {})[ob.id] = (first, last)
@@ -243,10 +264,10 @@ def due(run, tick) -> None:
     _, service, asset, key = ob.id.split(":", 3)
     run.violate(WorkingViolation(
         id=f"late_service:{service}:{asset}:{key}", kind="late_service", party=run.provider, on=run.today,
-        severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(ob.caused_by),
+        severity="breach", clause=ob.clause, obligation=ob.id, caused_by=list(ob.caused_by),
         explanation=(
             f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)}, "
-            f"as requested{ev(key)} ({CLAUSE})."
+            f"as requested{ev(key)} ({ob.clause})."
         ),
     ))
 
@@ -260,11 +281,12 @@ def _missed(run, ob: WorkingObligation, due: date, service: str, asset: str, fir
         ob.status = "violated"
     run.violate(WorkingViolation(
         id=f"missed_service:{service}:{asset}:{first.isoformat()}", kind="missed_service", party=run.provider,
-        on=due + timedelta(days=1), severity="breach", clause=CLAUSE, obligation=ob.id, caused_by=list(moved),
+        on=due + timedelta(days=1), severity="breach", clause=ob.clause, obligation=ob.id,
+        caused_by=[*(c for c in ob.caused_by if c.startswith("amendment:")), *moved],
         explanation=(
             f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)} for the cycle "
             f"starting {first.isoformat()}" + (f" (a due date moved by the termination notice{ev(moved[0])})" if moved else "")
-            + (f"; performed late on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else "") + f" ({CLAUSE})."
+            + (f"; performed late on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else "") + f" ({ob.clause})."
         ),
     ))
 
@@ -276,7 +298,8 @@ def finish(run) -> None:
     for (service, asset), obs in st.get("recurring", {}).items():
         for ob in obs:
             first, last = st["cycle_of"][ob.id]
-            head = f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to {iso(last)} ({CLAUSE}, every cycle)"
+            head = (f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to "
+                    f"{iso(last)} ({ob.clause}, every cycle)")
             if end is not None and first > end:
                 ob.status = "discharged"
                 ob.explanation = head + f"; not owed: the contract ended {iso(end)}."
@@ -288,12 +311,12 @@ def finish(run) -> None:
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]
         e = req.event
-        within = run.params["scope"]["services"].get(e.service, {}).get("respond_within_days")
+        within = within_days(run, e.service, req.local_date)
         head = (f"{run.name(run.provider)} is to perform {e.service} on {e.asset}, requested by {run.name(e.by)} on "
-                f"{iso(req.local_date)}{ev(e.id)} ({CLAUSE}"
+                f"{iso(req.local_date)}{ev(e.id)} ({ob.clause}"
                 + (f", respond within {within} days)" if within is not None else ")"))
         if billable:
-            head += f"; billable under change order {billable}, {_rate_text(run)}"
+            head += f"; billable under change order {billable}, {_rate_text(run, req.local_date)}"
         ob.explanation = head + _status_text(ob)
 
 

@@ -21,9 +21,13 @@ from datetime import date, timedelta
 from contractrules import dates
 from contractrules.compiler import cycles
 from contractrules.compiler.common import ev, iso, on_clock, on_event, rule
-from contractrules.engine.runtime import WorkingViolation
+from contractrules.ledger import WorkingViolation
 
 CLAUSE = "terms.termination"
+
+
+# same-instant order (SPEC §5): what creates a thing before what acts on it
+EVENT_RANKS = {"termination_notice": 9, "waiver": 10}
 
 
 def compile(contract) -> dict:
@@ -78,21 +82,26 @@ def resolve(run) -> Resolution | None:
     rec = st.get("notice")
     if rec is None:
         return None
-    params = run.params["termination"]
     n = rec.local_date
+    params = run.terms("termination", n).params  # the terms in force on the notice date (SPEC §6.7)
     if params["notice_months"] is not None:
         e0 = dates.months_period_end(n, params["notice_months"], notice_overflow(run.doc["cycles"]["month_overflow"]))
     else:
-        e0 = dates.period_end(n, params["notice_days"])
+        notice_period = dates.Period.of_days(n, params["notice_days"])  # SPEC §2: the notice day not counted
+        assert notice_period.end is not None, "a period of days is closed"
+        e0 = notice_period.end
     lawful = cycles.containing(run, e0)[2] if params["effective"] == "end_of_cycle" else e0
     requested = rec.event.effective
     waiver = st.get("waiver")
     if waiver is not None and waiver.event.by == rec.event.by:
         waiver = None  # only the other party, the notice's beneficiary, can waive it
+    # a right to terminate (SPEC §6.8: a service level's termination_right) means the
+    # other party cannot claim the notice period, as if it had waived it
+    right = run.holds_right(rec.event.by, "termination", n)
     effective, short = lawful, False
     if requested is not None and requested >= lawful:
         effective = requested
-    elif waiver is not None:
+    elif waiver is not None or right is not None:
         effective = requested if requested is not None else n
     elif requested is not None:
         short = True
@@ -153,13 +162,14 @@ def finish(run) -> None:
     r = resolve(run)
     if r is None or not r.short:
         return
-    params = run.params["termination"]
+    terms = run.terms("termination", r.given_on)
+    params = terms.params
     run.violate(WorkingViolation(
         id=f"short_notice:{r.notice_id}", kind="short_notice", party=r.by, on=r.given_on,
-        severity="breach", clause=CLAUSE, caused_by=[r.notice_id],
+        severity="breach", clause=terms.clause, caused_by=[r.notice_id, *terms.cites],
         explanation=(
             f"{run.name(r.by)} gave notice on {iso(r.given_on)}{ev(r.notice_id)} asking to end on "
-            f"{iso(r.requested)}, but {CLAUSE} ({_period_text(params)}, effective {params['effective'].replace('_', ' ')}) "
+            f"{iso(r.requested)}, but {terms.clause} ({_period_text(params)}, effective {params['effective'].replace('_', ' ')}) "
             f"sets the earliest end at {iso(r.earliest)}, and {run.name(run.other(r.by))} has not waived it; "
             f"the contract runs until {iso(r.effective)}."
         ),
@@ -167,3 +177,20 @@ def finish(run) -> None:
 
 
 ACTIONS = {"termination.notice": notice, "termination.waive": waive, "termination.effective": effective}
+
+
+def answer(run) -> dict:
+    """The answer's ``state`` section (SPEC §8): active, terminating or terminated."""
+    from contractrules.model.answers import ContractState, Notice
+
+    r = resolve(run)
+    end = effective_end(run)
+    if end is not None and run.as_of > end:
+        state = "terminated"
+    elif r is not None:
+        state = "terminating"
+    else:
+        state = "active"
+    notice = None if r is None else Notice(given_on=r.given_on, by=r.by, waived=r.waived)
+    return {"state": ContractState(state=state, effective_end=end, notice=notice)}
+

@@ -203,7 +203,7 @@ def scope(L: Lang, contract, answer, params: dict) -> Scope:
         result.findings.append(Finding(
             id=v.id, kind=v.kind, on=v.on, party=v.party, service=e.service, asset=e.asset,
             description=getattr(e, "description", None), channel=e.channel, evidence=v.evidence,
-            why=_why(L, sp, e.service, e.asset), hours=hours, value=value, caused_by=v.caused_by,
+            why=_why(L, _scope_on(answer, sp, v.on), e.service, e.asset), hours=hours, value=value, caused_by=v.caused_by,
         ))
         if value is not None:
             result.unbilled_value += value
@@ -216,6 +216,12 @@ def scope(L: Lang, contract, answer, params: dict) -> Scope:
             result.change_orders.append({"id": e.id, "on": rec.local_date, "service": e.service, "asset": e.asset,
                                          "hours": e.hours, "value": value, "channel": e.channel})
     return result
+
+
+def _scope_on(answer, sp: dict, day) -> dict:
+    """The scope in force on ``day`` (amendments, SPEC §6.7), when the answer carries its terms."""
+    terms = answer.detail.get("terms")
+    return terms("scope", day).params if terms is not None else sp
 
 
 def _why(L: Lang, sp: dict, service: str, asset: str) -> str:

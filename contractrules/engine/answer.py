@@ -1,15 +1,18 @@
-"""Turn a finished :class:`Run` into the typed, sorted SPEC §8 answer."""
+"""Turn a finished :class:`Run` into the typed, sorted SPEC §8 answer.
+
+The generic sections (obligations, violations, unapplied credit, rights, warnings) come
+from the ledger; the others (``state``, ``penalties``) and any working ``detail`` come
+from the ``answer(run)`` hooks of the clauses (compiler registry): this module names no
+clause."""
 
 from __future__ import annotations
 
-from contractrules.compiler import termination
-from contractrules.engine.runtime import ZERO
+from contractrules.ledger import ZERO
 from contractrules.model.answers import (
     Answer,
     ContractState,
-    Notice,
     Obligation,
-    Penalty,
+    Right,
     UnappliedCredit,
     Violation,
 )
@@ -18,8 +21,14 @@ from contractrules.money import format_amount
 
 
 def evidence(run, event_ids: list[str]) -> str:
-    """``written`` if any cited event came in writing, ``verbal`` if all by voice, else ``unknown``."""
-    channels = [getattr(run.by_id[e].event, "channel", None) for e in event_ids if e in run.by_id]
+    """``written`` if any cited event came in writing, ``verbal`` if all by voice, else ``unknown``.
+
+    A cited amendment (``amendment:<id>``) agreed only by voice makes it ``verbal`` whatever
+    else is cited: the finding rests on a term nobody wrote down (SPEC §6.7)."""
+    agreed = [run.amendments[e[10:]]["channel"] for e in event_ids if e.startswith("amendment:") and e[10:] in run.amendments]
+    if any(c in VERBAL for c in agreed):
+        return "verbal"
+    channels = [getattr(run.by_id[e].event, "channel", None) for e in event_ids if e in run.by_id] + agreed
     if any(c in WRITTEN for c in channels):
         return "written"
     if channels and all(c in VERBAL for c in channels):
@@ -31,20 +40,12 @@ def _amount(run, value) -> str | None:
     return None if value is None else format_amount(value, run.currency)
 
 
-def _state(run) -> ContractState:
-    r = termination.resolve(run)
-    end = termination.effective_end(run)
-    if end is not None and run.as_of > end:
-        state = "terminated"
-    elif r is not None:
-        state = "terminating"
-    else:
-        state = "active"
-    notice = None if r is None else Notice(given_on=r.given_on, by=r.by, waived=r.waived)
-    return ContractState(state=state, effective_end=end, notice=notice)
+def _rights(run) -> list[Right]:
+    return [Right(id=r.id, party=r.party, **{"from": r.from_}, clause=r.clause, caused_by=list(r.caused_by))
+            for r in sorted(run.rights.values(), key=lambda r: (r.from_, r.id))]
 
 
-def build_answer(run) -> Answer:
+def build_answer(run, answer_hooks=()) -> Answer:
     obligations = [
         Obligation(
             id=o.id, kind=o.kind, debtor=o.debtor, creditor=o.creditor,
@@ -62,23 +63,20 @@ def build_answer(run) -> Answer:
         )
         for v in sorted(run.violations.values(), key=lambda v: (v.on, v.id))
     ]
-    penalties = [
-        Penalty(
-            invoice=f.invoice, enforceable=f.enforceable, enforceable_from=f.enforceable_from,
-            interest=format_amount(f.interest, run.currency), fixed_fee=format_amount(f.fixed_fee, run.currency),
-            total=format_amount(f.total, run.currency), paid=format_amount(f.paid, run.currency),
-            balance=format_amount(f.balance(run.currency), run.currency), reasons=f.reasons,
-        )
-        for f in run.state("late_penalty").get("figures", [])
-    ]
     held = run.unapplied_credit()
     ids = list(dict.fromkeys(p.event_id for p in held))
     unapplied = UnappliedCredit(amount=format_amount(sum((p.amount for p in held), ZERO), run.currency),
                                 currency=run.currency, caused_by=ids)
+    sections: dict = {"state": ContractState(state="active", effective_end=run.end, notice=None), "penalties": []}
+    detail: dict = {}
+    for hook in answer_hooks:
+        part = dict(hook(run))
+        detail.update(part.pop("detail", {}))
+        sections.update(part)
     answer = Answer(
-        contract=run.contract_id, as_of=run.as_of, state=_state(run), obligations=obligations,
-        violations=violations, penalties=penalties, unapplied_credit=unapplied, warnings=list(run.warnings),
+        contract=run.contract_id, as_of=run.as_of, obligations=obligations, violations=violations,
+        unapplied_credit=unapplied, rights=_rights(run), warnings=list(run.warnings), **sections,
     )
-    answer.detail.update(invoices=dict(run.invoices), records=run.by_id,
-                         interest=dict(run.state("late_penalty").get("tables", {})))
+    # terms: (section, day) -> the dated terms in force (SPEC §6.7), for documents
+    answer.detail.update(invoices=dict(run.invoices), records=run.by_id, terms=run.terms, **detail)
     return answer

@@ -26,32 +26,18 @@ from typing import Any
 from contractrules import compiler, limits
 from contractrules.engine.answer import build_answer
 from contractrules.engine.host import RuleHost, SidPool
-from contractrules.engine.runtime import Run
 from contractrules.errors import EngineError
+from contractrules.ledger import Run
 from contractrules.model import Contract, EventRecord
 from contractrules.model.answers import Answer
 from contractrules.money import money_context
 
-# Same-day, same-instant order: what creates a thing comes before what acts on it.
-TYPE_RANK = {
-    "invoice_issued": 0,
-    "credit_note": 1,
-    "change_order_agreed": 2,
-    "work_requested": 3,
-    "work_performed": 4,
-    "payment_received": 5,
-    "reminder_sent": 6,
-    "dispute_opened": 7,
-    "dispute_resolved": 8,
-    "termination_notice": 9,
-    "waiver": 10,
-}
 
-
-def event_key(rec: EventRecord) -> tuple[int, float, int, str]:
+def event_key(rec: EventRecord, ranks: dict[str, int]) -> tuple[int, float, int, str]:
+    """Event time (SPEC §5): local date, timestamp (dates first), the clauses' rank by type, id."""
     at = rec.event.at
     ts = at.astimezone(UTC).timestamp() if isinstance(at, datetime) else -math.inf
-    return (rec.local_date.toordinal(), ts, TYPE_RANK.get(rec.event.type, 99), rec.event.id)
+    return (rec.local_date.toordinal(), ts, ranks.get(rec.event.type, 99), rec.event.id)
 
 
 _FRAGMENTS: dict[tuple[tuple[str, str], ...], str] = {}
@@ -70,10 +56,16 @@ def _clock_message(kind: str) -> str:
 
 
 def _message(rec: EventRecord) -> str:
-    """What the rules see of an event: its type (and ``clause`` for waivers)."""
+    """What the rules see of an event: its type, ``clause`` (waivers) and ``route`` if it has them."""
     e = rec.event
     clause = e.__dict__.get("clause")  # a pydantic field, if this event type has one
-    return _fragment(("type", e.type)) if clause is None else _fragment(("type", e.type), ("clause", clause))
+    route = e.route
+    fields: tuple[tuple[str, str], ...] = (("type", e.type),)
+    if clause is not None:
+        fields += (("clause", clause),)
+    if route is not None:
+        fields += (("route", route),)
+    return _fragment(*fields)
 
 
 class Engine:
@@ -88,6 +80,7 @@ class Engine:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._actions = compiler.actions()
+        self._ranks = compiler.event_ranks()
         self._host = RuleHost(self._actions)
         self._pools: dict[str, SidPool] = {}
         self._run: Run | None = None
@@ -138,7 +131,8 @@ class Engine:
         try:
             for hook in compiler.hooks(doc, "start"):
                 hook(run)
-            events = sorted((r for r in run.records if r.local_date <= as_of), key=event_key)
+            ranks = self._ranks
+            events = sorted((r for r in run.records if r.local_date <= as_of), key=lambda r: event_key(r, ranks))
             days = [r.local_date.toordinal() for r in events]
             n, i = len(events), 0
             agenda, deliver, handle = run.agenda, self._host.deliver, self._handle
@@ -163,7 +157,7 @@ class Engine:
             run.today = as_of
             for hook in compiler.hooks(doc, "finish"):
                 hook(run)
-            return build_answer(run)
+            return build_answer(run, compiler.hooks(doc, "answer"))
         finally:
             self._run = None
             if posted:

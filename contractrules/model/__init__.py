@@ -7,10 +7,12 @@ Problems are raised as :class:`~contractrules.errors.ContractError` /
 field path.
 """
 
+from contractrules.model.amendments import Amendment
 from contractrules.model.contract import (
     Billing,
     ChangeOrderRate,
     Contract,
+    Credit,
     ExcludedAsset,
     Interest,
     LatePenalty,
@@ -20,6 +22,7 @@ from contractrules.model.contract import (
     Payment,
     Scope,
     Service,
+    ServiceLevel,
     Termination,
     Terms,
 )
@@ -56,12 +59,14 @@ from contractrules.model.loader import (
 )
 
 __all__ = [  # sorted (tests/unit/test_exported_members.py)
+    "Amendment",
     "BaseEvent",
     "Billing",
     "ChangeOrderAgreed",
     "ChangeOrderRate",
     "Contract",
     "ContractSource",
+    "Credit",
     "CreditNote",
     "DisputeOpened",
     "DisputeResolved",
@@ -82,6 +87,7 @@ __all__ = [  # sorted (tests/unit/test_exported_members.py)
     "ReminderSent",
     "Scope",
     "Service",
+    "ServiceLevel",
     "Termination",
     "TerminationNotice",
     "Terms",

@@ -10,9 +10,9 @@ import json
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-ObligationKind = Literal["billing", "payment", "service", "penalty"]
+ObligationKind = Literal["billing", "payment", "service", "penalty", "credit"]
 Status = Literal["pending", "fulfilled", "violated", "waived", "suspended", "discharged"]
 ViolationKind = Literal[
     "late_payment",
@@ -96,6 +96,19 @@ class UnappliedCredit(_Answer):
     caused_by: list[str]
 
 
+class Right(_Answer):
+    """A right a party holds from a date (SPEC §6.8: ``termination_right:<request id>``)."""
+
+    # ``from`` in JSON (a Python keyword); serialize_by_alias needs pydantic 2.11
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    party: str
+    from_: date = Field(alias="from")
+    clause: str
+    caused_by: list[str]
+
+
 class Notice(_Answer):
     given_on: date
     by: str
@@ -116,6 +129,7 @@ class Answer(_Answer):
     violations: list[Violation]
     penalties: list[Penalty]
     unapplied_credit: UnappliedCredit
+    rights: list[Right] = []  # new in v2 (SPEC §6.8)
     warnings: list[str]
     #: Not part of the SPEC document: the engine's working detail behind the figures
     #: (interest tables, the invoice ledger) for statements and letters

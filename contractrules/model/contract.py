@@ -41,6 +41,8 @@ from pydantic import (
 
 from contractrules import dates, limits, money
 from contractrules.errors import DateError, MoneyError
+from contractrules.model import amendments
+from contractrules.model.amendments import Amendment
 from contractrules.model.types import (
     STATUTORY,
     Amount,
@@ -245,6 +247,39 @@ class Scope(_Model):
         return next((s for s in self.services if s.id == service_id), None)
 
 
+class Credit(_Model):
+    """``credit`` of a service level: ``percent`` of a base per started (or pro-rata)
+    period of ``per_days`` days of delay, capped at ``cap_percent`` of the base (SPEC §6.8)."""
+
+    percent: Rate
+    of: Literal["fee", "value"]
+    per_days: Annotated[StrictInt, Field(ge=1)] = 1
+    partial_period: Literal["full", "pro_rata"] = "full"
+    cap_percent: Rate | None = None
+
+    @field_validator("percent", "cap_percent")
+    @classmethod
+    def _fraction(cls, value: Any) -> Any:
+        if value is not None and not 0 < value <= 1:
+            raise ValueError(f"must be a fraction in (0, 1], got {value}")
+        return value
+
+
+class ServiceLevel(_Model):
+    """One entry of ``terms.service_levels``: what the provider owes when an on-request
+    ``service`` is late (SPEC §6.8)."""
+
+    service: Text
+    credit: Credit | None = None
+    termination_right_after_days: Days | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ServiceLevel:
+        if self.credit is None and self.termination_right_after_days is None:
+            raise FieldProblems([((), "needs a credit, a termination_right_after_days, or both")])
+        return self
+
+
 class Terms(_Model):
     """``terms``: every section is optional."""
 
@@ -253,6 +288,33 @@ class Terms(_Model):
     late_penalty: LatePenalty | None = None
     termination: Termination | None = None
     scope: Scope | None = None
+    service_levels: list[ServiceLevel] | None = None
+
+    @model_validator(mode="after")
+    def _levels_name_on_request_services(self) -> Terms:
+        if not self.service_levels:
+            return self
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        seen: dict[str, int] = {}
+        for i, level in enumerate(self.service_levels):
+            service = self.scope.service(level.service) if self.scope else None
+            if service is None:
+                problems.append((("service_levels", i, "service"),
+                                 f"{level.service!r} is not a service of terms.scope"))
+            elif service.on_request is None:
+                problems.append((("service_levels", i, "service"),
+                                 f"{level.service!r} is recurring (every: cycle): service levels apply to "
+                                 "on-request services"))
+            if level.service in seen:
+                problems.append((("service_levels", i, "service"),
+                                 f"{level.service!r} has a service level already (service_levels[{seen[level.service]}])"))
+            seen.setdefault(level.service, i)
+            if level.credit is not None and level.credit.of == "fee" and self.billing is None:
+                problems.append((("service_levels", i, "credit", "of"),
+                                 "'fee' needs terms.billing (the fee of the cycle containing the due date)"))
+        if problems:
+            raise FieldProblems(problems)
+        return self
 
 
 def _valid_currency(value: Any) -> str | None:
@@ -274,6 +336,7 @@ class Contract(_Model):
     start: LocalDate
     end: LocalDate | None = None
     terms: Terms = Terms()
+    amendments: list[Amendment] = []  # SPEC §6.7 (model/amendments.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -330,7 +393,27 @@ class Contract(_Model):
             raise FieldProblems(problems)
         return self
 
+    @model_validator(mode="after")
+    def _valid_amendments(self) -> Contract:
+        if not self.amendments:
+            return self
+        context = {"currency": self.currency, "jurisdiction": self.jurisdiction, "contract_checked": True}
+        found = amendments.problems(self, Terms, context)
+        if found:
+            raise FieldProblems(found)
+        return self
+
     # ------------------------------------------------------------------ helpers
+
+    def services_credited_on_value(self) -> frozenset[str]:
+        """Services whose service level (in the terms or any amendment) credits ``of: value``:
+        their requests must carry a ``value`` (SPEC §6.8)."""
+        levels = list(self.terms.service_levels or [])
+        for a in self.amendments:
+            for level in (a.terms.get("service_levels") or []):
+                if isinstance(level, dict) and isinstance(level.get("credit"), dict):
+                    levels.append(ServiceLevel.model_validate(level, context={"currency": self.currency}))
+        return frozenset(lv.service for lv in levels if lv.credit is not None and lv.credit.of == "value")
 
     def party_id(self, ref: str) -> str | None:
         """The party id for ``ref`` (a party id or a role name), or None if unknown."""

@@ -213,6 +213,55 @@ def describe_contract(contract: Contract) -> list[str]:
         out.append(_es_allocation(terms.late_penalty.allocation if terms.late_penalty else "principal_first"))
     out += _termination(terms.termination) if terms.termination else ["Termination:  none"]
     out += _scope(terms.scope, c.currency) if terms.scope else ["Scope:        none"]
+    out += _service_levels(terms.service_levels or [], c.currency)
+    out += _amendments(c)
+    return out
+
+
+def _service_levels(levels: list, currency: str) -> list[str]:
+    """``Service levels:`` and one line per entry (nothing when the contract has none)."""
+    if not levels:
+        return []
+    out = ["Service levels:"]
+    for lv in levels:
+        parts = []
+        if lv.credit is not None:
+            c = lv.credit
+            base = "the fee of the cycle containing the due date" if c.of == "fee" else "the request's value"
+            per = "per started" if c.partial_period == "full" else "pro rata, per"
+            cap = "no cap" if c.cap_percent is None else f"capped at {(c.cap_percent * 100).normalize():f}%"
+            parts.append(f"credit {(c.percent * 100).normalize():f}% of {base} {per} {_days(c.per_days)} late, {cap}")
+        if lv.termination_right_after_days is not None:
+            parts.append(f"termination right if not done {_days(lv.termination_right_after_days)} after due")
+        out.append(f"  {lv.service}: " + "; ".join(parts))
+    return out
+
+
+def _leaf(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ", ".join(_leaf(v) for v in value) + "]"
+    return str(value)
+
+
+def _amendments(c: Contract) -> list[str]:
+    """``Amendments:`` and one line per amendment, in date order, with each term it changes."""
+    if not c.amendments:
+        return []  # nothing printed: most contracts have none
+    from contractrules.model.amendments import paths
+    from contractrules.model.events import VERBAL
+
+    out = ["Amendments:"]
+    for a in sorted(c.amendments, key=lambda a: (a.effective, a.id)):
+        how = f"by {a.channel}" + (" (verbal: findings that use it are verbal)" if a.channel in VERBAL else "") \
+            if a.channel else "channel not given"
+        out.append(f"  {a.id}: from {a.effective.isoformat()}, agreed by {' and '.join(a.agreed_by)}, {how}")
+        for path in paths(a.terms):
+            value: object = a.terms
+            for key in path:
+                value = value[key]  # type: ignore[index]
+            out.append(f"    terms.{'.'.join(map(str, path))}: {_leaf(value)}")
     return out
 
 

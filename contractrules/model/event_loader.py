@@ -140,6 +140,11 @@ class _Checker:
                 return None
             if party != event.by:  # a role name: normalise to the party id
                 event = event.model_copy(update={"by": party})
+        if event.type == "work_requested" and event.value is None \
+                and event.service in self.contract.services_credited_on_value():
+            self.report(order, line, "value", f"required: the service level of {event.service!r} credits a share "
+                        "of the request's value (terms.service_levels: credit.of: value)", event.id)
+            return None
         return _Candidate(order, line, event)
 
     def _report_validation(self, order: int, line: int | None, obj: dict, exc: ValidationError) -> None:

@@ -46,6 +46,11 @@ class BaseEvent(BaseModel):
         return hash((self.type, self.id, self.at))  # type: ignore[attr-defined]
 
     @property
+    def route(self) -> str | None:
+        """A field the rules may match on besides ``type`` (None: none)."""
+        return None
+
+    @property
     def evidence(self) -> Literal["written", "verbal", "unknown"]:
         """``written`` / ``verbal`` by channel, ``unknown`` without one (SPEC §6.6)."""
         if self.channel in WRITTEN:
@@ -81,19 +86,27 @@ class PaymentReceived(BaseEvent):
 
 
 class CreditNote(BaseEvent):
-    """Reduces what an invoice asks (``invoice``) or its late penalty (``penalty``)."""
+    """Reduces what an invoice asks (``invoice``), its late penalty (``penalty``), or
+    settles the service credit a late request earned (``request``, SPEC §6.8)."""
 
     type: Literal["credit_note"]
     invoice: Text | None = None
     penalty: Text | None = None
+    request: Text | None = None
     amount: Amount
 
     @model_validator(mode="after")
     def _one_target(self) -> CreditNote:
-        if (self.invoice is None) == (self.penalty is None):
-            field = "penalty" if self.invoice is not None else "invoice"
-            raise FieldProblems([((field,), "a credit note names exactly one of invoice or penalty")])
+        named = [f for f in ("invoice", "penalty", "request") if getattr(self, f) is not None]
+        if len(named) != 1:
+            field = named[1] if len(named) > 1 else "invoice"
+            raise FieldProblems([((field,), "a credit note names exactly one of invoice, penalty or request")])
         return self
+
+    @property
+    def route(self) -> str:
+        """What the rules see: ``request`` (a service credit) or ``ledger`` (an invoice or its penalty)."""
+        return "request" if self.request is not None else "ledger"
 
 
 class TerminationNotice(BaseEvent):
@@ -161,6 +174,7 @@ class WorkRequested(BaseEvent):
     service: Text
     asset: Text
     description: str | None = None
+    value: Amount | None = None  # the value of the goods or work (SPEC §6.8 ``of: value``)
 
 
 class WorkPerformed(BaseEvent):

@@ -18,6 +18,7 @@ Guarantees (tested on both backends, tests/integration/):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -372,7 +373,9 @@ class Store(ABC):
         day = local_date(as_of)
         known = cutoff(known_at)
         with self._read() as tx:
-            chosen = vers.choose(contract_id, self._versions(tx, contract_id), day, known)
+            stored = self._versions(tx, contract_id)
+            chosen = vers.choose(contract_id, stored, day, known)
+            chosen = dataclasses.replace(chosen, contract=vers.combine(chosen, stored, known))
             if known is None:
                 rows = tx.all(SQL["replay"], (self.tenant, contract_id, self._to_date(day)))
             else:

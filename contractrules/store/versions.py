@@ -9,12 +9,17 @@ instant. For a question *as of* ``D`` *known at* ``K``:
   answers (a later version with the same date supersedes: it corrects that amendment);
 - if none is effective yet, the earliest one answers (nothing has happened yet).
 
-The chosen version's terms apply to the whole replay, from the contract's start: an
-amendment restates the terms, it does not splice two rule sets together (docs/store.md).
+The chosen version gives the contract's ``end``, ``title`` and party names. Its terms do
+not apply to the whole replay (v1 did that; SPEC v2 §6.7 replaces it): :func:`combine`
+turns the versions into dated terms, each version's terms in force from its
+``effective_from``, looked up by the date that decides each term as for a contract's
+own ``amendments`` (docs/store.md).
 
-An amendment keeps the contract's identity: its id, the party ids, the currency and
-the time zone, because stored events were validated against them (amounts in that
-currency, ``by`` a party id, local dates in that zone). Everything else may change.
+An amendment keeps the contract's identity: its id, the party ids, the currency, the
+time zone, the jurisdiction and the start, because stored events were validated against
+them (amounts in that currency, ``by`` a party id, local dates in that zone). It may
+change ``terms`` (not the billing schedule, and no clause added or removed), ``end``,
+``title`` and party names.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from datetime import date, datetime
 
 from contractrules.errors import ConflictError, Issue, UnknownContractError
 from contractrules.model import Contract
+from contractrules.model.amendments import FIXED_BILLING
 
-IDENTITY = ("parties.provider.id", "parties.client.id", "currency", "timezone")
+IDENTITY = ("parties.provider.id", "parties.client.id", "currency", "timezone", "jurisdiction", "start")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,7 @@ def next_version(versions: list[ContractVersion], contract: Contract, effective_
         for path in IDENTITY
         if _field(latest.contract, path) != _field(contract, path)
     ]
+    changed += _terms_problems(latest.contract, contract, file)
     if changed:
         raise ConflictError(changed)
     if effective_from is None:
@@ -113,3 +120,58 @@ def next_version(versions: list[ContractVersion], contract: Contract, effective_
     if any(v.effective_from == effective_from and v.contract == contract for v in versions):
         return None
     return latest.version + 1, effective_from
+
+
+def _terms_problems(old: Contract, new: Contract, file: str) -> list[Issue]:
+    """What a version may not change in ``terms`` (SPEC §6.7): the schedule, or which clauses exist."""
+    out = []
+    for name in type(old.terms).model_fields:
+        before, after = getattr(old.terms, name), getattr(new.terms, name)
+        if (before is None) != (after is None):
+            what = "add" if before is None else "remove"
+            out.append(Issue(file, None, f"terms.{name}", f"an amendment cannot {what} terms.{name}: "
+                             "record a new contract (a new id)"))
+    if old.terms.billing is not None and new.terms.billing is not None:
+        for key in FIXED_BILLING:
+            if getattr(old.terms.billing, key) != getattr(new.terms.billing, key):
+                out.append(Issue(file, None, f"terms.billing.{key}", f"terms.billing.{key} cannot be amended: "
+                                 "a new schedule is a new contract (a new id)"))
+    return out
+
+
+def combine(chosen: ContractVersion, versions: list[ContractVersion], known: datetime | None) -> Contract:
+    """The contract that answers: ``chosen``'s document, with the terms of every version
+    recorded by ``known`` in force from its ``effective_from`` (SPEC §6.7).
+
+    Versions with the same ``effective_from`` keep only the latest (a correction
+    supersedes the amendment it corrects). The earliest date's terms are the contract's
+    own; each later version becomes an amendment ``version-<n>`` that restates every
+    clause, agreed by both parties (channel unknown). Amendments written in the
+    documents themselves apply as well (the latest version's copy of each id).
+    """
+    visible = [v for v in versions if known is None or v.recorded_at <= known]
+    by_date: dict[date, ContractVersion] = {}
+    for v in sorted(visible, key=lambda v: v.version):
+        by_date[v.effective_from] = v
+    dated = [by_date[d] for d in sorted(by_date)]
+    if len(dated) == 1:  # then it is the chosen version
+        return chosen.contract
+    parties = chosen.contract.parties
+    amendments: dict[str, dict] = {}
+    for v in sorted(visible, key=lambda v: v.version):
+        for a in v.contract.amendments:
+            amendments[a.id] = a.model_dump(mode="json")
+    for v in dated[1:]:
+        terms = {name: (None if value is None else value.model_dump(mode="json"))
+                 for name, value in v.contract.terms}
+        terms = {k: t for k, t in terms.items() if t is not None}
+        billing = terms.get("billing")
+        if billing is not None:  # the schedule is the same in every version (checked when stored)
+            terms["billing"] = {k: x for k, x in billing.items() if k not in FIXED_BILLING}
+        amendments[f"version-{v.version}"] = {
+            "id": f"version-{v.version}", "effective": v.effective_from.isoformat(),
+            "agreed_by": [parties.provider.id, parties.client.id], "channel": None, "terms": terms}
+    data = chosen.contract.model_dump(mode="json", exclude_unset=True)
+    data["terms"] = dated[0].contract.terms.model_dump(mode="json", exclude_unset=True)
+    data["amendments"] = list(amendments.values())
+    return Contract.model_validate(data, context={})

@@ -274,3 +274,27 @@ def test_clean_run_exits_0_and_is_quiet_without_a_terminal(tmp_path):
     saved = json.loads((tmp_path / "s.json").read_text())
     assert saved["enforceable_penalties"] == {"EUR": {"count": 1, "amount": "44.93"}}
     assert saved["unbilled"] == {"EUR": {"count": 2, "amount": "1200.00"}}
+
+
+def test_batch_applies_the_amendments_in_the_contract_files(tmp_path):
+    """The three amendment golden scenarios, in one batch: the hand-computed figures (SPEC §6.7)."""
+    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    contracts, events = tmp_path / "contracts", tmp_path / "events"
+    contracts.mkdir()
+    events.mkdir()
+    for name in ("amendment_fee_change_mid_history", "amendment_grace_change_between_invoices",
+                 "amendment_rate_change_inside_interest_period"):
+        text = (scenarios / name / "contract.yaml").read_text()
+        cid = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("id: "))
+        (contracts / f"{name}.yaml").write_text(text)
+        (events / f"{cid}.jsonl").write_text((scenarios / name / "events.jsonl").read_text())
+    summary = run_batch(contracts, events, "2025-10-20", tmp_path / "out.jsonl", workers=1)
+    assert summary.ok and summary.evaluated == 3
+    answers = {a["contract"]: a for a in read_jsonl(tmp_path / "out.jsonl")}
+    fee = {o["id"]: o for o in answers["golden-amended-fee"]["obligations"]}["billing:2025-10-01"]
+    assert (fee["amount"], fee["clause"]) == ("650.00", "amendments[fee-2025-09].terms.billing")
+    grace = {p["invoice"]: p for p in answers["golden-amended-grace"]["penalties"]}
+    assert (grace["INV-1"]["enforceable_from"], grace["INV-2"]["enforceable_from"]) == ("2025-03-14", "2025-04-21")
+    # 05-02..05-15 at 8 %/365 on 1000.00 = 3.068493; 05-16..05-19 at 12 %/360 on 1000.00 = 1.333333;
+    # 05-20..10-20 (154 days) at 12 %/360 on 600.00 = 30.8 -> 35.20
+    assert answers["golden-amended-rate"]["penalties"][0]["interest"] == "35.20"

@@ -14,7 +14,7 @@ from contractrules.api import evaluate as evaluate_files
 from contractrules.errors import ConflictError, UnknownContractError
 from contractrules.model import load_contract, load_events
 from contractrules.store.values import TICK
-from tests.integration.store_events import CID, INVOICE, payment
+from tests.integration.store_events import CID, INVOICE, invoice, payment
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 DAYS = [date(2025, 9, 1), date(2025, 9, 15), date(2025, 9, 19), date(2025, 10, 1)]
@@ -73,8 +73,11 @@ def _amended(doc: dict, grace: int) -> dict:
     return {**doc, "terms": terms}
 
 
+LATER = invoice("e9", "INV-09", "2025-09-05")  # due 2025-10-05
+
+
 def test_an_amendment_is_a_new_version_and_old_answers_stay_reproducible(store, contract_doc):
-    v1 = store.ingest(contract_doc, [INVOICE])
+    v1 = store.ingest(contract_doc, [INVOICE, LATER])
     old = store.penalty(CID, "INV-07", date(2025, 10, 1))
     with pytest.raises(ConflictError, match="effective_from"):
         store.add_contract(_amended(contract_doc, 30))  # a changed document needs its date
@@ -82,14 +85,21 @@ def test_an_amendment_is_a_new_version_and_old_answers_stay_reproducible(store, 
     assert (v2.version, v2.new_version, v2.added) == (2, True, 0)
     assert [(v.version, v.effective_from) for v in store.versions(CID)] == [
         (1, date(2025, 7, 1)), (2, date(2025, 9, 1))]
-    # as of 2025-08-31 version 1 answers, from 2025-09-01 version 2: grace 30 -> enforceable from 2025-09-30
     assert store.snapshot(CID, date(2025, 8, 31)).version.version == 1
     assert store.snapshot(CID, date(2025, 9, 1)).version.version == 2
-    new = store.penalty(CID, "INV-07", date(2025, 10, 1))
-    assert (new.enforceable, new.enforceable_from, new.interest) == (True, date(2025, 9, 30), "5.26")
-    assert store.penalty(CID, "INV-07", date(2025, 9, 20)).enforceable is False
+    # SPEC v2 §6.7: the grace of an invoice is the one in force on its issue date. INV-07
+    # (2025-07-31) keeps 15 days -> enforceable from 2025-09-15, as before the amendment;
+    # INV-09 (2025-09-05, due 2025-10-05) has 30 -> enforceable from 2025-11-05 (15 would give 10-21).
+    assert store.penalty(CID, "INV-07", date(2025, 10, 1)) == old
+    assert old.enforceable_from == date(2025, 9, 15)
+    new = store.penalty(CID, "INV-09", date(2025, 11, 5))
+    assert (new.enforceable, new.enforceable_from) == (True, date(2025, 11, 5))
+    assert store.penalty(CID, "INV-09", date(2025, 11, 4)).enforceable is False
+    cited = {o.id: o for o in store.evaluate(CID, date(2025, 11, 5)).obligations}["penalty:INV-09"]
+    assert (cited.clause, cited.caused_by[-1]) == ("amendments[version-2].terms.late_penalty", "amendment:version-2")
     # what we answered before the amendment was recorded, we can still answer
-    assert store.penalty(CID, "INV-07", date(2025, 10, 1), known_at=v1.recorded_at) == old
+    before = store.penalty(CID, "INV-09", date(2025, 11, 5), known_at=v1.recorded_at)
+    assert before.enforceable_from == date(2025, 10, 21)
     assert store.snapshot(CID, date(2025, 10, 1), known_at=v2.recorded_at - TICK).version.version == 1
     # the same amendment again is a no-op; the current document again is a no-op
     assert store.add_contract(_amended(contract_doc, 30), effective_from="2025-09-01").new_version is False
@@ -98,14 +108,29 @@ def test_an_amendment_is_a_new_version_and_old_answers_stay_reproducible(store, 
 
 
 def test_a_correction_with_the_same_date_supersedes_the_amendment(store, contract_doc):
-    store.ingest(contract_doc, [INVOICE])
+    store.ingest(contract_doc, [INVOICE, LATER])
     store.add_contract(_amended(contract_doc, 30), effective_from=date(2025, 9, 1))
     v3 = store.add_contract(_amended(contract_doc, 20), effective_from=date(2025, 9, 1))
     assert v3.version == 3
-    # grace 20: enforceable from 2025-08-30 + 21 = 2025-09-20
-    assert store.penalty(CID, "INV-07", date(2025, 10, 1)).enforceable_from == date(2025, 9, 20)
-    assert store.penalty(CID, "INV-07", date(2025, 10, 1), known_at=v3.recorded_at - TICK).enforceable_from == (
-        date(2025, 9, 30))
+    # grace 20 for INV-09: 2025-10-05 + 21 = 2025-10-26
+    assert store.penalty(CID, "INV-09", date(2025, 11, 1)).enforceable_from == date(2025, 10, 26)
+    assert store.penalty(CID, "INV-09", date(2025, 11, 1), known_at=v3.recorded_at - TICK).enforceable_from == (
+        date(2025, 11, 5))
+
+
+def test_a_version_cannot_change_the_schedule_or_add_a_clause(store, contract_doc):
+    store.ingest(contract_doc, [INVOICE])
+    added = {**contract_doc, "terms": {**contract_doc["terms"], "termination": {"notice_days": 10}}}
+    if "termination" in contract_doc["terms"]:
+        added = {**contract_doc, "terms": {k: v for k, v in contract_doc["terms"].items() if k != "termination"}}
+    with pytest.raises(ConflictError) as caught:
+        store.add_contract(added, effective_from=date(2025, 9, 1))
+    assert [i.field for i in caught.value.issues] == ["terms.termination"]
+    moved = {**contract_doc, "start": "2025-07-02"}
+    with pytest.raises(ConflictError) as caught:
+        store.add_contract(moved, effective_from=date(2025, 9, 1))
+    assert [i.field for i in caught.value.issues] == ["start"]
+    assert store.counts()["versions"] == 1
 
 
 def test_an_amendment_cannot_change_what_stored_events_were_checked_against(store, contract_doc):

@@ -8,10 +8,25 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contractrules.interest import DatedRates, accrue
+from contractrules.interest import accrue
 from contractrules.statutory import table
 
-ES = DatedRates(table("ES").to_params()["rates"], "ES")
+RATES = table("ES").rates
+
+
+class _ES:
+    """The ES rate of each day, from the one statutory lookup (``Rates.at``)."""
+
+    @staticmethod
+    def rate(day: date) -> Decimal:
+        return RATES.at(day).rate
+
+    @staticmethod
+    def starts() -> list[date]:
+        return RATES.starts()
+
+
+ES = _ES
 days = st.dates(min_value=date(2013, 1, 1), max_value=date(2026, 6, 30))
 spans = st.integers(min_value=0, max_value=900)
 balances = st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False)
@@ -36,35 +51,35 @@ def test_interest_is_additive_over_adjacent_ranges(first, a, b, base, steps):
     """accrue(first, m) + accrue(m + 1, last) == accrue(first, last), before rounding."""
     bal, breaks = _balance(first, base, steps)
     mid, last = first + timedelta(days=a), first + timedelta(days=a + b)
-    whole = accrue(first, last, bal, ES.rate_on, [*breaks, *ES.starts()])
-    parts = (accrue(first, mid, bal, ES.rate_on, [*breaks, *ES.starts()])
-             + accrue(mid + timedelta(days=1), last, bal, ES.rate_on, [*breaks, *ES.starts()]))
+    whole = accrue(first, last, bal, ES.rate, [*breaks, *ES.starts()])
+    parts = (accrue(first, mid, bal, ES.rate, [*breaks, *ES.starts()])
+             + accrue(mid + timedelta(days=1), last, bal, ES.rate, [*breaks, *ES.starts()]))
     assert abs(whole - parts) <= Decimal("1e-20")
 
 
 @given(first=days, a=spans, extra=spans, base=balances, steps=step_balances)
 def test_interest_is_monotone_in_days(first, a, extra, base, steps):
     bal, breaks = _balance(first, base, steps)
-    short = accrue(first, first + timedelta(days=a), bal, ES.rate_on, [*breaks, *ES.starts()])
-    longer = accrue(first, first + timedelta(days=a + extra), bal, ES.rate_on, [*breaks, *ES.starts()])
+    short = accrue(first, first + timedelta(days=a), bal, ES.rate, [*breaks, *ES.starts()])
+    longer = accrue(first, first + timedelta(days=a + extra), bal, ES.rate, [*breaks, *ES.starts()])
     assert longer >= short
 
 
 @given(first=days, a=spans, low=balances, more=balances)
 def test_interest_is_monotone_in_the_balance(first, a, low, more):
     last = first + timedelta(days=a)
-    assert accrue(first, last, lambda d: low + more, ES.rate_on, ES.starts()) >= accrue(
-        first, last, lambda d: low, ES.rate_on, ES.starts())
+    assert accrue(first, last, lambda d: low + more, ES.rate, ES.starts()) >= accrue(
+        first, last, lambda d: low, ES.rate, ES.starts())
 
 
 @given(first=days, a=spans)
 def test_zero_balance_accrues_nothing(first, a):
-    assert accrue(first, first + timedelta(days=a), lambda d: Decimal(0), ES.rate_on, ES.starts()) == 0
+    assert accrue(first, first + timedelta(days=a), lambda d: Decimal(0), ES.rate, ES.starts()) == 0
 
 
 @given(first=days, a=spans, base=balances)
 def test_per_day_sum_matches_the_stretch_sum(first, a, base):
     """The stretch computation equals the literal Σ over days of balance × rate_d / 365."""
     last = first + timedelta(days=min(a, 400))
-    literal = sum((base * ES.rate_on(first + timedelta(days=i)) for i in range((last - first).days + 1)), Decimal(0)) / 365
-    assert accrue(first, last, lambda d: base, ES.rate_on, ES.starts()) == literal
+    literal = sum((base * ES.rate(first + timedelta(days=i)) for i in range((last - first).days + 1)), Decimal(0)) / 365
+    assert accrue(first, last, lambda d: base, ES.rate, ES.starts()) == literal

@@ -24,12 +24,11 @@ from hypothesis import strategies as st
 from contractrules.api import evaluate
 from contractrules.documents import report_from_answer
 from contractrules.engine.engine import Engine
-from contractrules.interest import DatedRates
 from contractrules.model import parse_contract
 from contractrules.money import money_context
 from contractrules.statutory import table as law_table
 
-ES_RATES = DatedRates(law_table("ES").to_params()["rates"], "ES")
+ES_RATES = law_table("ES").rates
 START = date(2024, 1, 1)
 
 REGIMES = {
@@ -114,7 +113,7 @@ def test_interest_table_is_the_engines_interest(engine, regime, issued, amount, 
     d = first
     while d <= as_of:
         left = max(_money(amount) - sum(a for w, a in credits if w <= d) - sum(a for w, a in paid if w <= d), Decimal(0))
-        rate = ES_RATES.rate_on(d) if spec is None else Decimal(spec["interest"]["annual_rate"])
+        rate = ES_RATES.at(d).rate if spec is None else Decimal(spec["interest"]["annual_rate"])
         oracle += Fraction(left) * Fraction(rate) / basis
         d += timedelta(days=1)
     rows = sum((Fraction(s.product) / basis for s in segs), Fraction(0))

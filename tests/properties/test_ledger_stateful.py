@@ -122,9 +122,9 @@ class Ledger(RuleBasedStateMachine):
         runs = []
         original = engine_module.build_answer
 
-        def keep(run):
+        def keep(run, *hooks):
             runs.append(run)
-            return original(run)
+            return original(run, *hooks)
 
         with mock.patch.object(engine_module, "build_answer", keep):
             answer = ENGINE.evaluate(self.contract, records, self.today)

@@ -11,11 +11,13 @@
                  "violations_exact": true,
                  "penalties": {"INV-07": {"interest": "5.42", "enforceable_from": "2025-10-01"}},
                  "unapplied_credit": {"amount": "0.00", "caused_by": []},
+                 "rights": [{"id": "termination_right:r1", "party": "acme", "from": "2025-03-16", ...}],
                  "warnings": 0}]}
 
 Each listed object is compared field by field (only the fields given); ``*_exact`` also
 requires that no other obligation/violation/penalty exists; ``warnings`` is a count or a
-list of substrings that must each appear in some warning.
+list of substrings that must each appear in some warning; ``rights`` (SPEC §6.8), when
+given, is compared whole.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ def test_scenario(name: str, engine: Engine):
             if answer["unapplied_credit"].get(field) != value:
                 problems.append(f"{where}unapplied_credit.{field}: expected {value!r}, "
                                 f"got {answer['unapplied_credit'].get(field)!r}")
+        if "rights" in check and answer["rights"] != check["rights"]:
+            problems.append(f"{where}rights: expected {check['rights']!r}, got {answer['rights']!r}")
         warnings = check.get("warnings")
         if isinstance(warnings, int) and len(answer["warnings"]) != warnings:
             problems.append(f"{where}warnings: expected {warnings}, got {answer['warnings']}")

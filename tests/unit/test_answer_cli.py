@@ -23,7 +23,7 @@ def test_evaluate_json_is_the_spec_document():
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
     assert list(answer) == ["contract", "as_of", "state", "obligations", "violations", "penalties",
-                            "unapplied_credit", "warnings"]
+                            "unapplied_credit", "rights", "warnings"]
     assert answer["unapplied_credit"] == {"amount": "0.00", "currency": "EUR", "caused_by": []}
     assert answer["state"] == {"state": "terminated", "effective_end": "2025-07-30",
                                "notice": {"given_on": "2025-07-30", "by": "acme", "waived": True}}

@@ -353,3 +353,35 @@ def test_local_date_passes_dates_and_refuses_naive_timestamps():
         local_date(datetime(2025, 7, 30, 23, 30), "Europe/Madrid")
     with pytest.raises(DateError, match="unknown time zone"):
         local_date(datetime.fromisoformat("2025-07-30T23:30:00Z"), "Mars/Olympus")
+
+
+# --------------------------------------------------------------------------- Period
+
+
+def test_period_of_days_does_not_count_the_event_day():
+    from contractrules.dates import Period
+
+    p = Period.of_days(date(2025, 7, 31), 30)
+    assert p == (date(2025, 8, 1), date(2025, 8, 30)) and p.days == 30
+    assert not p.contains(date(2025, 7, 31)) and p.contains(date(2025, 8, 1)) and p.contains(date(2025, 8, 30))
+    assert not p.contains(date(2025, 8, 31))
+    assert Period.of_days(date(2025, 7, 31), 0).days == 0  # no grace: an empty period
+
+
+def test_an_open_period_contains_every_later_day_and_has_no_length():
+    from contractrules.dates import Period
+    from contractrules.errors import DateError
+
+    p = Period(date(2025, 3, 1), None)
+    assert p.contains(date(2099, 1, 1)) and not p.contains(date(2025, 2, 28))
+    with pytest.raises(DateError):
+        _ = p.days
+
+
+def test_cycles_are_periods():
+    from contractrules.dates import Period, cycle_bounds
+
+    first, last = cycle_bounds(date(2025, 1, 31), None, "monthly", 1)
+    assert (first, last) == (date(2025, 2, 28), date(2025, 3, 30))
+    assert isinstance(cycle_bounds(date(2025, 1, 31), None, "monthly", 1), Period)
+    assert cycle_bounds(date(2025, 1, 31), None, "monthly", 1).days == 31

@@ -108,7 +108,7 @@ def test_replacing_a_bundled_row_needs_override(tmp_path):
     assert (issue.file, issue.line, issue.field) == (str(rates), 3, "rates[0]")
     assert "--rates-override" in issue.message and "2026-01-01..2026-06-30 (10.15%)" in issue.message
     t = statutory.table("ES", rates=(str(rates),), override=True)
-    assert t.rate_on(date(2026, 3, 1)).rate.normalize() == statutory.Row.model_validate(row).rate.normalize()
+    assert t.at(date(2026, 3, 1)).rate.normalize() == statutory.Row.model_validate(row).rate.normalize()
     assert t.origin(len(t.data.rates) - 1) == str(rates)
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from contractrules.api import evaluate
 from contractrules.cli import main
-from contractrules.errors import ContractError
+from contractrules.errors import ContractError, DateError
 from contractrules.statutory import load_table, table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,15 +36,15 @@ def test_the_bundled_tables_are_valid_and_sourced(code, last):
 
 def test_rate_in_force_on_a_date():
     es = table("ES")
-    assert es.rate_on(date(2013, 2, 23)).rate == Decimal("0.0775")  # 7 points before 24 Feb 2013
-    assert es.rate_on(date(2013, 2, 24)).rate == Decimal("0.0875")
-    assert es.rate_on(date(2024, 12, 31)).rate == Decimal("0.1225")
-    assert es.rate_on(date(2025, 1, 1)).rate == Decimal("0.1115")
-    assert es.rate_on(date(2026, 6, 30)).beyond is False  # 2026 H1: BOE-A-2025-27201
-    beyond = es.rate_on(date(2026, 7, 1))  # 2026 H2 is not published in the table
+    assert es.at(date(2013, 2, 23)).rate == Decimal("0.0775")  # 7 points before 24 Feb 2013
+    assert es.at(date(2013, 2, 24)).rate == Decimal("0.0875")
+    assert es.at(date(2024, 12, 31)).rate == Decimal("0.1225")
+    assert es.at(date(2025, 1, 1)).rate == Decimal("0.1115")
+    assert es.at(date(2026, 6, 30)).beyond is False  # 2026 H1: BOE-A-2025-27201
+    beyond = es.at(date(2026, 7, 1))  # 2026 H2 is not published in the table
     assert (beyond.rate, beyond.beyond) == (Decimal("0.1015"), True)
-    with pytest.raises(ContractError, match="no statutory rate before 2013-01-01"):
-        es.rate_on(date(2012, 12, 31))
+    with pytest.raises(DateError, match="no statutory rate is known before 2013-01-01"):
+        es.at(date(2012, 12, 31))
 
 
 @pytest.mark.parametrize("debt,fee", [("999.99", "40.00"), ("1000.00", "70.00"), ("9999.99", "70.00"), ("10000.00", "100.00")])
