@@ -8,6 +8,10 @@ The public API (everything else is internal and may change)::
     answer = cr.evaluate("contract.yaml", "events.jsonl", as_of=date(2025, 10, 1))
     answer.penalty("INV-07").enforceable_from
 
+    live = cr.open_contract("contract.yaml")   # embedding: post events as they happen
+    live.post([{"id": "e1", "type": "invoice_issued", ...}])
+    live.answer(date(2025, 10, 1))        # costs what is new, equals evaluate()
+
     with cr.Engine() as engine:           # reuse one engine for many contracts
         for contract, events in batch:
             cr.evaluate(contract, events, as_of, engine=engine)
@@ -28,6 +32,7 @@ from contractrules.errors import (
     Issue,
     MoneyError,
 )
+from contractrules.live import LiveContract, PostResult, open_contract
 from contractrules.model import (
     Contract,
     EventLoad,
@@ -65,10 +70,12 @@ __all__ = [
     "EventRecord",
     "InputError",
     "Issue",
+    "LiveContract",
     "MoneyError",
     "Obligation",
     "Penalty",
     "PenaltyAnswer",
+    "PostResult",
     "UnappliedCredit",
     "Violation",
     "__version__",
@@ -76,6 +83,7 @@ __all__ = [
     "evaluate",
     "load_contract",
     "load_events",
+    "open_contract",
     "parse_contract",
     "parse_events",
     "penalty",

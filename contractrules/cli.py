@@ -308,11 +308,17 @@ def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store
     """The contract and events to answer from: files, or a store (``--db URL --contract ID``)."""
     from contractrules.api import as_records
 
-    if store is not None and store["contract_id"] is not None:
+    if store is not None and store["contract_id"] is None:
+        ctx = click.get_current_context()
+        if store["known_at"] is not None or ctx.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE:
+            from contractrules.store import cli as store_cli
+
+            store_cli.check_file_mode(ctx, store["known_at"])  # raises: these ask a store
+    elif store is not None:
+        from contractrules.store import cli as store_cli
+
         return store_cli.load_from_store(store["db"], store["contract_id"], store["as_of"], store["known_at"],
                                          (contract, events), skip_invalid, store.get("tenant", "default"))
-    if store is not None:
-        store_cli.check_file_mode(click.get_current_context(), store["known_at"])
     if contract is None:
         raise click.UsageError("give CONTRACT [EVENTS], or --contract ID to answer from a store (--db URL)")
     c = read_contract(contract).contract
@@ -321,8 +327,42 @@ def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store
     return c, load
 
 
-# --db URL --contract ID --known-at WHEN: answer from a store (contractrules/store/cli.py)
-from contractrules.store import cli as store_cli  # noqa: E402
+# --db URL --contract ID --known-at WHEN: answer from a store (contractrules/store/cli.py,
+# imported only when a store is named)
+
+# --------------------------------------------------------------------------- store options
+# Shared by evaluate, penalty and the store's commands (store/cli.py takes them from
+# here); defined here so that a command answering from files imports nothing of the store (contractrules.store.url.DEFAULT_URL
+# is the same string: tested).
+STORE_DEFAULT_URL = "sqlite:///contractrules.db"
+
+db_option = click.option(
+    "--db", "db", envvar="CONTRACTRULES_DB", default=None, metavar="URL",
+    help=f"Store URL: sqlite:///FILE or postgresql://... [env CONTRACTRULES_DB; default {STORE_DEFAULT_URL}]")
+contract_option = click.option(
+    "--contract", "contract_id", default=None, metavar="ID",
+    help="Read this contract and its events from the store (--db) instead of files.")
+tenant_option = click.option(
+    "--tenant", "tenant", default="default", show_default=True, metavar="NAME",
+    help="Whose contracts: the store's key is (tenant, contract id).")
+
+
+def _known_at(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return None
+    from contractrules.store.values import cutoff
+
+    try:
+        return cutoff(value)
+    except InputError as exc:
+        raise click.BadParameter("; ".join(i.message for i in exc.issues)) from None
+
+
+known_at_option = click.option(
+    "--known-at", "known_at", default=None, metavar="WHEN", callback=_known_at,
+    help="Answer with only what the store had recorded by then: a timestamp with offset "
+         "(2025-10-01T09:00:00+02:00) or a date (= the end of that day, UTC).")
+
 
 
 @main.command()
@@ -332,11 +372,11 @@ from contractrules.store import cli as store_cli  # noqa: E402
 @_FORMAT
 @_SKIP
 @click.option("--all", "everything", is_flag=True, help="table: list every obligation, not only open ones.")
-@store_cli.db_option
-@store_cli.contract_option
-@store_cli.known_at_option
+@db_option
+@contract_option
+@known_at_option
 @rates_options
-@store_cli.tenant_option
+@tenant_option
 @cli_errors
 def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool,
              db: str | None, contract_id: str | None, known_at, tenant: str) -> None:
@@ -365,11 +405,11 @@ def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_inv
 @_AS_OF
 @_FORMAT
 @_SKIP
-@store_cli.db_option
-@store_cli.contract_option
-@store_cli.known_at_option
+@db_option
+@contract_option
+@known_at_option
 @rates_options
-@store_cli.tenant_option
+@tenant_option
 @cli_errors
 def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool,
             db: str | None, contract_id: str | None, known_at, tenant: str) -> None:
@@ -459,13 +499,38 @@ def schema(which: str, show_path: bool) -> None:
 
 
 # --------------------------------------------------------------------------- optional commands
-# Packages that bring their own commands (the store, batch evaluation) expose
-# ``register(main)``; a missing optional dependency only hides nothing here, because each
-# of those modules imports its heavy dependencies inside the commands.
-for _module in ("contractrules.store.cli", "contractrules.batch.cli", "contractrules.documents.cli",
-                "contractrules.service.cli"):
+# Packages that bring their own commands (the store, batch evaluation, documents, the HTTP service) expose
+# ``register(main)``. They are imported only when one of their commands is asked for (or
+# the command list is shown), so ``evaluate`` and ``penalty`` load none of them; a missing
+# optional dependency hides nothing, because each imports its heavy dependencies inside
+# the commands.
+LAZY_COMMANDS = {
+    "db": "contractrules.store.cli",
+    "ingest": "contractrules.store.cli",
+    "batch": "contractrules.batch.cli",
+    "report": "contractrules.documents.cli",
+    "letter": "contractrules.documents.cli",
+    "serve": "contractrules.service.cli",
+    "tenant": "contractrules.service.cli",
+}
+
+
+def _register(module: str) -> None:
     try:
-        importlib.import_module(_module).register(main)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module and not _module.startswith(str(_exc.name)):
+        importlib.import_module(module).register(main)
+    except ModuleNotFoundError as exc:
+        if exc.name != module and not module.startswith(str(exc.name)):
             raise
+
+
+class _LazyGroup(CommandGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            _register(LAZY_COMMANDS[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+
+main.__class__ = _LazyGroup

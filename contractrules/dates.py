@@ -36,7 +36,6 @@ from functools import cache, lru_cache
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 from contractrules.errors import AmbiguousDateError, DateError
@@ -319,12 +318,16 @@ def ambiguous_dates(
 
 @cache
 def _supported() -> dict[str, tuple[str, ...]]:
+    import holidays  # ~40 ms: only for contracts with a business-day calendar
+
     return {c.upper(): tuple(s) for c, s in holidays.list_supported_countries().items()}
 
 
 @lru_cache(maxsize=4096)
 def _holiday_dates(country: str, subdiv: str | None, year: int) -> frozenset[date]:
     """Public holidays of one country/subdivision in one year (cached, immutable)."""
+    import holidays
+
     table = holidays.country_holidays(country, subdiv=subdiv, years=year)
     return frozenset(d for d in table if d.year == year)
 

@@ -215,6 +215,7 @@ def parse_rate(value: object) -> Decimal:
 
 
 _QUANTA: dict[int, Decimal] = {}
+_CONTEXTS: dict[int, Context] = {}  # by precision, half-up: made once, not on every rounding
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -227,8 +228,9 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     digits = minor_units(currency)
     quantum = _QUANTA.get(digits) or _QUANTA.setdefault(digits, Decimal(1).scaleb(-digits))
     precision = max(28, amount.adjusted() + digits + 2)
+    context = _CONTEXTS.get(precision) or _CONTEXTS.setdefault(precision, Context(prec=precision, rounding=ROUND_HALF_UP))
     try:
-        rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP, context=Context(prec=precision))
+        rounded = amount.quantize(quantum, context=context)
     except InvalidOperation as exc:  # pragma: no cover - precision is sized above
         raise MoneyError(f"cannot round {amount} to {quantum}") from exc
     return rounded.copy_abs() if rounded.is_zero() else rounded

@@ -15,7 +15,9 @@ the day after. The ledger is always compiled: without a payment clause the defau
 
 from __future__ import annotations
 
+import bisect
 import difflib
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -153,6 +155,7 @@ def invoice(run, rec) -> None:
     inv.due, capped = due_date(inv.issued_on, terms.params)
     if capped:
         _statutory_limit(run, inv.issued_on, inv)
+    _enqueue(run, inv)
     run.invoices[inv.id] = inv
     run.oblige(WorkingObligation(
         id=f"payment:{inv.id}", kind="payment", debtor=run.client, creditor=run.provider,
@@ -231,18 +234,37 @@ def receive(run, rec) -> None:
             run.hold(e.invoice, receive, rec)
             return
         left = _pay_invoice(run, inv, Payment(rec.local_date, left, e.id))
+    if left <= ZERO:
+        return
     for inv in open_invoices(run):
-        if left <= ZERO:
-            break
         left = _pay_invoice(run, inv, Payment(rec.local_date, left, e.id))
+        if left <= ZERO:
+            return
     if left > ZERO:
         run.unapplied.append(Payment(rec.local_date, left, e.id))
 
 
-def open_invoices(run) -> list[Invoice]:
+def open_invoices(run) -> Iterator[Invoice]:
     """Invoices with principal still owed, oldest first: invoice date, then number in
-    natural order (``INV-9`` before ``INV-10``; SPEC §6.2)."""
-    return sorted((i for i in run.invoices.values() if i.balance > ZERO), key=lambda i: (i.issued_on, natural_key(i.id)))
+    natural order (``INV-9`` before ``INV-10``; SPEC §6.2), then issue order.
+
+    A queue kept in that order as invoices are issued (``_enqueue``); a balance never
+    grows back, so an invoice found paid is dropped from it for good. Lazy: a caller that
+    stops at the first invoice looks at nothing more."""
+    queue = run.state("payment").get("open", [])
+    i = 0
+    while i < len(queue):
+        inv = run.invoices[queue[i][-1]]
+        if inv.balance > ZERO:
+            yield inv
+            i += 1
+        else:
+            del queue[i]
+
+
+def _enqueue(run, inv: Invoice) -> None:
+    queue = run.state("payment").setdefault("open", [])
+    bisect.insort(queue, (inv.issued_on, natural_key(inv.id), len(run.invoices), inv.id))
 
 
 def _pay_invoice(run, inv: Invoice, pay: Payment) -> Decimal:

@@ -22,6 +22,7 @@ or else the next one. Its work is then in scope.
 
 from __future__ import annotations
 
+import bisect
 from datetime import date, timedelta
 from decimal import Decimal
 from fnmatch import fnmatchcase
@@ -243,14 +244,18 @@ def _match_recurring(run, end: date | None) -> None:
     """Each recurring work fulfils the open obligation of the cycle its date falls in;
     work after the contract's last day, the last cycle's (SPEC §6.3) — late if after its due."""
     st = _st(run)
+    starts: dict[tuple[str, str], list[date]] = {}  # cycles are in order and never overlap: bisect
     for rec, covered in st.get("recurring_work", []):
         e = rec.event
         day = rec.local_date if end is None else min(rec.local_date, end)
-        for ob in st["recurring"][(e.service, e.asset)]:
-            first, last = st["cycle_of"][ob.id]
-            if first <= day <= last and ob.fulfilled_on is None:
-                _fulfil(ob, rec)
-                break
+        obs = st["recurring"][(e.service, e.asset)]
+        firsts = starts.get((e.service, e.asset))
+        if firsts is None:
+            firsts = starts[(e.service, e.asset)] = [st["cycle_of"][ob.id][0] for ob in obs]
+        at = bisect.bisect_right(firsts, day) - 1
+        ob = obs[at] if at >= 0 else None
+        if ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None:
+            _fulfil(ob, rec)
         else:  # fulfils nothing: an asset listed but excluded is still out of scope
             _out_of_scope_work(run, rec, covered)
 

@@ -45,24 +45,52 @@ def _rights(run) -> list[Right]:
             for r in sorted(run.rights.values(), key=lambda r: (r.from_, r.id))]
 
 
-def build_answer(run, answer_hooks=()) -> Answer:
-    obligations = [
-        Obligation(
-            id=o.id, kind=o.kind, debtor=o.debtor, creditor=o.creditor,
-            amount=_amount(run, o.amount), balance=_amount(run, o.balance), currency=run.currency,
-            due=o.due, status=o.status, fulfilled_on=o.fulfilled_on, clause=o.clause,
-            caused_by=list(o.caused_by), evidence=evidence(run, o.caused_by), explanation=o.explanation,
-        )
-        for o in sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id))
-    ]
-    violations = [
-        Violation(
-            id=v.id, kind=v.kind, party=v.party, on=v.on, severity=v.severity, obligation=v.obligation,
-            clause=v.clause, caused_by=list(v.caused_by), evidence=evidence(run, v.caused_by),
-            explanation=v.explanation,
-        )
-        for v in sorted(run.violations.values(), key=lambda v: (v.on, v.id))
-    ]
+def _obligation(run, o) -> Obligation:
+    return Obligation(
+        id=o.id, kind=o.kind, debtor=o.debtor, creditor=o.creditor,
+        amount=_amount(run, o.amount), balance=_amount(run, o.balance), currency=run.currency,
+        due=o.due, status=o.status, fulfilled_on=o.fulfilled_on, clause=o.clause,
+        caused_by=list(o.caused_by), evidence=evidence(run, o.caused_by), explanation=o.explanation,
+    )
+
+
+def _violation(run, v) -> Violation:
+    return Violation(
+        id=v.id, kind=v.kind, party=v.party, on=v.on, severity=v.severity, obligation=v.obligation,
+        clause=v.clause, caused_by=list(v.caused_by), evidence=evidence(run, v.caused_by),
+        explanation=v.explanation,
+    )
+
+
+def _items(run, working, build, reuse: dict | None) -> list:
+    """Answer items for working obligations or violations; with ``reuse`` (a live
+    contract's), an item whose working content is unchanged since the last answer is the
+    same (immutable) object, not built again."""
+    if reuse is None:
+        return [build(run, w) for w in working]
+    out, used = [], {}
+    for w in working:
+        key: tuple | None = tuple(tuple(v) if isinstance(v, list) else v for v in w.__dict__.values())
+        try:
+            item = reuse.get(key)
+        except TypeError:  # a field that cannot be a key (a dict): built each time
+            key, item = None, None
+        if item is None:
+            item = build(run, w)
+        if key is not None:
+            used[key] = item
+        out.append(item)
+    reuse.clear()
+    reuse.update(used)
+    return out
+
+
+def build_answer(run, answer_hooks=(), reuse: dict[str, dict] | None = None) -> Answer:
+    """The answer; ``reuse`` keeps built items between answers of one live contract."""
+    obligations = _items(run, sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id)),
+                         _obligation, None if reuse is None else reuse.setdefault("obligations", {}))
+    violations = _items(run, sorted(run.violations.values(), key=lambda v: (v.on, v.id)),
+                        _violation, None if reuse is None else reuse.setdefault("violations", {}))
     held = run.unapplied_credit()
     ids = list(dict.fromkeys(p.event_id for p in held))
     unapplied = UnappliedCredit(amount=format_amount(sum((p.amount for p in held), ZERO), run.currency),

@@ -122,24 +122,50 @@ class Engine:
             return self._run_document(doc, records, as_of)
 
     def _run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
-        name = self._ensure(doc)
+        run = self.start(doc, records, as_of)
+        ranks = self._ranks
+        self.advance(run, sorted((r for r in run.records if r.local_date <= as_of), key=lambda r: event_key(r, ranks)), as_of)
+        return self.finish(run, as_of)
+
+    def order_key(self, rec: EventRecord) -> tuple[int, float, int, str]:
+        """The order in which this engine delivers events (:func:`event_key`)."""
+        return event_key(rec, self._ranks)
+
+    # -- the three steps of an evaluation (live sessions call them one by one) ---------
+    def start(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Run:
+        """A new :class:`Run` with the clauses' ``start`` hooks applied (nothing delivered yet)."""
+        with self._lock, money_context():
+            self._ensure(doc)
+            run = Run(doc, records, as_of)
+            for hook in compiler.hooks(doc, "start"):
+                hook(run)
+            return run
+
+    def advance(self, run: Run, events: list[EventRecord], until: date | None) -> None:
+        """Deliver ``events`` (in :func:`event_key` order, all after what ``run`` has seen),
+        each after the clock ticks due by its day; then the ticks due by ``until`` (if given).
+
+        A durable_rules session is held only while delivering: every rule matches one
+        message, so nothing waits in a session between two calls.
+        """
+        with self._lock, money_context():
+            self._advance(run, events, until)
+
+    def _advance(self, run: Run, events: list[EventRecord], until: date | None) -> None:
+        name = self._ensure(run.doc)
         pool = self._pools[name]
         sid = pool.acquire()
-        run = Run(doc, records, as_of)
         self._run = run
         posted = 0
         try:
-            for hook in compiler.hooks(doc, "start"):
-                hook(run)
-            ranks = self._ranks
-            events = sorted((r for r in run.records if r.local_date <= as_of), key=lambda r: event_key(r, ranks))
             days = [r.local_date.toordinal() for r in events]
+            last = -1 if until is None else until.toordinal()  # None: no tick after the last event
             n, i = len(events), 0
             agenda, deliver, handle = run.agenda, self._host.deliver, self._handle
             rec: EventRecord | None
             while True:
                 tick = agenda.peek()
-                if tick is not None and (i >= n or tick.on <= days[i]):
+                if tick is not None and (tick.on <= days[i] if i < n else tick.on <= last):
                     agenda.pop()
                     run.today = date.fromordinal(tick.on)
                     run.current = {**tick.data, "kind": tick.kind}
@@ -154,15 +180,20 @@ class Engine:
                 posted += 1
                 if not deliver(name, f'{message},"sid":"{sid}","id":{posted}}}', handle) and rec is not None:
                     run.warn(f"event {rec.event.id} ({rec.event.type}) has no clause in this contract to apply to: ignored")
-            run.today = as_of
-            for hook in compiler.hooks(doc, "finish"):
-                hook(run)
-            return build_answer(run, compiler.hooks(doc, "answer"))
         finally:
             self._run = None
             if posted:
                 self._host.drop_session(name, sid)
             pool.release(sid)
+
+    def finish(self, run: Run, as_of: date, reuse: dict[str, dict] | None = None) -> Answer:
+        """Apply the clauses' ``finish`` hooks as of ``as_of`` and build the answer (changes ``run``);
+        ``reuse``: answer items built before, kept by a live contract (engine/answer.py)."""
+        with self._lock, money_context():
+            run.as_of = run.today = as_of
+            for hook in compiler.hooks(run.doc, "finish"):
+                hook(run)
+            return build_answer(run, compiler.hooks(run.doc, "answer"), reuse)
 
     def evaluate(self, contract: Contract, records: Iterable[EventRecord], as_of: date) -> Answer:
         """Compile ``contract`` and evaluate its event records as of ``as_of``."""

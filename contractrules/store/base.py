@@ -39,6 +39,7 @@ from contractrules.errors import (
 from contractrules.model import Contract, EventLoad, EventRecord, load_contract, parse_contract
 from contractrules.store import checks as batches
 from contractrules.store import versions as vers
+from contractrules.store.live import LiveSessions
 from contractrules.store.schema import SCHEMA_VERSION, Migration, pending
 from contractrules.store.url import display
 from contractrules.store.values import DEFAULT_TENANT, TICK, content_hash, contract_json, cutoff, event_json, local_date
@@ -148,6 +149,7 @@ class Store(ABC):
         self._contracts: dict[tuple[str, str, int], Contract] = {}
         self._events: dict[tuple[str, int], tuple[Any, date]] = {}
         self._engine = None
+        self._live = LiveSessions()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {display(self.url)}>"
@@ -160,6 +162,7 @@ class Store(ABC):
 
     def close(self) -> None:
         """Close the connection and the engine (idempotent)."""
+        self._live.close()
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -403,10 +406,15 @@ class Store(ABC):
         return self._engine
 
     def evaluate(self, contract_id: str, as_of: date | str, *, known_at: datetime | date | str | None = None):
-        """The full answer (SPEC §8) for a stored contract as of a date, known at an instant."""
+        """The full answer (SPEC §8) for a stored contract as of a date, known at an instant.
+
+        Without ``known_at``, from the contract's live session (store/live.py)."""
         from contractrules.api import evaluate
 
+        tenant = self.tenant  # whose contract (the store object may switch tenants between calls)
         snap = self.snapshot(contract_id, as_of, known_at=known_at)
+        if known_at is None:
+            return self._live.answer(snap, self.engine(), tenant)
         return evaluate(snap.contract, snap.load, snap.as_of, engine=self.engine())
 
     def penalty(self, contract_id: str, invoice: str, as_of: date | str, *,

@@ -21,38 +21,14 @@ from typing import Any
 import click
 
 from contractrules.cli_params import ISO_DATE, format_option
-from contractrules.errors import InputError, StoreError, StoreNotInitialisedError
+from contractrules.errors import StoreError, StoreNotInitialisedError
 from contractrules.store.url import DEFAULT_URL, display
 
 EXIT_STORE = 1
 EXIT_NOT_INITIALISED = 4
 
-db_option = click.option(
-    "--db", "db", envvar="CONTRACTRULES_DB", default=None, metavar="URL",
-    help=f"Store URL: sqlite:///FILE or postgresql://... [env CONTRACTRULES_DB; default {DEFAULT_URL}]")
-tenant_option = click.option(
-    "--tenant", "tenant", default="default", show_default=True, metavar="NAME",
-    help="Whose contracts: the store's key is (tenant, contract id).")
-contract_option = click.option(
-    "--contract", "contract_id", default=None, metavar="ID",
-    help="Read this contract and its events from the store (--db) instead of files.")
-
-
-def _known_at(ctx: click.Context, param: click.Parameter, value: str | None):
-    if value is None:
-        return None
-    from contractrules.store.values import cutoff
-
-    try:
-        return cutoff(value)
-    except InputError as exc:
-        raise click.BadParameter("; ".join(i.message for i in exc.issues)) from None
-
-
-known_at_option = click.option(
-    "--known-at", "known_at", default=None, metavar="WHEN", callback=_known_at,
-    help="Answer with only what the store had recorded by then: a timestamp with offset "
-         "(2025-10-01T09:00:00+02:00) or a date (= the end of that day, UTC).")
+# The options evaluate and penalty share are defined by the CLI (no store import for them).
+from contractrules.cli import contract_option, db_option, known_at_option, tenant_option  # noqa: E402,F401
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -171,3 +171,43 @@ def test_events_in_any_order_and_batching_answer_like_the_files(store, seed):
             day = date.fromisoformat(check["as_of"])
             want = evaluate_files(contract, load, day).to_json()
             assert store.evaluate(contract.id, day).to_json() == want, (folder.name, day)
+
+
+def test_questions_between_batches_answer_from_live_sessions_like_the_files(store):
+    """A long-running process: questions after every batch (backdated ones included) come
+    from the contract's live session (an LRU of 2 here) and equal a replay of the files."""
+    rng = random.Random(5)
+    store._live.capacity = 2
+    folders = _scenario_folders()[:6]
+    for folder in folders:
+        contract = load_contract(folder / "contract.yaml")
+        events_file = next(folder / n for n in ("events.jsonl", "events.json") if (folder / n).exists())
+        load = load_events(events_file, contract)
+        raw = [r.event.model_dump(mode="json", exclude_none=True) for r in load.records]
+        ordered = [e for e in raw if e["type"] == "invoice_issued"] + [e for e in raw if e["type"] != "invoice_issued"]
+        days = [date.fromisoformat(c["as_of"]) for c in json.loads((folder / "expected.json").read_text())["checks"]]
+        store.add_contract(contract)
+        sent: list[dict] = []
+        while ordered:
+            size = rng.randint(1, 3)
+            store.append_events(contract.id, ordered[:size])
+            sent, ordered = sent + ordered[:size], ordered[size:]
+            day = rng.choice(days)
+            want = evaluate_files(contract, sent, day).to_json()
+            assert store.evaluate(contract.id, day).to_json() == want, (folder.name, day, len(sent))
+        assert len(store._live) <= 2
+    assert len(store._live) == 2
+
+
+def test_live_sessions_of_two_tenants_never_mix(store, contract_doc):
+    """The same contract id under two tenants: two live sessions, each with its own events."""
+    store.ingest(contract_doc, [INVOICE])
+    day = date(2025, 10, 1)
+    unpaid = store.penalty(CID, "INV-07", day)
+    store.tenant = "other"
+    store.ingest(contract_doc, [INVOICE, payment("p1", "2025-09-20")])
+    paid = store.penalty(CID, "INV-07", day)
+    store.tenant = "default"
+    assert store.penalty(CID, "INV-07", day) == unpaid
+    assert (unpaid.invoice_balance, paid.invoice_balance) == ("600.00", "0.00")
+    assert len(store._live) == 2

@@ -301,7 +301,7 @@ def test_story_figures_by_hand(row):
 @pytest.mark.parametrize(
     ("info", "page", "at_least"),
     [
-        ("python", "api.md", 6),
+        ("python", "api.md", 7),
         ("python", "semantics.md", 3),
         ("console", "cli.md", 6),
         ("console", "story-agency.md", 4),

@@ -1,0 +1,261 @@
+"""Live-session benchmarks (issue 12), measured side by side in one run.
+
+    python -m benchmarks.live                  # growth, embedding, cli, batch; saves benchmarks/results/live.json
+    python -m benchmarks.live --only growth    # one part
+    python -m benchmarks.live --size 1000000   # by hand only: one contract, many events a day
+
+- **growth**: one contract (benchmarks/workload.py) with 1, 5, 10, 20, 50 years of history:
+  full replay µs/event (``Engine.evaluate``), and on a live contract holding all but the
+  last event: ``post`` of the last one, then ``answer`` and ``penalty`` as of the end;
+  also a backdated payment a month before the end (rewind and replay). Goals: replay
+  µs/event at 50 years ≤ 1.2 × at 5 years; ``penalty`` after one new event ≤ 1 ms;
+  ``answer`` after one new event ≤ 1/10 of a full replay of 50 years.
+- **embedding**: 1,000 events posted one at a time in event order with an answer as of
+  each event's day after each. Goal: median step of the last 50 ≤ 1.5 × the first 50.
+- **cli**: ``import contractrules.cli`` vs ``import pydantic`` (each a fresh interpreter,
+  less a bare one), and ``contractrules penalty`` wall time on a 5-year contract. Goal: the
+  CLI import costs at most 2 × pydantic's.
+- **batch**: end to end (``run_batch``, one worker) vs a plain loop that only parses the
+  same events (json, date, Decimal, dict update) and vs raw durable_rules posts
+  (benchmarks/run.py). Goals: ≥ 1/4 of the plain loop, ≥ 1/2 of raw posts.
+- **size** (by hand): N events for one contract, posted to a live contract in one call
+  and answered; seconds and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # python benchmarks/live.py
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.run import RESULTS, _git, machine, timed  # noqa: E402
+
+YEARS = (1, 5, 10, 20, 50)
+
+
+def _history(years: int, seed: int = 3):
+    import contractrules as cr
+    from benchmarks.workload import generate
+    from contractrules.engine.engine import Engine
+
+    w = generate(1, 12 * years, seed=seed)
+    c = cr.parse_contract(w.contracts[0])
+    records = sorted(cr.parse_events([(None, e) for e in w.events[c.id]], c).records, key=Engine().order_key)
+    return c, records, w.as_of
+
+
+def _growth_row(engine, years: int) -> dict:
+    import contractrules as cr
+
+    c, records, as_of = _history(years)
+    repeat = 3 if years <= 10 else 2
+    full, expected = timed(lambda: engine.evaluate(c, records, as_of), repeat)
+    invoice = next(r.event.invoice for r in records if r.event.type == "invoice_issued")
+    live = cr.open_contract(c, engine=engine)
+    live.post(records[:-1])
+    live.answer(as_of)
+    post, _ = timed(lambda: live.post(records[-1:]))
+    answer, got = timed(lambda: live.answer(as_of))
+    assert got == expected, "live answer differs from the full replay"
+    other = cr.open_contract(c, engine=engine)
+    other.post(records[:-1])
+    other.penalty(invoice, as_of)
+    other_post, _ = timed(lambda: other.post(records[-1:]))
+    penalty, _ = timed(lambda: other.penalty(invoice, as_of))
+    late = {"id": "late-payment", "type": "payment_received", "by": "acme", "amount": "1.00",
+            "at": (records[-1].local_date - timedelta(days=30)).isoformat()}
+    backdated, result = timed(lambda: live.post([late]))
+    row = {
+        "years": years, "events": len(records),
+        "full_replay_ms": round(full * 1e3, 2), "full_replay_us_per_event": round(full / len(records) * 1e6, 1),
+        "live_post_ms": round(post * 1e3, 3), "live_answer_ms": round(answer * 1e3, 2),
+        "live_post_then_penalty_ms": round((other_post + penalty) * 1e3, 2),
+        "live_penalty_ms": round(penalty * 1e3, 2),
+        "backdated_post_ms": round(backdated * 1e3, 2),
+        "backdated_replayed_from": str(result.replayed_from), "checkpoints": live.checkpoints,
+    }
+    live.close()
+    other.close()
+    return row
+
+
+def growth() -> dict:
+    from contractrules.engine.engine import Engine
+
+    with Engine() as engine:
+        rows = [_growth_row(engine, years) for years in YEARS]
+    by = {r["years"]: r for r in rows}
+    return {"rows": rows, "goals": {
+        "replay_50y_over_5y": _goal(by[50]["full_replay_us_per_event"] / by[5]["full_replay_us_per_event"], 1.2),
+        "penalty_ms_max": _goal(max(r["live_post_then_penalty_ms"] for r in rows), 1.0),
+        "answer_over_full_replay_50y": _goal(by[50]["live_answer_ms"] / by[50]["full_replay_ms"], 0.1),
+    }}
+
+
+def _goal(value: float, limit: float) -> dict:
+    return {"value": round(value, 3), "limit": limit, "met": value <= limit,
+            "missed_by": None if value <= limit else f"{value / limit:.1f}x"}
+
+
+def embedding(n: int = 1000) -> dict:
+    import contractrules as cr
+    from contractrules.engine.engine import Engine
+
+    c, records, _ = _history(16)
+    records = records[:n]
+    steps = []
+    with Engine() as engine:
+        live = cr.open_contract(c, engine=engine)
+        for rec in records:
+            t = time.perf_counter()
+            live.post([rec])
+            live.answer(rec.local_date)
+            steps.append(time.perf_counter() - t)
+        last = live.answer(records[-1].local_date)
+        assert last == engine.evaluate(c, records, records[-1].local_date)
+    first50, last50 = statistics.median(steps[:50]), statistics.median(steps[-50:])
+    return {"events": len(records), "total_s": round(sum(steps), 2),
+            "median_first_50_ms": round(first50 * 1e3, 2), "median_last_50_ms": round(last50 * 1e3, 2),
+            "goal": _goal(last50 / first50, 1.5)}
+
+
+def _python_seconds(code: str, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def cli() -> dict:
+    import yaml
+
+    bare = _python_seconds("pass")
+    pydantic = _python_seconds("import pydantic") - bare
+    cli_import = _python_seconds("import contractrules.cli") - bare
+    c, records, as_of = _history(5)
+    from benchmarks.workload import generate
+
+    w = generate(1, 60, seed=3)
+    with tempfile.TemporaryDirectory() as tmp:
+        cpath, epath = Path(tmp) / "c.yaml", Path(tmp) / "e.jsonl"
+        cpath.write_text(yaml.safe_dump(w.contracts[0]))
+        epath.write_text("".join(json.dumps(e) + "\n" for e in w.events[c.id]))
+        invoice = next(r.event.invoice for r in records if r.event.type == "invoice_issued")
+        args = [sys.executable, "-m", "contractrules", "penalty", str(cpath), str(epath), "--invoice", invoice,
+                "--as-of", as_of.isoformat(), "--format", "json"]
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run(args, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            best = min(best, time.perf_counter() - t)
+    return {"python_bare_s": round(bare, 3), "import_pydantic_s": round(pydantic, 3),
+            "import_cli_s": round(cli_import, 3), "penalty_5y_wall_s": round(best, 3), "events_5y": len(records),
+            "goal": _goal(cli_import / pydantic, 2.0)}
+
+
+def plain_loop(path: Path) -> dict:
+    """What a loop that only parses the events costs: json, date, Decimal, dict update."""
+    def run() -> int:
+        state: dict[str, dict] = {}
+        n = 0
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                e = json.loads(line)
+                e["at"] = date.fromisoformat(e["at"][:10])
+                if "amount" in e:
+                    e["amount"] = Decimal(e["amount"])
+                state.setdefault(e["contract"], {})[e["id"]] = e
+                n += 1
+        return n
+
+    seconds, n = timed(run, 3)
+    return {"seconds": round(seconds, 3), "events": n, "events_per_s": round(n / seconds)}
+
+
+def batch(contracts: int = 300, months: int = 24) -> dict:
+    from benchmarks.run import end_to_end, make_workload, preload, raw_durable_rules
+
+    with tempfile.TemporaryDirectory() as tmp:
+        w = make_workload(Path(tmp) / "w", contracts, months, seed=11)
+        e2e = end_to_end(w, Path(tmp) / "out.jsonl", 2, workers=1)
+        raw = raw_durable_rules(preload(w), 2)
+        plain = plain_loop(Path(w["events"]))
+    return {"contracts": contracts, "months": months, "end_to_end": e2e, "raw_durable_rules": raw, "plain_loop": plain,
+            "goals": {"of_plain_loop": _goal(plain["events_per_s"] / e2e["events_per_s"], 4.0),
+                      "of_raw_posts": _goal(raw["posts_per_s"] / e2e["events_per_s"], 2.0)}}
+
+
+def size(n: int) -> dict:
+    """One contract, ``n`` events: each day 50 invoices, each paid (most on time) and some reminded."""
+    import contractrules as cr
+    from tests.strategies import stream_contract_data
+
+    data = stream_contract_data("size")
+    del data["terms"]["scope"]
+    contract = cr.parse_contract(data)
+    events: list[dict] = []
+    day, k = date(2025, 1, 1), 0
+    while len(events) < n:
+        for _ in range(50):
+            k += 1
+            events.append({"id": f"i{k}", "type": "invoice_issued", "at": day.isoformat(), "invoice": f"INV-{k}",
+                           "amount": "100.00", "by": "studio"})
+            late = 45 if k % 10 == 0 else 20
+            events.append({"id": f"p{k}", "type": "payment_received", "at": (day + timedelta(days=late)).isoformat(),
+                           "amount": "100.00", "by": "acme", "invoice": f"INV-{k}"})
+        day += timedelta(days=1)
+    events = events[:n]
+    as_of = day + timedelta(days=60)
+    t = time.perf_counter()
+    live = cr.open_contract(contract)
+    live.post(events)
+    posted = time.perf_counter() - t
+    answer = live.answer(as_of)
+    total = time.perf_counter() - t
+    return {"events": len(events), "post_s": round(posted, 1), "post_and_answer_s": round(total, 1),
+            "obligations": len(answer.obligations),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+PARTS = {"growth": growth, "embedding": embedding, "cli": cli, "batch": batch}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", choices=sorted(PARTS), action="append")
+    ap.add_argument("--size", type=int, help="by hand: one contract with this many events")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args(argv)
+    report: dict = {"commit": _git("rev-parse", "HEAD"), "machine": machine()}
+    if args.size:
+        report["size"] = size(args.size)
+        out = args.out or RESULTS / f"live-size-{args.size}.json"
+    else:
+        for name in args.only or list(PARTS):
+            t = time.perf_counter()
+            report[name] = PARTS[name]()
+            report[name]["bench_seconds"] = round(time.perf_counter() - t, 1)
+            print(name, json.dumps(report[name], indent=1), flush=True)
+        out = args.out or RESULTS / "live.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"saved {out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""Live contracts: post events as they happen, ask as of any date (SPEC §9).
+
+    >>> import contractrules as cr
+    >>> live = cr.open_contract("contract.yaml")                     # doctest: +SKIP
+    >>> live.post([{"id": "e1", "type": "invoice_issued", ...}])     # doctest: +SKIP
+    >>> live.answer("2025-10-01")                                    # doctest: +SKIP
+
+A :class:`LiveContract` keeps the contract's working state in event time: every posted
+event is delivered once, in event order, and the state is saved at checkpoints along the
+way. An answer as of a date on or after the last event copies the live state and
+finishes only the copy (ticks of the days in between included); an earlier date starts
+from the latest checkpoint before it. An event dated before events already delivered (a
+backdated payment, a late import) rewinds the live state to the latest checkpoint before
+it and replays from there, so every answer equals a full replay of the same events
+(:func:`contractrules.evaluate`) — a tested invariant.
+
+Posting is idempotent: an event id posted again with the same content is reported in
+``duplicates`` and changes nothing; the same id with different content is bad input
+(:class:`~contractrules.errors.EventError`) and nothing of that post is applied. A post
+that fails while its events are delivered (an error raised inside a clause) is undone the
+same way: its events are forgotten and the state is what it was before it.
+
+No durable_rules session is held between calls (one is taken from the engine's pool only
+while delivering), so any number of live contracts fit in one process. Answers
+``known_at`` a past instant (the store's bitemporal queries) are replays of the events
+known then, not live sessions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from contractrules import limits
+from contractrules.api import ContractLike, _as_date, as_contract, as_records, penalty_of
+from contractrules.compiler import compile_contract
+from contractrules.engine.checkpoint import Shared, copy_run, freeze, thaw
+from contractrules.engine.engine import Engine
+from contractrules.engine.runtime import Run
+from contractrules.errors import EngineError, EventError, Issue
+from contractrules.model import EventLoad, EventRecord
+from contractrules.model.answers import Answer, PenaltyAnswer
+
+__all__ = ["LiveContract", "PostResult", "open_contract"]
+
+LiveEvents = str | Path | EventLoad | Iterable[EventRecord] | Iterable[dict[str, Any]]
+EventKey = tuple[int, float, int, str]
+
+#: A checkpoint every ``MIN_GAP`` events, or ~1/``DENSITY`` of the history when longer
+#: (a copy of the state costs about as much as replaying half of it).
+MIN_GAP = 64
+DENSITY = 8
+#: At most this many checkpoints per contract; the closest pair is thinned first.
+MAX_CHECKPOINTS = 24
+
+# One shared engine for live contracts that are not given one: its rulesets are registered
+# once per contract shape, its sessions taken only while delivering (an engine's runs take
+# turns on its own lock, so live contracts of several threads may share it).
+_ENGINE: Engine | None = None
+_ENGINE_LOCK = threading.RLock()
+
+
+def _shared_engine() -> Engine:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = Engine()
+        return _ENGINE
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a post or an answer runs (as a batch chunk
+    does): the working state is many small objects that live on, and every collection
+    walks them all (~30 % of a 50-year answer). Left as found if already off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What a :meth:`LiveContract.post` did.
+
+    ``accepted``: ids of the new events, in the order given; ``duplicates``: ids already
+    known with the same content (ignored); ``replayed_from``: when an event was dated
+    before events already delivered, the event-time point the state rewound to (the date
+    of the checkpoint replayed from), else None.
+    """
+
+    accepted: tuple[str, ...]
+    duplicates: tuple[str, ...]
+    replayed_from: date | None
+
+
+class _Checkpoint(NamedTuple):
+    position: int            # how many events (in event order) were delivered
+    key: EventKey | None     # the last delivered event's order key (None: none yet)
+    day: date                # its local date (the contract's start when none)
+    state: bytes             # the frozen working state, zlib-compressed (~1/6 of the size)
+
+
+class LiveContract:
+    """One contract's working state, kept live between calls (see the module docstring)."""
+
+    def __init__(self, contract: ContractLike, *, engine: Engine | None = None):
+        self.contract = as_contract(contract)
+        self._doc = compile_contract(self.contract)
+        self._engine = engine if engine is not None else _shared_engine()
+        self._lock = threading.RLock()
+        self._records: list[EventRecord] = []      # every known event, in event order
+        self._keys: list[EventKey] = []
+        self._by_id: dict[str, EventRecord] = {}
+        self._issued: dict[str, str] = {}          # invoice -> id of the event issuing it
+        self._answers: dict[date, Answer] = {}     # answers since the last post
+        self._items: dict[str, dict[Any, Any]] = {}          # answer items of the last answer, by content
+        self._closed = False
+        run = self._engine.start(self._doc, (), date.max)
+        run.by_id = self._by_id
+        self._shared = Shared(run)
+        self._run: Run = run
+        self._position = 0
+        self._delivered_last: EventKey | None = None
+        self._checkpoints = [_Checkpoint(0, None, run.start, self._frozen(run))]
+
+    # -- public ---------------------------------------------------------------------
+    @property
+    def events(self) -> tuple[EventRecord, ...]:
+        """Every accepted event, in event order."""
+        return tuple(self._records)
+
+    @property
+    def checkpoints(self) -> int:
+        return len(self._checkpoints)
+
+    def post(self, events: LiveEvents) -> PostResult:
+        """Add events (any order, idempotent); the state follows at once."""
+        with self._lock:
+            self._check_open()
+            new, duplicates = self._admit(as_records(events, self.contract).records)
+            if not new:
+                return PostResult((), tuple(duplicates), None)
+            self._answers.clear()
+            before = (list(self._checkpoints), self._position)
+            for rec in new:
+                self._insert(rec)
+            try:
+                with _collector_paused():
+                    replayed_from = self._rewind(min(self._engine.order_key(r) for r in new))
+                    self._deliver()
+            except BaseException:
+                self._undo(new, *before)
+                raise
+            return PostResult(tuple(r.event.id for r in new), tuple(duplicates), replayed_from)
+
+    def answer(self, as_of: date | str) -> Answer:
+        """The same answer as :func:`contractrules.evaluate` of every posted event as of ``as_of``."""
+        day = _as_date(as_of)
+        limits.check_date(day, "as_of")  # the accepted date range, as evaluate checks it
+        with self._lock:
+            self._check_open()
+            cached = self._answers.get(day)
+            if cached is None:
+                with _collector_paused():
+                    cached = self._answers[day] = self._answer(day)
+            return cached
+
+    def penalty(self, invoice: str, as_of: date | str) -> PenaltyAnswer:
+        """The same answer as :func:`contractrules.penalty` for ``invoice`` as of ``as_of``."""
+        return penalty_of(self.answer(as_of), invoice)
+
+    def close(self) -> None:
+        """Drop the working state and checkpoints; the object answers nothing afterwards."""
+        with self._lock:
+            self._closed = True
+            self._checkpoints.clear()
+            self._answers.clear()
+
+    def __enter__(self) -> LiveContract:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- posting --------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineError(f"live contract {self.contract.id} is closed")
+
+    def _admit(self, records: Iterable[EventRecord]) -> tuple[list[EventRecord], list[str]]:
+        """(new records, ids of duplicates); bad input raises and changes nothing."""
+        new: list[EventRecord] = []
+        duplicates: list[str] = []
+        issues: list[Issue] = []
+        batch: dict[str, EventRecord] = {}
+        issued = dict(self._issued)
+        for rec in records:
+            e = rec.event
+            known = self._by_id.get(e.id) or batch.get(e.id)
+            if known is not None:
+                if known.event is e or known.event == e:
+                    duplicates.append(e.id)
+                else:
+                    issues.append(Issue(rec.file, rec.line, "id", f"event id {e.id!r} was already posted with "
+                                        "different content: an event cannot be changed, post a correcting event",
+                                        e.id))
+                continue
+            if e.type == "invoice_issued":
+                prior = issued.get(e.invoice)
+                if prior is not None:
+                    issues.append(Issue(rec.file, rec.line, "invoice",
+                                        f"invoice {e.invoice!r} is already issued by event {prior!r}", e.id))
+                    continue
+                issued[e.invoice] = e.id
+            batch[e.id] = rec
+            new.append(rec)
+        if issues:
+            raise EventError(issues)
+        return new, duplicates
+
+    def _insert(self, rec: EventRecord) -> None:
+        key = self._engine.order_key(rec)
+        at = bisect.bisect_left(self._keys, key)
+        self._keys.insert(at, key)
+        self._records.insert(at, rec)
+        self._by_id[rec.event.id] = rec
+        self._shared.add(rec)
+        if rec.event.type == "invoice_issued":
+            self._issued[rec.event.invoice] = rec.event.id
+
+    def _undo(self, new: list[EventRecord], checkpoints: list[_Checkpoint], position: int) -> None:
+        """A post failed while delivering (an error inside a clause): forget its events and
+        bring the state back to what it was, from the last checkpoint it had."""
+        gone = {id(r) for r in new}
+        kept = [(k, r) for k, r in zip(self._keys, self._records, strict=True) if id(r) not in gone]
+        self._keys, self._records = [k for k, _ in kept], [r for _, r in kept]
+        for rec in new:
+            del self._by_id[rec.event.id]
+            if rec.event.type == "invoice_issued":
+                del self._issued[rec.event.invoice]
+        self._checkpoints = checkpoints
+        cp = checkpoints[-1]
+        self._run = self._thawed(cp)
+        self._position, self._delivered_last = cp.position, cp.key
+        with _collector_paused():
+            self._deliver()  # the events it had delivered before, in the same order: no error
+        assert self._position == position, "the state is back where it was"
+
+    def _rewind(self, first: EventKey) -> date | None:
+        """Before delivering events from ``first`` on: back to the latest checkpoint before
+        it if events after it were delivered already; the checkpoint's date, or None."""
+        last = self._delivered_last
+        if last is None or first > last:
+            return None
+        while len(self._checkpoints) > 1 and not _before(self._checkpoints[-1], first):
+            self._checkpoints.pop()
+        cp = self._checkpoints[-1]
+        self._run = self._thawed(cp)
+        self._position, self._delivered_last = cp.position, cp.key
+        return cp.day
+
+    def _deliver(self) -> None:
+        """Deliver every known event not delivered yet, taking checkpoints on the way."""
+        end = len(self._records)
+        while self._position < end:
+            gap = max(MIN_GAP, self._position // DENSITY)
+            stop = min(end, self._checkpoints[-1].position + gap)
+            if stop <= self._position:
+                stop = min(end, self._position + gap)
+            self._engine.advance(self._run, self._records[self._position:stop], None)
+            self._position = stop
+            if stop - self._checkpoints[-1].position >= gap:
+                self._checkpoint()
+        self._delivered_last = self._keys[self._position - 1] if self._position else None
+
+    def _frozen(self, run: Run) -> bytes:
+        return zlib.compress(freeze(run, self._shared), 1)
+
+    def _thawed(self, cp: _Checkpoint) -> Run:
+        return thaw(zlib.decompress(cp.state), self._shared)
+
+    def _checkpoint(self) -> None:
+        last = self._records[self._position - 1]
+        self._checkpoints.append(_Checkpoint(self._position, self._keys[self._position - 1], last.local_date,
+                                             self._frozen(self._run)))
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            cps = self._checkpoints
+            thin = min(range(1, len(cps) - 1), key=lambda i: cps[i + 1].position - cps[i - 1].position)
+            del cps[thin]
+
+    # -- answering ------------------------------------------------------------------
+    def _answer(self, day: date) -> Answer:
+        if day < self._run.start:
+            # the start hooks look at as_of only to tell a date before the contract's start
+            return self._engine.run_document(self._doc, self._records, day)
+        return self._engine.finish(self._state_at(day), day, self._items)
+
+    def _state_at(self, day: date) -> Run:
+        """A copy of the working state with every event and tick up to ``day`` delivered."""
+        upto = bisect.bisect_left(self._keys, (day.toordinal() + 1,))
+        if upto >= self._position:
+            run, start = copy_run(self._run, self._shared), self._position
+        else:
+            cp = next(c for c in reversed(self._checkpoints) if c.position <= upto)
+            run, start = self._thawed(cp), cp.position
+        self._engine.advance(run, self._records[start:upto], day)
+        return run
+
+
+def _before(cp: _Checkpoint, key: EventKey) -> bool:
+    return cp.key is None or cp.key < key
+
+
+def open_contract(contract: ContractLike, *, engine: Engine | None = None) -> LiveContract:
+    """A :class:`LiveContract` for ``contract`` (a path, a mapping or a loaded Contract)."""
+    return LiveContract(contract, engine=engine)

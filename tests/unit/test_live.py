@@ -1,0 +1,146 @@
+"""Live contracts (SPEC §9): posting rules, rewinds, sessions, and the CLI's lazy imports.
+
+The equality with a full replay under random posting is the state machine's job
+(tests/properties/test_live_stateful.py); these pin the rules one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+import yaml
+
+import contractrules as cr
+from contractrules import live as live_module
+from tests.engine.conftest import invoice, payment
+from tests.strategies import stream_contract_data
+
+
+@pytest.fixture
+def contract():
+    return cr.parse_contract(stream_contract_data("live-unit"))
+
+
+def test_post_reports_new_ids_and_duplicates_and_equals_a_replay(contract):
+    live = cr.open_contract(contract)
+    first = live.post([invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")])
+    assert first == cr.PostResult(accepted=("e1",), duplicates=(), replayed_from=None)
+    again = live.post([payment("e2", "2025-03-01", "100.00"), invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")])
+    assert (again.accepted, again.duplicates, again.replayed_from) == (("e2",), ("e1",), None)
+    events = [invoice("e1", "INV-1", "2025-01-05", period="2025-01-01"), payment("e2", "2025-03-01", "100.00")]
+    for day in ("2025-01-04", "2025-02-10", "2025-06-30"):
+        assert live.answer(day) == cr.evaluate(contract, events, day)
+
+
+def test_a_backdated_event_rewinds_to_the_checkpoint_before_it(contract, monkeypatch):
+    monkeypatch.setattr(live_module, "MIN_GAP", 2)
+    live = cr.open_contract(contract)
+    events = [invoice(f"i{k}", f"INV-{k}", f"2025-{k:02d}-03", period=f"2025-{k:02d}-01") for k in range(1, 7)]
+    live.post(events)
+    assert live.checkpoints == 4  # the start, after 2, 4 and 6 events
+    late = payment("p1", "2025-04-10", "600.00")
+    result = live.post([late])
+    # checkpoints after INV-2 (2025-02-03) and INV-4 (2025-04-03) come before it: the latest
+    assert result.replayed_from == date(2025, 4, 3)
+    assert live.answer("2025-08-01") == cr.evaluate(contract, [*events, late], "2025-08-01")
+    # an earlier as_of is answered from a checkpoint, and still equals the replay
+    assert live.answer("2025-03-15") == cr.evaluate(contract, [*events, late], "2025-03-15")
+
+
+def test_changed_content_under_a_known_id_is_bad_input_and_nothing_is_applied(contract):
+    live = cr.open_contract(contract)
+    live.post([invoice("e1", "INV-1", "2025-01-05")])
+    with pytest.raises(cr.EventError, match="'e1' was already posted with different content"):
+        live.post([payment("e2", "2025-02-01", "50.00"), invoice("e1", "INV-1", "2025-01-05", amount="700.00")])
+    assert [r.event.id for r in live.events] == ["e1"]
+    with pytest.raises(cr.EventError, match="invoice 'INV-1' is already issued by event 'e1'"):
+        live.post([invoice("e3", "INV-1", "2025-01-09")])
+    assert live.answer("2025-02-01") == cr.evaluate(contract, [invoice("e1", "INV-1", "2025-01-05")], "2025-02-01")
+
+
+def test_penalty_and_paths_and_close(contract, tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in [invoice("e1", "INV-1", "2025-01-05")]) + "\n")
+    with cr.open_contract(stream_contract_data("live-unit")) as live:
+        assert live.post(path).accepted == ("e1",)
+        assert live.penalty("INV-1", "2025-04-01") == cr.penalty(contract, path, "INV-1", "2025-04-01")
+    with pytest.raises(cr.EngineError, match="is closed"):
+        live.answer("2025-04-01")
+
+
+def test_five_thousand_live_contracts_in_one_process(contract):
+    # at most 1,024 sids per ruleset: a live contract holds none between calls
+    lives = [cr.open_contract(contract) for _ in range(5_000)]
+    for k, live in enumerate(lives):
+        live.post([invoice("e1", "INV-1", "2025-01-05", amount=f"{k + 1}.00")])
+    owed = [next(o.amount for o in lv.answer("2025-03-01").obligations if o.id == "payment:INV-1")
+            for lv in lives[::1_250]]
+    assert owed == ["1.00", "1251.00", "2501.00", "3751.00"]
+
+
+def test_store_default_url_is_the_cli_default():
+    from contractrules.cli import STORE_DEFAULT_URL
+    from contractrules.store.url import DEFAULT_URL
+
+    assert STORE_DEFAULT_URL == DEFAULT_URL
+
+
+def test_penalty_command_imports_no_batch_store_rich_progress_dask_or_pyarrow(tmp_path):
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(stream_contract_data("lazy")))
+    (tmp_path / "e.jsonl").write_text(json.dumps(invoice("e1", "INV-1", "2025-01-05")) + "\n")
+    code = (
+        "import sys\n"
+        "from contractrules.cli import main\n"
+        f"args = ['penalty', {str(tmp_path / 'c.yaml')!r}, {str(tmp_path / 'e.jsonl')!r}, '--invoice', 'INV-1',"
+        " '--as-of', '2025-04-01', '--format', 'json']\n"
+        "try:\n    main(args)\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "heavy = ('contractrules.batch', 'contractrules.store', 'rich.progress', 'dask', 'pyarrow', 'holidays')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    answer, loaded = out.strip().rsplit("\n", 1)
+    assert json.loads(answer)["invoice"] == "INV-1"
+    assert loaded == "[]"
+
+
+def test_the_garbage_collector_is_left_as_found(contract):
+    import gc
+
+    live = cr.open_contract(contract)
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            live.post([invoice(f"e{enabled}", f"INV-{enabled}", "2025-01-05")])
+            live.answer("2025-03-01")
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
+def test_a_post_failing_inside_the_engine_changes_nothing(contract, monkeypatch):
+    monkeypatch.setattr(live_module, "MIN_GAP", 2)
+    engine = cr.Engine()
+    live = cr.open_contract(contract, engine=engine)
+    old = [invoice(f"i{k}", f"INV-{k}", f"2025-{k:02d}-03", period=f"2025-{k:02d}-01") for k in range(1, 6)]
+    live.post(old)
+    real = engine.advance
+
+    def failing(run, events, until):
+        real(run, events, until)  # the state is changed, then a clause fails
+        if any(r.event.id == "boom" for r in events):
+            raise cr.EngineError("a clause failed")
+
+    monkeypatch.setattr(engine, "advance", failing)
+    for at in ("2025-06-10", "2025-02-10"):  # after every event, and backdated
+        with pytest.raises(cr.EngineError, match="a clause failed"):
+            live.post([payment("p1", "2025-04-20", "600.00"), payment("boom", at, "10.00")])
+        assert [r.event.id for r in live.events] == [e["id"] for e in old]
+        assert live.answer("2025-08-01") == cr.evaluate(contract, old, "2025-08-01")
+    monkeypatch.setattr(engine, "advance", real)
+    assert live.post([payment("p1", "2025-04-20", "600.00")]).accepted == ("p1",)
+    later = [*old, payment("p1", "2025-04-20", "600.00")]
+    assert live.answer("2025-08-01") == cr.evaluate(contract, later, "2025-08-01")
