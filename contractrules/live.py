@@ -131,6 +131,10 @@ class LiveContract:
         run = self._engine.start(self._doc, (), date.max)
         run.by_id = self._by_id
         self._shared = Shared(run)
+        # Clauses' start hooks look at as_of only to tell dates before the contract's start
+        # and before each amendment's: answers before the last of them are plain replays.
+        changes = [date.fromisoformat(v["from"]) for dated in self._doc.get("dated", {}).values() for v in dated]
+        self._horizon = max([run.start, *changes])
         self._run: Run = run
         self._position = 0
         self._delivered_last: EventKey | None = None
@@ -303,8 +307,7 @@ class LiveContract:
 
     # -- answering ------------------------------------------------------------------
     def _answer(self, day: date) -> Answer:
-        if day < self._run.start:
-            # the start hooks look at as_of only to tell a date before the contract's start
+        if day < self._horizon:
             return self._engine.run_document(self._doc, self._records, day)
         return self._engine.finish(self._state_at(day), day, self._items)
 

@@ -1,7 +1,7 @@
 """Live contracts as a state machine (SPEC §9): always the answer of a full replay.
 
 A random contract (the stream contract with random billing timing, notice, penalty
-allocation, reminders and jurisdiction) and a random event stream
+allocation, reminders, jurisdiction and an amendment) and a random event stream
 (``tests.strategies.event_streams``). Steps post random batches of the stream — in any
 order, so most batches hold backdated events — with repeats (duplicates), try to change
 a posted event (refused, nothing applied), and ask ``answer`` and ``penalty`` as of
@@ -49,6 +49,10 @@ def contracts(draw) -> dict:
         penalty["reminder_days"] = draw(st.integers(0, 10))
     if draw(st.booleans()):
         penalty["disputes_suspend"] = False
+    if draw(st.booleans()):  # dated terms (SPEC §6.7): payment terms or the fee change mid-history
+        terms_change = draw(st.sampled_from([{"payment": {"terms_days": 90}}, {"billing": {"fee": "650.00"}}]))
+        data["amendments"] = [{"id": "a1", "effective": draw(as_of_dates).isoformat(), "agreed_by": ["studio", "acme"],
+                               "channel": "email", "terms": terms_change}]
     if draw(st.booleans()):
         data["jurisdiction"] = "ES"
         if draw(st.booleans()):
