@@ -1,18 +1,19 @@
 """Where the service's answers come from: the one place that computes them.
 
-Today an answer is the store's evaluation: one consistent read of the contract's
-version and events (:meth:`Store.snapshot`), replayed by one shared engine. The
-engine's C module never releases the GIL, so replays are serialised by a lock (threads
-would gain nothing); store reads run in the request threads.
+An answer starts from one consistent read of the contract's version and events
+(:meth:`Store.snapshot`). Without ``known_at`` the events are posted to the contract's
+live session (:class:`contractrules.store.live.LiveSessions`, a bounded LRU shared by
+all request threads): events it holds already are duplicates, new ones are delivered,
+a backdated one rewinds to a checkpoint, and the answer equals a full replay. With
+``known_at`` it is a plain replay of the events known then. The engine's C module
+never releases the GIL, so engine work is serialised by a lock (threads would gain
+nothing); store reads run in the request threads.
 
 Answers are kept (an LRU of :data:`KEPT` answers) under (store URL, tenant, contract,
 as_of, known_at, the contract's last batch id), read *before* the snapshot: stored rows
 never change and every write to a contract adds a batch with a larger id, so a kept
 answer is exactly what a replay would give until the contract is written again (a
 write between the two reads only makes the key stale, never the answer wrong).
-
-Internal note: when live sessions exist (``contractrules.open_contract`` ->
-``LiveContract``), this module switches to them; the endpoints do not change.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from datetime import date, datetime
 from contractrules.api import evaluate, penalty_of  # noqa: F401 - penalty_of: used by the app
 from contractrules.model.answers import Answer, PenaltyAnswer
 from contractrules.store import Store
+from contractrules.store.live import LiveSessions
 
 _LOCK = threading.Lock()
 _ENGINE = None
 KEPT = 256  # answers of a five-year contract are ~100 KB each: bounded memory
 _KEPT: OrderedDict[tuple, Answer] = OrderedDict()
+_LIVE: dict[str, LiveSessions] = {}  # per store URL; each keyed by (tenant, contract id, version)
 
 
 def _engine():
@@ -54,7 +57,11 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
         enabled = gc.isenabled()
         gc.disable()  # a replay's objects die by reference counting; no collection in the middle
         try:
-            result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
+            if known_at is None:
+                live = _LIVE.setdefault(store.url, LiveSessions())
+                result = live.answer(snap, _engine(), store.tenant)
+            else:
+                result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
         finally:
             if enabled:
                 gc.enable()
@@ -80,6 +87,9 @@ def close() -> None:
     """Release the engine (at shutdown)."""
     global _ENGINE
     with _LOCK:
+        for live in _LIVE.values():
+            live.close()
+        _LIVE.clear()
         if _ENGINE is not None:
             _ENGINE.close()
             _ENGINE = None

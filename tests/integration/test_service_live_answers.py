@@ -1,0 +1,42 @@
+"""The service answers from live sessions (contractrules/service/answers.py), and a live
+answer equals a full replay of the same stored events, on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from contractrules import evaluate
+from contractrules.service import answers
+
+EXAMPLE = "rulesets/examples/website-care"
+
+
+def _events() -> list[dict]:
+    with open(f"{EXAMPLE}/events.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def test_service_answers_come_from_one_live_session_and_equal_a_replay(store) -> None:
+    events = _events()
+    first, rest = events[: len(events) // 2], events[len(events) // 2 :]
+    store.ingest(f"{EXAMPLE}/contract.yaml", first)
+    cid = store.contract_ids()[0]
+    try:
+        early = answers.answer(store, cid, date(2025, 10, 1))
+        assert early == evaluate(f"{EXAMPLE}/contract.yaml", first, as_of=date(2025, 10, 1))
+        sessions = answers._LIVE[store.url]
+        assert len(sessions) == 1  # the contract's live session is kept
+
+        store.append_events(cid, rest)
+        late = answers.answer(store, cid, date(2025, 10, 1))
+        assert len(sessions) == 1  # the same session took the new events
+        full = evaluate(f"{EXAMPLE}/contract.yaml", events, as_of=date(2025, 10, 1))
+        assert late == full
+        assert late.penalty("INV-2025-07").total == full.penalty("INV-2025-07").total
+        # a past as_of after the live point moved on: from a checkpoint, still a replay's answer
+        assert answers.answer(store, cid, date(2025, 6, 15)) == evaluate(
+            f"{EXAMPLE}/contract.yaml", events, as_of=date(2025, 6, 15)
+        )
+    finally:
+        answers.close()
