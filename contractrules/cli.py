@@ -239,8 +239,9 @@ def check(contract: str, events: str | None, fmt: str) -> None:
         }
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
+    width = _text_width()
     for line in [*summary, *law, *warned]:
-        click.echo(line)
+        click.echo(wrap_line(line, width))
     click.echo(f"Ambiguous dates (first {HORIZON_CYCLES} cycles):" + ("" if ambiguous else " none"))
     for a in ambiguous:
         click.echo(f"  {a}")
@@ -249,6 +250,33 @@ def check(contract: str, events: str | None, fmt: str) -> None:
         for kind in EVENT_TYPES:
             if counts[kind]:
                 click.echo(f"  {kind}: {counts[kind]}")
+
+
+def _text_width() -> int:
+    """The terminal's width, or 80 when the output is piped (COLUMNS wins when set)."""
+    import shutil
+
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
+
+
+def wrap_line(line: str, width: int) -> str:
+    """Wrap one summary line at spaces, continuing under its value column.
+
+    ``Billing:      600.00 EUR ...`` continues under ``600.00``; an indented item such as
+    ``  malware-scan: every cycle; ...`` continues four columns in; words are never cut.
+    """
+    import re
+    import textwrap
+
+    if len(line) <= width:
+        return line
+    label = re.match(r"^(\s*[A-Za-z][\w .-]*:\s{2,})", line)
+    lead = len(line) - len(line.lstrip(" "))
+    indent = len(label.group(1)) if label else lead + 4
+    if indent > width // 2:
+        indent = lead + 4
+    return textwrap.fill(line, width=width, subsequent_indent=" " * indent,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _is_statutory_table(path: str) -> bool:

@@ -20,8 +20,19 @@ EVENTS = FIXTURES / "events"
 FULL = CONTRACTS / "valid_full.yaml"
 
 
-def run(*args: object):
-    return CliRunner().invoke(main, ["check", *map(str, args)])
+def run(*args: object, columns: int = 1000):
+    return CliRunner().invoke(main, ["check", *map(str, args)], env={"COLUMNS": str(columns)})
+
+
+def test_summary_wraps_at_80_columns_without_losing_a_word():
+    wide, narrow = run(FULL).stdout, run(FULL, columns=80).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert max(len(line) for line in wide.splitlines()) > 80  # the fixture has long lines to wrap
+    assert narrow.split() == wide.split()  # the same words in the same order
+    # a wrapped value continues under its value column, not at the margin
+    lines = narrow.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Termination:"))
+    assert lines[at + 1].startswith(" " * 14) and lines[at + 1].strip()
 
 
 def test_valid_contract_summary():
