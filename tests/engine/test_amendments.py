@@ -105,7 +105,7 @@ def test_check_exits_2_with_file_line_and_field(tmp_path):
         "start: 2025-01-01\nterms:\n  billing: {fee: '600.00'}\namendments:\n"
         "  - id: a\n    effective: 2025-03-01\n    agreed_by: [studio, acme]\n    terms:\n"
         "      billing: {anchor_day: 15}\n")
-    result = CliRunner().invoke(main, ["check", str(path)])
+    result = CliRunner().invoke(main, ["check", str(path)], env={"COLUMNS": "1000"})  # unwrapped lines
     assert result.exit_code == 2
     assert f"{path}:15 amendments[0].terms.billing.anchor_day: terms.billing.anchor_day cannot be amended" in result.stderr
 
@@ -116,7 +116,7 @@ def test_check_lists_amendments(tmp_path):
         "id: x\nparties:\n  provider: {id: studio}\n  client: {id: acme}\ntimezone: UTC\ncurrency: EUR\n"
         "start: 2025-01-01\nterms:\n  billing: {fee: '600.00'}\namendments:\n"
         "  - {id: fee-up, effective: 2025-03-01, agreed_by: [studio, acme], channel: phone, terms: {billing: {fee: '650.00'}}}\n")
-    result = CliRunner().invoke(main, ["check", str(path)])
+    result = CliRunner().invoke(main, ["check", str(path)], env={"COLUMNS": "1000"})  # unwrapped lines
     assert result.exit_code == 0, result.stderr
     assert ("Amendments:\n  fee-up: from 2025-03-01, agreed by studio and acme, by phone (verbal: findings that use it "
             "are verbal)\n    terms.billing.fee: 650.00\n") in result.stdout
@@ -205,7 +205,7 @@ def test_an_amendment_over_the_statutory_maximum_is_capped_from_its_date(engine,
         "id: es\nparties: {provider: {id: studio}, client: {id: acme}}\ntimezone: Europe/Madrid\ncurrency: EUR\n"
         "jurisdiction: ES\nstart: 2025-01-01\nterms: {payment: {terms_days: 30}}\namendments:\n"
         "  - {id: longer, effective: 2025-06-01, agreed_by: [studio, acme], terms: {payment: {terms_days: 90}}}\n")
-    result = CliRunner().invoke(main, ["check", str(path)])
+    result = CliRunner().invoke(main, ["check", str(path)], env={"COLUMNS": "1000"})  # unwrapped lines
     assert "statutory_limit: amendments[longer].terms.payment (from 2025-06-01): 90 days exceeds the 60-day" in result.stdout
 
 

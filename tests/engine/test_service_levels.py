@@ -144,7 +144,7 @@ def test_check_describes_service_levels(tmp_path):
     from contractrules.cli import main
 
     folder = __import__("pathlib").Path(__file__).resolve().parents[1] / "scenarios" / "service_levels_accord_late_delivery"
-    result = CliRunner().invoke(main, ["check", str(folder / "contract.yaml")])
+    result = CliRunner().invoke(main, ["check", str(folder / "contract.yaml")], env={"COLUMNS": "1000"})
     assert result.exit_code == 0, result.stderr
     assert ("Service levels:\n  delivery: credit 10.5% of the request's value per started 2 days late, capped at 55%; "
             "termination right if not done 15 days after due\n") in result.stdout
