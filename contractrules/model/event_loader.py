@@ -228,6 +228,11 @@ class _Checker:
         return out
 
 
+#: The per-event checks and their issues, for callers that check a stream chunk by chunk
+#: (the store's ingest): ``validate`` one object, ``report`` an issue, read ``issues``.
+EventChecker = _Checker
+
+
 def _check(
     items: Iterable[tuple[int | None, object]],
     contract: Contract,

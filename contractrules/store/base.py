@@ -41,24 +41,20 @@ from contractrules.store import checks as batches
 from contractrules.store import versions as vers
 from contractrules.store.live import LiveSessions
 from contractrules.store.schema import SCHEMA_VERSION, Migration, pending
+from contractrules.store.staging import TxStaging
 from contractrules.store.url import display
-from contractrules.store.values import DEFAULT_TENANT, TICK, content_hash, contract_json, cutoff, event_json, local_date
+from contractrules.store.values import DEFAULT_TENANT, TICK, content_hash, contract_json, cutoff, local_date
 
-CHUNK = 500  # events per INSERT round trip (and per progress call)
 _CACHE_LIMIT = 200_000  # parsed events kept in memory per store
 
 SQL = {
     "versions": "SELECT version, effective_from, recorded_at, content_hash, document FROM cr_contracts "
     "WHERE tenant = ? AND contract_id = ? ORDER BY version",
-    "stored": "SELECT event_id, type, content, recorded_at, batch_id FROM cr_events WHERE tenant = ? AND contract_id = ? "
-    "ORDER BY seq",
     "last_recorded": "SELECT max(recorded_at) FROM cr_batches WHERE tenant = ? AND contract_id = ?",
     "insert_batch": "INSERT INTO cr_batches (tenant, contract_id, recorded_at, source, contract_version, n_events) "
     "VALUES (?, ?, ?, ?, ?, ?) RETURNING batch_id",
     "insert_version": "INSERT INTO cr_contracts (tenant, contract_id, version, effective_from, document, "
     "content_hash, recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    "insert_event": "INSERT INTO cr_events (tenant, contract_id, event_id, type, local_date, content, content_hash, "
-    "recorded_at, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "replay": "SELECT seq, content, local_date FROM cr_events WHERE tenant = ? AND contract_id = ? AND local_date <= ? "
     "ORDER BY seq",
     "replay_known": "SELECT seq, content, local_date FROM cr_events "
@@ -244,7 +240,7 @@ class Store(ABC):
 
         ``contract_id`` names the stored contract when no document is given, and must
         match the document's id when one is. ``progress(n)`` is called inside the
-        transaction after every chunk of inserted events.
+        transaction after every chunk of events checked (``n``: new events so far).
         """
         doc, doc_file = _contract_input(contract) if contract is not None else (None, "<contract>")
         if doc is not None and contract_id is not None and doc.id != contract_id:
@@ -268,26 +264,28 @@ class Store(ABC):
                 raise UnknownContractError([Issue(file, None, "contract",
                                                   f"no contract {cid!r} in the store: add the contract first")])
             current = doc if step is not None and doc is not None else versions[-1].contract
-            plan = batches.plan(current, self._stored(tx, cid), items, file, syntax) if items or syntax \
-                else batches.Plan((), 0)
             version = step[0] if step is not None else versions[-1].version
-            if step is None and not plan.records:
-                return IngestResult(cid, version, False, 0, plan.duplicates, None, None)
+            staging = None
+            outcome = batches.Outcome(0, 0)
+            if events is not None:  # checked and staged chunk by chunk, in this transaction
+                staging = TxStaging(tx, self.backend, self.tenant, cid, self._to_date, self._from_ts)
+                outcome = batches.check(current, items, file, staging, syntax, progress=progress)
+            if step is None and not outcome.added:
+                if staging is not None:
+                    staging.drop()
+                return IngestResult(cid, version, False, 0, outcome.duplicates, None, None)
             recorded = self._next_instant(tx, cid)
             at = self._to_ts(recorded)
-            (batch_id,) = tx.one(SQL["insert_batch"], (self.tenant, cid, at, file if items else doc_file,
-                                                      version if step else None, len(plan.records)))
+            (batch_id,) = tx.one(SQL["insert_batch"], (self.tenant, cid, at, file if events is not None else doc_file,
+                                                      version if step else None, outcome.added))
             if step is not None:
                 text = contract_json(current)  # the new version's document
                 tx.many(SQL["insert_version"], [(self.tenant, cid, version, self._to_date(step[1]), text,
                                                   content_hash(text),
                                                   at, batch_id)])
-            self._insert_events(tx, cid, plan.records, at, batch_id, progress)
-        return IngestResult(cid, version, step is not None, len(plan.records), plan.duplicates, batch_id, recorded)
-
-    def _stored(self, tx: Tx, contract_id: str) -> list[batches.StoredEvent]:
-        return [batches.StoredEvent(event_id, kind, content, self._from_ts(recorded), batch)
-                for event_id, kind, content, recorded, batch in tx.all(SQL["stored"], (self.tenant, contract_id))]
+            if staging is not None:
+                staging.write(at, batch_id)
+        return IngestResult(cid, version, step is not None, outcome.added, outcome.duplicates, batch_id, recorded)
 
     def _next_instant(self, tx: Tx, contract_id: str) -> datetime:
         """This batch's ``recorded_at``: the clock, but always after the contract's last batch."""
@@ -296,18 +294,6 @@ class Store(ABC):
         if last is not None:
             now = max(now, self._from_ts(last) + TICK)
         return now
-
-    def _insert_events(self, tx: Tx, cid: str, records: Sequence[EventRecord], at: Any, batch_id: int,
-                       progress: Callable[[int], None] | None) -> None:
-        for start in range(0, len(records), CHUNK):
-            rows = []
-            for r in records[start:start + CHUNK]:
-                text = event_json(r.event)
-                rows.append((self.tenant, cid, r.event.id, r.event.type, self._to_date(r.local_date), text, content_hash(text),
-                             at, batch_id, r.line))
-            tx.many(SQL["insert_event"], rows)
-            if progress is not None:
-                progress(start + len(rows))
 
     # -- reading ----------------------------------------------------------------------
     def _versions(self, tx: Tx, contract_id: str) -> list[vers.ContractVersion]:

@@ -1,40 +1,49 @@
-"""Checking one ingest batch against a contract and the events already stored.
+"""Checking one ingest batch, chunk by chunk, against a contract and the stored log.
 
-A batch is checked by the same loader as a file (:func:`contractrules.model.parse_events`),
-with two store-aware steps around it, so that a batch is judged as if it were appended
-to the stored log:
+A batch is judged as if it were appended to the stored log, by the loader's own
+per-event checks (:class:`contractrules.model.event_loader.EventChecker`) and the same
+rules across events, applied as the batch streams by, so that memory holds one chunk
+(:data:`CHUNK` objects) and the issues, never the batch:
 
 1. **Against stored ids.** An event whose id is already stored is normalised on its own
-   (amounts, party roles) and compared with the stored one: equal is a duplicate
-   (skipped: ingest is idempotent); different is a conflict (an issue naming the line
-   and the fields that differ; events are never changed).
-2. **Against stored invoices.** The stored ``invoice_issued`` events are put in front of
-   the batch (without lines), so that a new ``invoice_issued`` for an invoice the store
-   already has is an issue on its line. (A payment may name any invoice: one not issued
-   yet is held for it by the engine, SPEC §5 v2.)
+   (amounts, party roles) and compared with the stored one (by content hash): equal is
+   a duplicate (skipped: ingest is idempotent); different is a conflict (an issue naming
+   the line and the fields that differ; events are never changed).
+2. **Within the batch.** A valid new event is staged (written to the transaction's
+   staging table); a later event with its id is dropped if identical, else every line
+   involved is an issue, as the loader says for a file.
+3. **Invoices.** An ``invoice_issued`` for an invoice that a stored event or an earlier
+   line of the batch issues is an issue on its line. (A payment may name any invoice:
+   one not issued yet is held for it by the engine, SPEC §5 v2.)
 
-Every issue of the batch is collected and raised once: :class:`ConflictError` if any
-id conflicts, else :class:`EventError`. Lines are the file's lines, or for a list of
-events given through the API, their 1-based position in the list.
+The look-ups go to the store (:class:`Staging`), inside the batch's transaction. Every
+issue of the batch is collected and raised once, at the end: :class:`ConflictError` if
+any id conflicts, else :class:`EventError`; the transaction is then rolled back. Lines
+are the file's lines, or for a list of events given through the API, their 1-based
+position in the list.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
-from contractrules.errors import ConflictError, EventError, Issue
-from contractrules.model import Contract, EventRecord, event_adapter, parse_events
-from contractrules.model.event_loader import EVENT_SUFFIXES
+from contractrules import dates
+from contractrules.errors import ConflictError, DateError, EventError, Issue
+from contractrules.model import Contract, event_adapter
+from contractrules.model.event_loader import EVENT_SUFFIXES, EventChecker
 from contractrules.model.jsonl import read_jsonl
 from contractrules.model.lines import DocumentSyntaxError, json_array_items, read_text
+from contractrules.store.values import content_hash, event_json
 
+CHUNK = 500  # objects checked and staged per round trip (and per progress call)
 Items = list[tuple[int | None, object]]  # (line, parsed object); stored events have no line
 ItemStream = Iterable[tuple[int | None, object]]  # the same, read lazily (a JSON Lines file)
 
@@ -46,16 +55,9 @@ class StoredEvent:
     event_id: str
     type: str
     content: str
+    content_hash: str
     recorded_at: datetime
     batch_id: int
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a valid batch adds: the new records in input order, and how many were repeats."""
-
-    records: tuple[EventRecord, ...]
-    duplicates: int
 
 
 def read_items(events: str | Path | Iterable, file: str | None = None) -> tuple[ItemStream, list[Issue], str]:
@@ -121,77 +123,167 @@ def _differences(old, new) -> str:
     return "; ".join(f"{k}: stored {shown(a, k)}, given {shown(b, k)}" for k in keys)
 
 
-def _against_ids(contract: Contract, stored: Sequence[StoredEvent], items: Iterable, file: str,
-                 conflicts: list[Issue], counts: dict[str, int]) -> Iterator[tuple[int, object]]:
-    """Step 1: drop repeats of stored events (counted in ``counts["repeats"]``), report
-    conflicts; yield the rest. Lazy, so a large batch is validated as it is read."""
-    by_id = {s.event_id: s for s in stored}
-    for line, obj in items:
+@dataclass(frozen=True)
+class Staged:
+    """One new event of the batch, validated, as it will be written."""
+
+    event_id: str
+    type: str
+    local_date: date
+    content: str
+    content_hash: str
+    line: int | None
+    order: int
+    invoice: str | None  # the invoice an ``invoice_issued`` issues
+
+
+class Staging(Protocol):
+    """Where a batch is checked against and written to, chunk by chunk (inside its transaction)."""
+
+    def stored(self, ids: Sequence[str]) -> dict[str, StoredEvent]:
+        """The events of earlier batches with these ids."""
+
+    def staged(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None, int]]:
+        """The events of this batch staged so far with these ids: ``(content_hash, line, order)``."""
+
+    def issued(self, invoices: Sequence[str]) -> dict[str, tuple[str, int | None, bool]]:
+        """Who issued these invoices: ``(event_id, line, stored)``, from earlier batches or this one."""
+
+    def stage(self, rows: Sequence[Staged]) -> None:
+        """Write these new events (and their invoices) to the batch's staging area."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a valid batch adds (staged, in input order) and how many of its events were repeats."""
+
+    added: int
+    duplicates: int
+
+
+def _where(order: int, line: int | None) -> str:
+    return f"line {line}" if line is not None else f"item {order + 1}"
+
+
+@dataclass
+class _Stream:
+    """The state of one batch's check: issues found so far and what was staged."""
+
+    contract: Contract
+    file: str
+    staging: Staging
+    checker: EventChecker = field(init=False)
+    conflicts: list[tuple[int, Issue]] = field(default_factory=list)
+    # id reused with other content in the batch: id -> (first order, first line, [(order, line), ...])
+    clashes: dict[str, tuple[int, int | None, list[tuple[int, int | None]]]] = field(default_factory=dict)
+    added: int = 0
+    duplicates: int = 0
+
+    def __post_init__(self) -> None:
+        self.checker = EventChecker(self.contract, self.file)
+
+    def chunk(self, items: list[tuple[int, int | None, object]]) -> None:
+        """Check one chunk of ``(order, line, object)`` and stage its new events."""
+        ids = sorted({obj["id"] for _, _, obj in items if isinstance(obj, dict) and isinstance(obj.get("id"), str)})
+        stored = self.staging.stored(ids) if ids else {}
+        staged = self.staging.staged(ids) if ids else {}
+        fresh = [row for order, line, obj in items if (row := self._one(order, line, obj, stored)) is not None]
+        invoices = sorted({r.invoice for r in fresh if r.invoice is not None})
+        issued = self.staging.issued(invoices) if invoices else {}
+        rows: list[Staged] = []
+        here: dict[str, Staged] = {}
+        invoices_here: dict[str, Staged] = {}
+        for r in fresh:
+            first = staged.get(r.event_id)
+            if first is None and r.event_id in here:
+                mine = here[r.event_id]
+                first = (mine.content_hash, mine.line, mine.order)
+            if first is not None:
+                if first[0] == r.content_hash:
+                    self.duplicates += 1  # an identical repeat inside the batch
+                else:
+                    self.clashes.setdefault(r.event_id, (first[2], first[1], []))[2].append((r.order, r.line))
+                continue
+            if r.invoice is not None:
+                prior = issued.get(r.invoice)
+                if prior is None and r.invoice in invoices_here:
+                    other = invoices_here[r.invoice]
+                    prior = (other.event_id, other.line, False)
+                if prior is not None:
+                    if prior[2]:
+                        message = f"invoice {r.invoice!r} is already issued by stored event {prior[0]!r}"
+                    else:  # the batch gives lines (or 1-based positions) for every event
+                        message = f"invoice {r.invoice!r} is already issued by event {prior[0]!r} (line {prior[1]})"
+                    self.checker.report(r.order, r.line, "invoice", message, r.event_id)
+                    continue
+                invoices_here[r.invoice] = r
+            here[r.event_id] = r
+            rows.append(r)
+        if rows:
+            self.staging.stage(rows)
+            self.added += len(rows)
+
+    def _one(self, order: int, line: int | None, obj: object, stored: dict[str, StoredEvent]) -> Staged | None:
+        """One object: a repeat or a conflict with a stored event, an issue, or a new event."""
         event_id = obj.get("id") if isinstance(obj, dict) else None
-        old = by_id.get(event_id) if isinstance(event_id, str) else None
-        new = _normalise(obj, contract) if old is not None else None
-        if old is None or new is None:  # a new id, or invalid on its own (the loader says why)
-            yield line, obj
-            continue
-        previous = parse_stored(old.content, contract)
-        if new == previous:
-            counts["repeats"] += 1
-            continue
-        conflicts.append(Issue(
-            file, line, "id",
-            f"event {event_id!r} is already stored with different content ({_differences(previous, new)}; "
-            f"recorded {old.recorded_at:%Y-%m-%d %H:%M:%S} UTC, batch {old.batch_id}); "
-            "stored events never change: record a new event instead", event_id))
+        old = stored.get(event_id) if isinstance(event_id, str) else None
+        if old is not None:
+            new = _normalise(obj, self.contract)
+            if new is not None:  # else invalid on its own: the checker says why
+                if content_hash(event_json(new)) == old.content_hash:
+                    self.duplicates += 1
+                    return None
+                previous = parse_stored(old.content, self.contract)
+                if new == previous:  # stored by an older canonical form
+                    self.duplicates += 1
+                    return None
+                self.conflicts.append((order, Issue(
+                    self.file, line, "id",
+                    f"event {event_id!r} is already stored with different content "
+                    f"({_differences(previous, new)}; recorded {old.recorded_at:%Y-%m-%d %H:%M:%S} UTC, "
+                    f"batch {old.batch_id}); stored events never change: record a new event instead", event_id)))
+                return None
+        candidate = self.checker.validate(order, line, obj)
+        if candidate is None:
+            return None
+        event = candidate.event
+        try:
+            local = dates.local_date(event.at, self.contract.timezone)
+        except (DateError, OverflowError) as exc:
+            self.checker.report(order, line, "at", f"cannot convert to a local date: {exc}", event.id)
+            return None
+        text = event_json(event)
+        invoice = event.invoice if event.type == "invoice_issued" else None
+        return Staged(event.id, event.type, local, text, content_hash(text), line, order, invoice)
+
+    def finish(self, syntax: Sequence[Issue]) -> Outcome:
+        """Raise with every issue (sorted by line), or say what was staged."""
+        for event_id, (order, line, later) in self.clashes.items():
+            where = ", ".join(_where(o, n) for o, n in later)
+            self.checker.report(order, line, "id", f"id {event_id!r} is reused with different content on {where}",
+                                event_id)
+            for o, n in later:
+                self.checker.report(o, n, "id", f"duplicate id {event_id!r} with different content "
+                                    f"(first on {_where(order, line)})", event_id)
+        found = [(-1, issue) for issue in syntax] + self.conflicts + self.checker.issues
+        if found:
+            every = [issue for _, issue in sorted(found, key=lambda oi: (oi[1].line or 0, oi[0]))]
+            raise (ConflictError if self.conflicts else EventError)(every)
+        return Outcome(self.added, self.duplicates)
 
 
-def _against_invoices(stored: Sequence[StoredEvent], items: Iterable, file: str,
-                      issues: list[Issue], counts: dict[str, int]) -> tuple[Iterator, Iterator]:
-    """Step 2: the stored invoices as a prefix; report invoices the batch issues again
-    (both yielded lazily, the rest counted in ``counts["kept"]``: no parsed copy of the
-    stored invoices is held while the batch is validated)."""
-    invoices: dict[str, str] = {}
-    for s in stored:
-        if s.type == "invoice_issued":
-            invoices[json.loads(s.content)["invoice"]] = s.event_id
+def check(contract: Contract, items: ItemStream, file: str, staging: Staging, syntax: Sequence[Issue] = (),
+          chunk: int = CHUNK, progress: Callable[[int], None] | None = None) -> Outcome:
+    """Check a batch chunk by chunk, staging its new events; raise with every issue found.
 
-    def prefix() -> Iterator[tuple[int | None, object]]:
-        for s in stored:
-            if s.type == "invoice_issued":
-                yield None, json.loads(s.content)
-
-    def kept() -> Iterator[tuple[int | None, object]]:
-        for line, obj in items:
-            invoice = obj.get("invoice") if isinstance(obj, dict) and obj.get("type") == "invoice_issued" else None
-            if isinstance(invoice, str) and invoice in invoices:
-                event_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
-                issues.append(Issue(file, line, "invoice",
-                                    f"invoice {invoice!r} is already issued by stored event {invoices[invoice]!r}",
-                                    event_id))
-            else:
-                counts["kept"] += 1
-                yield line, obj
-
-    return prefix(), kept()
-
-
-def plan(contract: Contract, stored: Sequence[StoredEvent], items: ItemStream, file: str,
-         syntax: Sequence[Issue] = ()) -> Plan:
-    """Check a batch; return what to write, or raise with every issue found."""
-    conflicts: list[Issue] = []
-    issues: list[Issue] = []
-    counts = {"repeats": 0, "kept": 0}
-    fresh = _against_ids(contract, stored, items, file, conflicts, counts)
-    prefix, kept = _against_invoices(stored, fresh, file, issues, counts)
-    try:
-        load = parse_events(itertools.chain(prefix, kept), contract, file)
-    except EventError as exc:
-        issues += exc.issues
-        load = None
-    issues += syntax  # read lazily: complete only now that every line was read
-    repeats = counts["repeats"]
-    if conflicts or issues:
-        every = sorted(conflicts + issues, key=lambda i: i.line or 0)
-        raise (ConflictError if conflicts else EventError)(every)
-    assert load is not None, "parse_events raised, so there were issues"
-    records = tuple(r for r in load.records if r.line is not None)  # the prefix has no lines
-    return Plan(records, repeats + counts["kept"] - len(records))
+    Memory holds one chunk of objects and the issues, whatever the batch's size: the
+    events already stored, those staged and the invoices issued are looked up in the
+    store (``staging``), in the batch's own transaction.
+    """
+    stream = _Stream(contract, file, staging)
+    numbered = ((order, line, obj) for order, (line, obj) in enumerate(items))
+    while part := list(itertools.islice(numbered, chunk)):
+        stream.chunk(part)
+        if progress is not None:
+            progress(stream.added)
+    return stream.finish(syntax)
