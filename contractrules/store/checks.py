@@ -140,8 +140,11 @@ class Staged:
 class Staging(Protocol):
     """Where a batch is checked against and written to, chunk by chunk (inside its transaction)."""
 
-    def stored(self, ids: Sequence[str]) -> dict[str, StoredEvent]:
-        """The events of earlier batches with these ids."""
+    def stored(self, ids: Sequence[str]) -> dict[str, str]:
+        """The content hashes of the events of earlier batches with these ids."""
+
+    def stored_event(self, event_id: str) -> StoredEvent:
+        """One stored event whole (to compare it field by field)."""
 
     def staged(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None, int]]:
         """The events of this batch staged so far with these ids: ``(content_hash, line, order)``."""
@@ -223,16 +226,17 @@ class _Stream:
             self.staging.stage(rows)
             self.added += len(rows)
 
-    def _one(self, order: int, line: int | None, obj: object, stored: dict[str, StoredEvent]) -> Staged | None:
+    def _one(self, order: int, line: int | None, obj: object, stored: dict[str, str]) -> Staged | None:
         """One object: a repeat or a conflict with a stored event, an issue, or a new event."""
         event_id = obj.get("id") if isinstance(obj, dict) else None
-        old = stored.get(event_id) if isinstance(event_id, str) else None
-        if old is not None:
+        digest = stored.get(event_id) if isinstance(event_id, str) else None
+        if digest is not None:
             new = _normalise(obj, self.contract)
             if new is not None:  # else invalid on its own: the checker says why
-                if content_hash(event_json(new)) == old.content_hash:
+                if content_hash(event_json(new)) == digest:
                     self.duplicates += 1
                     return None
+                old = self.staging.stored_event(event_id)
                 previous = parse_stored(old.content, self.contract)
                 if new == previous:  # stored by an older canonical form
                     self.duplicates += 1
@@ -273,7 +277,7 @@ class _Stream:
 
 
 def check(contract: Contract, items: ItemStream, file: str, staging: Staging, syntax: Sequence[Issue] = (),
-          chunk: int = CHUNK, progress: Callable[[int], None] | None = None) -> Outcome:
+          chunk: int | None = None, progress: Callable[[int], None] | None = None) -> Outcome:
     """Check a batch chunk by chunk, staging its new events; raise with every issue found.
 
     Memory holds one chunk of objects and the issues, whatever the batch's size: the
@@ -282,7 +286,8 @@ def check(contract: Contract, items: ItemStream, file: str, staging: Staging, sy
     """
     stream = _Stream(contract, file, staging)
     numbered = ((order, line, obj) for order, (line, obj) in enumerate(items))
-    while part := list(itertools.islice(numbered, chunk)):
+    size = chunk or CHUNK
+    while part := list(itertools.islice(numbered, size)):
         stream.chunk(part)
         if progress is not None:
             progress(stream.added)

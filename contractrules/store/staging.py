@@ -42,8 +42,9 @@ _DROP = {
 }
 
 SQL = {
-    "stored": "SELECT event_id, type, content, content_hash, recorded_at, batch_id FROM cr_events "
-    "WHERE contract_id = ? AND event_id IN ({})",
+    "stored": "SELECT event_id, content_hash FROM cr_events WHERE tenant = ? AND contract_id = ? AND event_id IN ({})",
+    "stored_event": "SELECT event_id, type, content, content_hash, recorded_at, batch_id FROM cr_events "
+    "WHERE tenant = ? AND contract_id = ? AND event_id = ?",
     "staged": "SELECT event_id, content_hash, source_line, ord FROM cr_ingest_events WHERE event_id IN ({})",
     "issued": "SELECT invoice, event_id, source_line, stored FROM cr_ingest_invoices WHERE invoice IN ({})",
     "stored_invoices": "SELECT seq, event_id, content FROM cr_events "
@@ -83,9 +84,12 @@ class TxStaging:
         for statement in _DROP[self.backend]:
             self.tx.run(statement)
 
-    def stored(self, ids: Sequence[str]) -> dict[str, StoredEvent]:
-        rows = self.tx.all(SQL["stored"].format(_marks(len(ids))), (self.tenant, self.cid, *ids))
-        return {e: StoredEvent(e, t, c, h, self._from_ts(r), b) for e, t, c, h, r, b in rows}
+    def stored(self, ids: Sequence[str]) -> dict[str, str]:
+        return dict(self.tx.all(SQL["stored"].format(_marks(len(ids))), (self.tenant, self.cid, *ids)))
+
+    def stored_event(self, event_id: str) -> StoredEvent:
+        e, t, c, h, r, b = self.tx.one(SQL["stored_event"], (self.tenant, self.cid, event_id))
+        return StoredEvent(e, t, c, h, self._from_ts(r), b)
 
     def staged(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None, int]]:
         rows = self.tx.all(SQL["staged"].format(_marks(len(ids))), tuple(ids))

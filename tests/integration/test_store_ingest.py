@@ -152,31 +152,94 @@ def test_the_log_is_append_only_in_the_database(store, contract_doc):
     assert store.counts()["events"] == 1
 
 
-def test_issue15_14_ingest_streams_its_file(tmp_path):
-    """Ingest reads the file line by line and validates as it reads: no line text and no
-    parsed dict is held for the whole batch, only the validated events; the stored
-    invoices a batch refers to are re-read lazily."""
-    import tracemalloc
-
-    from contractrules.store import open_store
-    from tests.integration.batch_fixtures import contract
-
-    n = 5000
-    path = tmp_path / "many.jsonl"
+def _invoices(path, n: int):
     with path.open("w") as f:
         for i in range(n):
             f.write(json.dumps({"id": f"w{i}", "type": "invoice_issued", "at": "2025-02-01", "by": "studio",
                                 "invoice": f"INV-{i}", "amount": "10.00", "channel": "email"}) + "\n")
-    peaks = []
-    with open_store(f"sqlite:///{tmp_path / 's.db'}", migrate=True) as s:
-        s.add_contract(contract("acme-x"))
-        for _ in range(2):  # new, then again (every event already stored)
+    return path
+
+
+def test_issue15_14_ingest_memory_does_not_grow_with_the_batch(store, tmp_path):
+    """Ingest reads, checks and stages a batch chunk by chunk inside its transaction: its
+    peak memory is the same for 2,000 events and for 8,000, new or ingested again (the
+    whole batch used to be held: ~1.7 KB an event new, ~2.2 KB again). Invoices only,
+    the worst case: each one is also looked up among the issued invoices."""
+    import tracemalloc
+
+    from tests.integration.batch_fixtures import contract
+
+    peaks: dict[tuple[int, str], float] = {}
+    for n in (2000, 8000):
+        cid = f"acme-{n}"
+        store.add_contract(contract(cid))
+        path = _invoices(tmp_path / f"{n}.jsonl", n)
+        for attempt in ("new", "again"):
             tracemalloc.start()
             try:
-                result = s.ingest(None, path, contract_id="acme-x")
-                peaks.append(tracemalloc.get_traced_memory()[1] / n)
+                result = store.ingest(None, path, contract_id=cid)
+                peaks[(n, attempt)] = tracemalloc.get_traced_memory()[1]
             finally:
                 tracemalloc.stop()
-    assert (result.added, result.duplicates) == (0, n)
-    # measured 1.7 KB and 2.2 KB an event (were 2.8 KB and 4.2 KB)
-    assert peaks[0] < 2200 and peaks[1] < 2700, peaks
+        assert (result.added, result.duplicates) == (0, n)
+        assert store.counts()["events"] == {2000: 2000, 8000: 10000}[n]
+    for attempt in ("new", "again"):
+        grown = peaks[(8000, attempt)] - peaks[(2000, attempt)]
+        # measured: ~1.3 MB new and ~1.1 MB again for both sizes (a chunk of 500 objects);
+        # holding the batch, 6,000 more events would add ~10 MB
+        assert grown < 256 * 1024, (attempt, peaks)
+        assert peaks[(8000, attempt)] < 4 * 1024 * 1024, (attempt, peaks)
+
+
+def test_a_batch_across_chunks_is_judged_whole_and_says_what_the_file_loader_says(store, contract_doc, tmp_path,
+                                                                                  monkeypatch):
+    """Chunks of 2 events: repeats, reused ids and invoices issued twice are found across
+    chunks, with the loader's own issues for the same file, and nothing is written."""
+    from contractrules.model import load_events
+    from contractrules.store import checks
+
+    monkeypatch.setattr(checks, "CHUNK", 2)
+    store.add_contract(contract_doc)
+    events = [INVOICE, reminder("r1", "2025-09-01"), payment("p1", "2025-09-10"),
+              reminder("r1", "2025-09-01"),                      # line 4: an identical repeat (dropped)
+              invoice("e2", "INV-08"), {**INVOICE, "amount": "650.00"},  # line 6: e1 reused, other content
+              invoice("e3", "INV-08"),                           # line 7: INV-08 issued again (line 5)
+              payment("p2", "2025-09-11", amount="-1.00")]       # line 8: a bad amount
+    path = write_jsonl(tmp_path / "batch.jsonl", events)
+    with pytest.raises(EventError) as caught:
+        store.append_events(CID, path)
+    got = [(i.line, i.field, i.message) for i in caught.value.issues]
+    with pytest.raises(EventError) as loaded:
+        load_events(path, store.versions(CID)[-1].contract)
+    assert got == [(i.line, i.field, i.message) for i in loaded.value.issues]
+    assert [(line, field) for line, field, _ in got] == [(1, "id"), (6, "id"), (7, "invoice"), (8, "amount")]
+    assert "reused with different content on line 6" in got[0][2]
+    assert "already issued by event 'e2' (line 5)" in got[2][2]
+    assert store.counts()["events"] == 0 and store.counts()["batches"] == 1
+    # without the bad lines: written whole, in input order, the repeat counted once
+    good = write_jsonl(tmp_path / "good.jsonl", events[:5] + [payment("p2", "2025-09-11")])
+    result = store.append_events(CID, good)
+    assert (result.added, result.duplicates) == (5, 1)
+    assert [(e.event_id, e.line) for e in store.log(CID)] == [("e1", 1), ("r1", 2), ("p1", 3), ("e2", 5), ("p2", 6)]
+    # again, in another order: every event is a repeat, nothing is written
+    again = store.append_events(CID, list(reversed(events[:5])))
+    assert (again.added, again.duplicates, again.batch) == (0, 5, None)
+
+
+def test_a_conflict_in_the_last_chunk_writes_nothing_of_the_earlier_ones(store, contract_doc, monkeypatch):
+    from contractrules.store import checks
+
+    monkeypatch.setattr(checks, "CHUNK", 3)
+    store.ingest(contract_doc, [INVOICE])
+    before = store.counts()
+    batch = [reminder(f"r{n}", "2025-09-01") for n in range(1, 8)] + [invoice("e9", "INV-07"),
+                                                                      {**INVOICE, "channel": "letter"}]
+    with pytest.raises(ConflictError) as caught:
+        store.append_events(CID, batch)
+    assert [(i.line, i.field) for i in caught.value.issues] == [(8, "invoice"), (9, "id")]
+    assert "already issued by stored event 'e1'" in caught.value.issues[0].message
+    assert 'channel: stored "email", given "letter"' in caught.value.issues[1].message
+    assert store.counts() == before
+    seen = []
+    result = store.append_events(CID, batch[:7], progress=seen.append)
+    assert (result.added, seen) == (7, [3, 6, 7])
