@@ -236,7 +236,7 @@ class _Stream:
                 if content_hash(event_json(new)) == digest:
                     self.duplicates += 1
                     return None
-                old = self.staging.stored_event(event_id)
+                old = self.staging.stored_event(new.id)
                 previous = parse_stored(old.content, self.contract)
                 if new == previous:  # stored by an older canonical form
                     self.duplicates += 1
