@@ -284,7 +284,7 @@ class Store(ABC):
                                                   content_hash(text),
                                                   at, batch_id)])
             if staging is not None:
-                staging.write(at, batch_id)
+                staging.write(at, batch_id, outcome.added)
         return IngestResult(cid, version, step is not None, outcome.added, outcome.duplicates, batch_id, recorded)
 
     def _next_instant(self, tx: Tx, contract_id: str) -> datetime:
