@@ -243,3 +243,21 @@ def test_a_conflict_in_the_last_chunk_writes_nothing_of_the_earlier_ones(store, 
     seen = []
     result = store.append_events(CID, batch[:7], progress=seen.append)
     assert (result.added, seen) == (7, [3, 6, 7])
+
+
+def test_a_large_batch_refreshes_the_logs_statistics_on_postgres(store, contract_doc, monkeypatch):
+    """Stale statistics made PostgreSQL look ids up through the wrong index (a re-ingest
+    of 200,000 events scanned the whole log per chunk): a large batch runs ANALYZE."""
+    if store.backend != "postgres":
+        pytest.skip("PostgreSQL's planner statistics")
+    from contractrules.store import staging
+
+    def tuples() -> float:
+        with store._read() as tx:
+            return tx.one("SELECT reltuples FROM pg_class WHERE oid = 'cr_events'::regclass")[0]
+
+    monkeypatch.setattr(staging, "ANALYZE_AFTER", 3)
+    store.ingest(contract_doc, [INVOICE, reminder("r1", "2025-09-01")])
+    assert tuples() < 0  # two events: below the threshold, never analysed
+    store.append_events(CID, [reminder(f"r{n}", "2025-09-02") for n in range(2, 5)])
+    assert tuples() == 5
