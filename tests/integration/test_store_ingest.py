@@ -261,3 +261,21 @@ def test_a_large_batch_refreshes_the_logs_statistics_on_postgres(store, contract
     assert tuples() < 0  # two events: below the threshold, never analysed
     store.append_events(CID, [reminder(f"r{n}", "2025-09-02") for n in range(2, 5)])
     assert tuples() == 5
+
+
+def test_ids_and_invoices_are_looked_up_in_the_batchs_tenant_only(store, contract_doc):
+    """Two tenants holding the same contract id: one's stored ids and invoices are neither
+    repeats nor conflicts for the other's batches."""
+    store.ingest(contract_doc, [INVOICE, reminder("r1", "2025-09-01"), invoice("e8", "INV-08")])
+    store.tenant = "beta"
+    other = store.ingest(contract_doc, [{**INVOICE, "amount": "650.00"}, reminder("r1", "2025-09-01"),
+                                        invoice("e9", "INV-08")])
+    assert (other.added, other.duplicates) == (3, 0)
+    with pytest.raises(EventError) as caught:
+        store.append_events(CID, [invoice("e5", "INV-07")])
+    assert "already issued by stored event 'e1'" in caught.value.issues[0].message
+    assert [(e.event_id, e.batch) for e in store.log(CID)] == [(e, other.batch) for e in ("e1", "r1", "e9")]
+    assert store.penalty(CID, "INV-07", date(2025, 10, 1)).invoice_balance == "650.00"
+    store.tenant = "default"
+    assert [e.event_id for e in store.log(CID)] == ["e1", "r1", "e8"]
+    assert store.penalty(CID, "INV-07", date(2025, 10, 1)).invoice_balance == "600.00"
