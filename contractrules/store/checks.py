@@ -16,6 +16,12 @@ rules across events, applied as the batch streams by, so that memory holds one c
    line of the batch issues is an issue on its line. (A payment may name any invoice:
    one not issued yet is held for it by the engine, SPEC §5 v2.)
 
+Two differences with the file loader, both in batches refused anyway: an event whose
+local date cannot be computed is not staged (the loader finds that last), so a later
+line with its id is judged as new; and the first line of an id reused with other
+content still counts as the issuer of its invoice for the lines after it (the loader
+ignores it, found bad at the end).
+
 The look-ups go to the store (:class:`Staging`), inside the batch's transaction. Every
 issue of the batch is collected and raised once, at the end: :class:`ConflictError` if
 any id conflicts, else :class:`EventError`; the transaction is then rolled back. Lines
