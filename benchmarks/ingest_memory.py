@@ -42,30 +42,51 @@ def write_events(path: Path, n: int) -> Path:
             day = (start + timedelta(days=cycle % 3000)).isoformat()
             number = f"INV-{cycle:07d}"
             if kind == 0:
-                event = {"id": f"inv-{cycle}", "type": "invoice_issued", "at": day, "by": "studio",
-                         "channel": "email", "invoice": number, "amount": "450.00"}
+                event = {
+                    "id": f"inv-{cycle}",
+                    "type": "invoice_issued",
+                    "at": day,
+                    "by": "studio",
+                    "channel": "email",
+                    "invoice": number,
+                    "amount": "450.00",
+                }
             elif kind == 1:
-                event = {"id": f"pay-{cycle}", "type": "payment_received", "at": day, "by": "acme",
-                         "invoice": number, "amount": "450.00"}
+                event = {
+                    "id": f"pay-{cycle}",
+                    "type": "payment_received",
+                    "at": day,
+                    "by": "acme",
+                    "invoice": number,
+                    "amount": "450.00",
+                }
             else:
-                event = {"id": f"rem-{cycle}", "type": "reminder_sent", "at": day, "by": "studio",
-                         "channel": "email", "invoice": number}
+                event = {
+                    "id": f"rem-{cycle}",
+                    "type": "reminder_sent",
+                    "at": day,
+                    "by": "studio",
+                    "channel": "email",
+                    "invoice": number,
+                }
             f.write(json.dumps(event) + "\n")
     return path
 
 
 def _peak(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Seconds, peak RSS (bytes, the child's own ``ru_maxrss``) and stdout of one ``contractrules`` process."""
-    code = ("import resource, runpy, sys\n"
-            "sys.argv = ['contractrules', *sys.argv[1:]]\n"
-            "try:\n"
-            "    runpy.run_module('contractrules', run_name='__main__')\n"
-            "except SystemExit as exc:\n"
-            "    code = exc.code\n"
-            "else:\n"
-            "    code = 0\n"
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-            "sys.exit(code)\n")
+    code = (
+        "import resource, runpy, sys\n"
+        "sys.argv = ['contractrules', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('contractrules', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "else:\n"
+        "    code = 0\n"
+        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -89,12 +110,17 @@ def measure(url_for, sizes: list[int], work: Path, env: dict[str, str]) -> dict:
         _peak(["ingest", "--db", url, str(CONTRACT)], env)
         row = {}
         for attempt in ("new", "again"):
-            seconds, peak, stdout = _peak(["ingest", "--db", url, "--contract", CID, "--format", "json", str(path)],
-                                          env)
+            seconds, peak, stdout = _peak(
+                ["ingest", "--db", url, "--contract", CID, "--format", "json", str(path)], env
+            )
             done = json.loads(stdout)
-            row[attempt] = {"seconds": round(seconds, 1), "peak_rss_mb": round(peak / 2**20, 1),
-                            "per_event_bytes": round(max(peak - baseline, 0) / n),
-                            "added": done.get("added"), "duplicates": done.get("duplicates")}
+            row[attempt] = {
+                "seconds": round(seconds, 1),
+                "peak_rss_mb": round(peak / 2**20, 1),
+                "per_event_bytes": round(max(peak - baseline, 0) / n),
+                "added": done.get("added"),
+                "duplicates": done.get("duplicates"),
+            }
         out[str(n)] = row
         print(n, row, file=sys.stderr)
     return out
@@ -108,11 +134,15 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ingest-memory.json"))
     ns = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    result: dict = {"benchmark": "ingest-memory", "commit": commit, "events": "invoice, payment, reminder per cycle",
-                    "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                                "cpus": os.cpu_count()}}
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    result: dict = {
+        "benchmark": "ingest-memory",
+        "commit": commit,
+        "events": "invoice, payment, reminder per cycle",
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         result["sqlite"] = measure(lambda name: f"sqlite:///{work / name}.db", ns.sizes, work, env)

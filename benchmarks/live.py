@@ -74,17 +74,26 @@ def _growth_row(engine, years: int) -> dict:
     other.penalty(invoice, as_of)
     other_post, _ = timed(lambda: other.post(records[-1:]))
     penalty, _ = timed(lambda: other.penalty(invoice, as_of))
-    late = {"id": "late-payment", "type": "payment_received", "by": "acme", "amount": "1.00",
-            "at": (records[-1].local_date - timedelta(days=30)).isoformat()}
+    late = {
+        "id": "late-payment",
+        "type": "payment_received",
+        "by": "acme",
+        "amount": "1.00",
+        "at": (records[-1].local_date - timedelta(days=30)).isoformat(),
+    }
     backdated, result = timed(lambda: live.post([late]))
     row = {
-        "years": years, "events": len(records),
-        "full_replay_ms": round(full * 1e3, 2), "full_replay_us_per_event": round(full / len(records) * 1e6, 1),
-        "live_post_ms": round(post * 1e3, 3), "live_answer_ms": round(answer * 1e3, 2),
+        "years": years,
+        "events": len(records),
+        "full_replay_ms": round(full * 1e3, 2),
+        "full_replay_us_per_event": round(full / len(records) * 1e6, 1),
+        "live_post_ms": round(post * 1e3, 3),
+        "live_answer_ms": round(answer * 1e3, 2),
         "live_post_then_penalty_ms": round((other_post + penalty) * 1e3, 2),
         "live_penalty_ms": round(penalty * 1e3, 2),
         "backdated_post_ms": round(backdated * 1e3, 2),
-        "backdated_replayed_from": str(result.replayed_from), "checkpoints": live.checkpoints,
+        "backdated_replayed_from": str(result.replayed_from),
+        "checkpoints": live.checkpoints,
     }
     live.close()
     other.close()
@@ -97,16 +106,23 @@ def growth() -> dict:
     with Engine() as engine:
         rows = [_growth_row(engine, years) for years in YEARS]
     by = {r["years"]: r for r in rows}
-    return {"rows": rows, "goals": {
-        "replay_50y_over_5y": _goal(by[50]["full_replay_us_per_event"] / by[5]["full_replay_us_per_event"], 1.2),
-        "penalty_ms_max": _goal(max(r["live_post_then_penalty_ms"] for r in rows), 1.0),
-        "answer_over_full_replay_50y": _goal(by[50]["live_answer_ms"] / by[50]["full_replay_ms"], 0.1),
-    }}
+    return {
+        "rows": rows,
+        "goals": {
+            "replay_50y_over_5y": _goal(by[50]["full_replay_us_per_event"] / by[5]["full_replay_us_per_event"], 1.2),
+            "penalty_ms_max": _goal(max(r["live_post_then_penalty_ms"] for r in rows), 1.0),
+            "answer_over_full_replay_50y": _goal(by[50]["live_answer_ms"] / by[50]["full_replay_ms"], 0.1),
+        },
+    }
 
 
 def _goal(value: float, limit: float) -> dict:
-    return {"value": round(value, 3), "limit": limit, "met": value <= limit,
-            "missed_by": None if value <= limit else f"{value / limit:.1f}x"}
+    return {
+        "value": round(value, 3),
+        "limit": limit,
+        "met": value <= limit,
+        "missed_by": None if value <= limit else f"{value / limit:.1f}x",
+    }
 
 
 def embedding(n: int = 1000) -> dict:
@@ -126,9 +142,13 @@ def embedding(n: int = 1000) -> dict:
         last = live.answer(records[-1].local_date)
         assert last == engine.evaluate(c, records, records[-1].local_date)
     first50, last50 = statistics.median(steps[:50]), statistics.median(steps[-50:])
-    return {"events": len(records), "total_s": round(sum(steps), 2),
-            "median_first_50_ms": round(first50 * 1e3, 2), "median_last_50_ms": round(last50 * 1e3, 2),
-            "goal": _goal(last50 / first50, 1.5)}
+    return {
+        "events": len(records),
+        "total_s": round(sum(steps), 2),
+        "median_first_50_ms": round(first50 * 1e3, 2),
+        "median_last_50_ms": round(last50 * 1e3, 2),
+        "goal": _goal(last50 / first50, 1.5),
+    }
 
 
 def _python_seconds(code: str, repeat: int = 5) -> float:
@@ -155,20 +175,38 @@ def cli() -> dict:
         cpath.write_text(yaml.safe_dump(w.contracts[0]))
         epath.write_text("".join(json.dumps(e) + "\n" for e in w.events[c.id]))
         invoice = next(r.event.invoice for r in records if r.event.type == "invoice_issued")
-        args = [sys.executable, "-m", "contractrules", "penalty", str(cpath), str(epath), "--invoice", invoice,
-                "--as-of", as_of.isoformat(), "--format", "json"]
+        args = [
+            sys.executable,
+            "-m",
+            "contractrules",
+            "penalty",
+            str(cpath),
+            str(epath),
+            "--invoice",
+            invoice,
+            "--as-of",
+            as_of.isoformat(),
+            "--format",
+            "json",
+        ]
         best = float("inf")
         for _ in range(3):
             t = time.perf_counter()
             subprocess.run(args, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             best = min(best, time.perf_counter() - t)
-    return {"python_bare_s": round(bare, 3), "import_pydantic_s": round(pydantic, 3),
-            "import_cli_s": round(cli_import, 3), "penalty_5y_wall_s": round(best, 3), "events_5y": len(records),
-            "goal": _goal(cli_import / pydantic, 2.0)}
+    return {
+        "python_bare_s": round(bare, 3),
+        "import_pydantic_s": round(pydantic, 3),
+        "import_cli_s": round(cli_import, 3),
+        "penalty_5y_wall_s": round(best, 3),
+        "events_5y": len(records),
+        "goal": _goal(cli_import / pydantic, 2.0),
+    }
 
 
 def plain_loop(path: Path) -> dict:
     """What a loop that only parses the events costs: json, date, Decimal, dict update."""
+
     def run() -> int:
         state: dict[str, dict] = {}
         n = 0
@@ -194,9 +232,17 @@ def batch(contracts: int = 300, months: int = 24) -> dict:
         e2e = end_to_end(w, Path(tmp) / "out.jsonl", 2, workers=1)
         raw = raw_durable_rules(preload(w), 2)
         plain = plain_loop(Path(w["events"]))
-    return {"contracts": contracts, "months": months, "end_to_end": e2e, "raw_durable_rules": raw, "plain_loop": plain,
-            "goals": {"of_plain_loop": _goal(plain["events_per_s"] / e2e["events_per_s"], 4.0),
-                      "of_raw_posts": _goal(raw["posts_per_s"] / e2e["events_per_s"], 2.0)}}
+    return {
+        "contracts": contracts,
+        "months": months,
+        "end_to_end": e2e,
+        "raw_durable_rules": raw,
+        "plain_loop": plain,
+        "goals": {
+            "of_plain_loop": _goal(plain["events_per_s"] / e2e["events_per_s"], 4.0),
+            "of_raw_posts": _goal(raw["posts_per_s"] / e2e["events_per_s"], 2.0),
+        },
+    }
 
 
 def size(n: int) -> dict:
@@ -212,11 +258,27 @@ def size(n: int) -> dict:
     while len(events) < n:
         for _ in range(50):
             k += 1
-            events.append({"id": f"i{k}", "type": "invoice_issued", "at": day.isoformat(), "invoice": f"INV-{k}",
-                           "amount": "100.00", "by": "studio"})
+            events.append(
+                {
+                    "id": f"i{k}",
+                    "type": "invoice_issued",
+                    "at": day.isoformat(),
+                    "invoice": f"INV-{k}",
+                    "amount": "100.00",
+                    "by": "studio",
+                }
+            )
             late = 45 if k % 10 == 0 else 20
-            events.append({"id": f"p{k}", "type": "payment_received", "at": (day + timedelta(days=late)).isoformat(),
-                           "amount": "100.00", "by": "acme", "invoice": f"INV-{k}"})
+            events.append(
+                {
+                    "id": f"p{k}",
+                    "type": "payment_received",
+                    "at": (day + timedelta(days=late)).isoformat(),
+                    "amount": "100.00",
+                    "by": "acme",
+                    "invoice": f"INV-{k}",
+                }
+            )
         day += timedelta(days=1)
     events = events[:n]
     as_of = day + timedelta(days=60)
@@ -226,9 +288,13 @@ def size(n: int) -> dict:
     posted = time.perf_counter() - t
     answer = live.answer(as_of)
     total = time.perf_counter() - t
-    return {"events": len(events), "post_s": round(posted, 1), "post_and_answer_s": round(total, 1),
-            "obligations": len(answer.obligations),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    return {
+        "events": len(events),
+        "post_s": round(posted, 1),
+        "post_and_answer_s": round(total, 1),
+        "obligations": len(answer.obligations),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 PARTS = {"growth": growth, "embedding": embedding, "cli": cli, "batch": batch}

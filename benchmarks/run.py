@@ -66,19 +66,60 @@ def dirty_files() -> list[str]:
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    mem = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), None) if Path("/proc/meminfo").exists() else None
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "cpus": os.cpu_count(), "memory_mb": mem, "hostname": platform.node()}
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    mem = (
+        next(
+            (
+                int(line.split()[1]) // 1024
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            ),
+            None,
+        )
+        if Path("/proc/meminfo").exists()
+        else None
+    )
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_mb": mem,
+        "hostname": platform.node(),
+    }
 
 
 def make_workload(root: Path, contracts: int, months: int, seed: int) -> dict:
     """Generate in a subprocess, so this process's memory stays that of a batch worker."""
-    subprocess.run([sys.executable, "-m", "benchmarks.workload", "--contracts", str(contracts), "--months",
-                    str(months), "--seed", str(seed), "--out", str(root)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.workload",
+            "--contracts",
+            str(contracts),
+            "--months",
+            str(months),
+            "--seed",
+            str(seed),
+            "--out",
+            str(root),
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     from datetime import timedelta
 
     from benchmarks.workload import FIRST_START, add_months
@@ -102,9 +143,14 @@ def end_to_end(w: dict, out: Path, repeat: int, **kw) -> dict:
 
     seconds, summary = timed(lambda: run_batch(w["contracts"], w["events"], w["as_of"], out, **kw), repeat)
     assert summary.ok, f"benchmark workload produced errors: {out}"
-    return {"seconds": round(seconds, 3), "contracts": summary.evaluated, "events": summary.events,
-            "events_per_s": round(summary.events / seconds), "contracts_per_s": round(summary.evaluated / seconds, 1),
-            "peak_rss_mb_per_worker": sorted(round(v / 1024, 1) for v in summary.workers.values())}
+    return {
+        "seconds": round(seconds, 3),
+        "contracts": summary.evaluated,
+        "events": summary.events,
+        "events_per_s": round(summary.events / seconds),
+        "contracts_per_s": round(summary.evaluated / seconds, 1),
+        "peak_rss_mb_per_worker": sorted(round(v / 1024, 1) for v in summary.workers.values()),
+    }
 
 
 def preload(w: dict, records: bool = True) -> list:
@@ -192,8 +238,9 @@ def dask_run(w: dict, out: Path, repeat: int) -> dict:
     import distributed
 
     t = time.perf_counter()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.ERROR) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
         with distributed.Client(cluster) as client:  # workers import the engine before the clock starts
             client.run(__import__, "contractrules.batch.work")
         startup = time.perf_counter() - t
@@ -217,10 +264,15 @@ def main(argv: list[str] | None = None) -> dict:
     n, months, scale_n, scale_months = SIZES[mode]
     n, months, scale_n = args.contracts or n, args.months or months, args.scale_contracts or scale_n
     repeat = args.repeat or (3 if args.smoke else 1)
-    report: dict = {"benchmark": "batch", "mode": mode, "commit": _git("rev-parse", "HEAD"),
-                    "dirty_files": dirty_files(),
-                    "machine": machine(), "load_average_before": os.getloadavg(),
-                    "workload": {"contracts": n, "months": months, "seed": args.seed, "layout": "events.jsonl + YAML"}}
+    report: dict = {
+        "benchmark": "batch",
+        "mode": mode,
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty_files": dirty_files(),
+        "machine": machine(),
+        "load_average_before": os.getloadavg(),
+        "workload": {"contracts": n, "months": months, "seed": args.seed, "layout": "events.jsonl + YAML"},
+    }
     with tempfile.TemporaryDirectory(prefix="contractrules-bench-") as tmp:
         tmp = Path(tmp)
         w = make_workload(tmp / "w", n, months, args.seed)
@@ -230,9 +282,12 @@ def main(argv: list[str] | None = None) -> dict:
         report["workload"]["events"] = e2e["events"]
         two = end_to_end(w, tmp / "two.jsonl", 1, workers=2)
         same = (tmp / "one.jsonl").read_bytes() == (tmp / "two.jsonl").read_bytes()
-        scaling = {"workers_1": {k: e2e[k] for k in ("seconds", "events_per_s", "peak_rss_mb_per_worker")},
-                   "workers_2": two, "speedup_2_over_1": round(e2e["seconds"] / two["seconds"], 2),
-                   "identical_output": same}
+        scaling = {
+            "workers_1": {k: e2e[k] for k in ("seconds", "events_per_s", "peak_rss_mb_per_worker")},
+            "workers_2": two,
+            "speedup_2_over_1": round(e2e["seconds"] / two["seconds"], 2),
+            "identical_output": same,
+        }
         try:
             dk = dask_run(w, tmp / "dask.jsonl", 1)
             dk["identical_output"] = (tmp / "one.jsonl").read_bytes() == (tmp / "dask.jsonl").read_bytes()
@@ -242,8 +297,11 @@ def main(argv: list[str] | None = None) -> dict:
             scaling["dask_local_2_workers"] = {"skipped": f"{exc} (pip install 'contractrules[dask]')"}
         if not args.no_scale:
             sw = make_workload(tmp / "scale", scale_n, scale_months, args.seed + 1)
-            report["scale"] = {"contracts": scale_n, "months": scale_months,
-                               **end_to_end(sw, tmp / "scale.jsonl", 1, workers=2)}
+            report["scale"] = {
+                "contracts": scale_n,
+                "months": scale_months,
+                **end_to_end(sw, tmp / "scale.jsonl", 1, workers=2),
+            }
         # then the single-process breakdown: the parse floor first, while the heap is small,
         # then the engine and durable_rules on events validated once (frozen out of the collector)
         with paused_collector():  # as in a batch worker
@@ -255,10 +313,15 @@ def main(argv: list[str] | None = None) -> dict:
             engine = engine_only(items, w["as_of"], repeat)
         raw = raw_durable_rules(items, repeat)  # durable's Host.post makes reference cycles: collector on
         report["single_process"] = {
-            "end_to_end": e2e, "engine": engine, "raw_durable_rules": raw, "parse_floor": floor,
-            "ratios": {"end_to_end_over_raw_durable_rules": round(e2e["events_per_s"] / raw["posts_per_s"], 3),
-                       "engine_over_raw_durable_rules": round(engine["events_per_s"] / raw["posts_per_s"], 3),
-                       "end_to_end_over_parse_floor": round(e2e["events_per_s"] / floor["events_per_s"], 3)},
+            "end_to_end": e2e,
+            "engine": engine,
+            "raw_durable_rules": raw,
+            "parse_floor": floor,
+            "ratios": {
+                "end_to_end_over_raw_durable_rules": round(e2e["events_per_s"] / raw["posts_per_s"], 3),
+                "engine_over_raw_durable_rules": round(engine["events_per_s"] / raw["posts_per_s"], 3),
+                "end_to_end_over_parse_floor": round(e2e["events_per_s"] / floor["events_per_s"], 3),
+            },
         }
         report["scaling"] = scaling
     report["load_average_after"] = os.getloadavg()
@@ -274,39 +337,56 @@ def goals(report: dict) -> dict:
     sp = report["single_process"]
     g = {
         "end_to_end_at_least_20000_events_per_s": sp["end_to_end"]["events_per_s"] >= GOALS["end_to_end_events_per_s"],
-        "end_to_end_at_least_a_third_of_raw_durable_rules":
-            sp["ratios"]["end_to_end_over_raw_durable_rules"] >= GOALS["raw_ratio"],
+        "end_to_end_at_least_a_third_of_raw_durable_rules": sp["ratios"]["end_to_end_over_raw_durable_rules"]
+        >= GOALS["raw_ratio"],
     }
     if "scale" in report:
-        g[f"scale_{report['scale']['contracts']}x{report['scale']['months']}_under_60_s_on_2_workers"] = \
+        g[f"scale_{report['scale']['contracts']}x{report['scale']['months']}_under_60_s_on_2_workers"] = (
             report["scale"]["seconds"] < GOALS["scale_seconds"]
+        )
     return g
 
 
 def print_report(r: dict, out: Path) -> None:
     sp = r["single_process"]
     wl = r["workload"]
-    print(f"workload: {wl['contracts']} contracts x {wl['months']} months = {wl['events']} events "
-          f"(seed {wl['seed']}), commit {r['commit'][:12]}, {r['machine']['cpu']} x{r['machine']['cpus']}")
-    print(f"  end to end, 1 process : {sp['end_to_end']['events_per_s']:>9,} events/s  ({sp['end_to_end']['seconds']} s, "
-          f"peak RSS {sp['end_to_end']['peak_rss_mb_per_worker']} MB)")
-    print(f"  engine only           : {sp['engine']['events_per_s']:>9,} events/s  "
-          f"ratio to raw {sp['ratios']['engine_over_raw_durable_rules']}")
-    print(f"  raw durable_rules post: {sp['raw_durable_rules']['posts_per_s']:>9,} posts/s   "
-          f"ratio {sp['ratios']['end_to_end_over_raw_durable_rules']}")
-    print(f"  parse + validate floor: {sp['parse_floor']['events_per_s']:>9,} events/s  "
-          f"ratio {sp['ratios']['end_to_end_over_parse_floor']}")
+    print(
+        f"workload: {wl['contracts']} contracts x {wl['months']} months = {wl['events']} events "
+        f"(seed {wl['seed']}), commit {r['commit'][:12]}, {r['machine']['cpu']} x{r['machine']['cpus']}"
+    )
+    print(
+        f"  end to end, 1 process : {sp['end_to_end']['events_per_s']:>9,} events/s  ({sp['end_to_end']['seconds']} s, "
+        f"peak RSS {sp['end_to_end']['peak_rss_mb_per_worker']} MB)"
+    )
+    print(
+        f"  engine only           : {sp['engine']['events_per_s']:>9,} events/s  "
+        f"ratio to raw {sp['ratios']['engine_over_raw_durable_rules']}"
+    )
+    print(
+        f"  raw durable_rules post: {sp['raw_durable_rules']['posts_per_s']:>9,} posts/s   "
+        f"ratio {sp['ratios']['end_to_end_over_raw_durable_rules']}"
+    )
+    print(
+        f"  parse + validate floor: {sp['parse_floor']['events_per_s']:>9,} events/s  "
+        f"ratio {sp['ratios']['end_to_end_over_parse_floor']}"
+    )
     sc = r["scaling"]
-    print(f"  2 local workers       : {sc['workers_2']['events_per_s']:>9,} events/s  x{sc['speedup_2_over_1']}  "
-          f"peak RSS {sc['workers_2']['peak_rss_mb_per_worker']} MB  identical={sc['identical_output']}")
+    print(
+        f"  2 local workers       : {sc['workers_2']['events_per_s']:>9,} events/s  x{sc['speedup_2_over_1']}  "
+        f"peak RSS {sc['workers_2']['peak_rss_mb_per_worker']} MB  identical={sc['identical_output']}"
+    )
     dk = sc["dask_local_2_workers"]
     if "skipped" not in dk:
-        print(f"  Dask LocalCluster x2  : {dk['events_per_s']:>9,} events/s  x{dk['speedup_over_1']}  "
-              f"peak RSS {dk['peak_rss_mb_per_worker']} MB  identical={dk['identical_output']}")
+        print(
+            f"  Dask LocalCluster x2  : {dk['events_per_s']:>9,} events/s  x{dk['speedup_over_1']}  "
+            f"peak RSS {dk['peak_rss_mb_per_worker']} MB  identical={dk['identical_output']}"
+        )
     if "scale" in r:
         s = r["scale"]
-        print(f"  scale {s['contracts']}x{s['months']} on 2 workers: {s['seconds']} s ({s['events']:,} events, "
-              f"{s['events_per_s']:,} events/s)")
+        print(
+            f"  scale {s['contracts']}x{s['months']} on 2 workers: {s['seconds']} s ({s['events']:,} events, "
+            f"{s['events_per_s']:,} events/s)"
+        )
     for goal, met in r["goals"].items():
         print(f"  goal {goal}: {'met' if met else 'NOT met'}")
     print(f"saved {out}")

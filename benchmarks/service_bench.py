@@ -90,7 +90,7 @@ def _put(api: httpx.Client, cid: str, events: list[dict], batch: int) -> int:
     assert r.status_code in (200, 201), r.text
     added = 0
     for start in range(0, len(events), batch):
-        r = api.post(f"/contracts/{cid}/events", json=events[start:start + batch])
+        r = api.post(f"/contracts/{cid}/events", json=events[start : start + batch])
         assert r.status_code == 200, r.text
         added += r.json()["added"]
     return added
@@ -107,8 +107,14 @@ def bench_ingest(url: str, key: str, seed: int, batch: int, tag: str) -> dict:
     wall = _parallel(CLIENTS, work)
     total = sum(added)
     assert total == CLIENTS * len(events), (total, CLIENTS * len(events))
-    return {"clients": CLIENTS, "events": total, "batch": batch, "requests": CLIENTS * -(-len(events) // batch),
-            "seconds": round(wall, 3), "events_per_s": round(total / wall)}
+    return {
+        "clients": CLIENTS,
+        "events": total,
+        "batch": batch,
+        "requests": CLIENTS * -(-len(events) // batch),
+        "seconds": round(wall, 3),
+        "events_per_s": round(total / wall),
+    }
 
 
 def bench_answers(url: str, key: str, cids: list[str], invoice: str, per_client: int) -> dict:
@@ -146,8 +152,9 @@ def _latency(url: str, key: str, cid: str, invoice: str, queries: int, cold: boo
     return _ms(samples)
 
 
-def bench_under_ingest(url: str, key: str, cid: str, invoice: str, queries: int, seed: int, writers: int,
-                       cold: bool) -> dict:
+def bench_under_ingest(
+    url: str, key: str, cid: str, invoice: str, queries: int, seed: int, writers: int, cold: bool
+) -> dict:
     events, _ = history(seed)
     stop = threading.Event()
     written = [0] * writers
@@ -206,19 +213,41 @@ def run_backend(backend: str, db: str, args, storage: str, tmp: Path) -> dict:
         server.stop()
     ratio = round(loaded["p99_ms"] / idle["p99_ms"], 2)
     return {
-        "benchmark": "service", "backend": backend, "smoke": args.smoke, "seed": args.seed, "commit": _commit(),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "server": _server_version(backend, db), "storage": storage,
-                    "load_average": [round(x, 2) for x in os.getloadavg()]},
-        "contract": {"history_events": len(events), "invoice": invoice, "as_of": str(AS_OF),
-                     "cold_invoice": late[0], "cold_as_of": f"{AS_OF - timedelta(days=COLD_DAYS - 1)}..{AS_OF}"},
-        "ingest": ingest, "answers": answers, "penalty_idle": idle, "penalty_under_ingest": loaded,
-        "penalty_idle_cold": idle_cold, "penalty_under_ingest_cold": loaded_cold,
-        "goal": {"idle_p99_ms": GOAL_IDLE_P99_MS, "measured_idle_p99_ms": idle["p99_ms"],
-                 "under_ingest_ratio": GOAL_RATIO, "measured_ratio": ratio,
-                 "met": idle["p99_ms"] <= GOAL_IDLE_P99_MS and ratio <= GOAL_RATIO,
-                 "cold_idle_p99_ms": idle_cold["p99_ms"],
-                 "cold_ratio": round(loaded_cold["p99_ms"] / idle_cold["p99_ms"], 2)},
+        "benchmark": "service",
+        "backend": backend,
+        "smoke": args.smoke,
+        "seed": args.seed,
+        "commit": _commit(),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "server": _server_version(backend, db),
+            "storage": storage,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        },
+        "contract": {
+            "history_events": len(events),
+            "invoice": invoice,
+            "as_of": str(AS_OF),
+            "cold_invoice": late[0],
+            "cold_as_of": f"{AS_OF - timedelta(days=COLD_DAYS - 1)}..{AS_OF}",
+        },
+        "ingest": ingest,
+        "answers": answers,
+        "penalty_idle": idle,
+        "penalty_under_ingest": loaded,
+        "penalty_idle_cold": idle_cold,
+        "penalty_under_ingest_cold": loaded_cold,
+        "goal": {
+            "idle_p99_ms": GOAL_IDLE_P99_MS,
+            "measured_idle_p99_ms": idle["p99_ms"],
+            "under_ingest_ratio": GOAL_RATIO,
+            "measured_ratio": ratio,
+            "met": idle["p99_ms"] <= GOAL_IDLE_P99_MS and ratio <= GOAL_RATIO,
+            "cold_idle_p99_ms": idle_cold["p99_ms"],
+            "cold_ratio": round(loaded_cold["p99_ms"] / idle_cold["p99_ms"], 2),
+        },
     }
 
 
@@ -250,11 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / f"service-{backend}.json").write_text(text + "\n")
         idle, loaded = result["penalty_idle"], result["penalty_under_ingest"]
-        print(f"{backend}: ingest {result['ingest']['events_per_s']} events/s, {result['answers']['answers_per_s']} "
-              f"answers/s (16 clients); penalty idle p50 {idle['p50_ms']} / p99 {idle['p99_ms']} ms, under ingest "
-              f"p50 {loaded['p50_ms']} / p99 {loaded['p99_ms']} ms; cold (every answer a replay) idle p99 "
-              f"{result['penalty_idle_cold']['p99_ms']}, under ingest p99 {result['penalty_under_ingest_cold']['p99_ms']}"
-              f" ms -> {out / f'service-{backend}.json'}")
+        print(
+            f"{backend}: ingest {result['ingest']['events_per_s']} events/s, {result['answers']['answers_per_s']} "
+            f"answers/s (16 clients); penalty idle p50 {idle['p50_ms']} / p99 {idle['p99_ms']} ms, under ingest "
+            f"p50 {loaded['p50_ms']} / p99 {loaded['p99_ms']} ms; cold (every answer a replay) idle p99 "
+            f"{result['penalty_idle_cold']['p99_ms']}, under ingest p99 {result['penalty_under_ingest_cold']['p99_ms']}"
+            f" ms -> {out / f'service-{backend}.json'}"
+        )
     return 0
 
 

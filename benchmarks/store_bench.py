@@ -59,14 +59,21 @@ GOAL_P99_MS = 20.0
 
 def contract_doc(cid: str) -> dict:
     return {
-        "id": cid, "title": "Five years of monthly maintenance",
+        "id": cid,
+        "title": "Five years of monthly maintenance",
         "parties": {"provider": {"id": "studio", "name": "Studio S.L."}, "client": {"id": "acme", "name": "ACME S.A."}},
-        "timezone": "Europe/Madrid", "currency": "EUR", "start": START.isoformat(),
+        "timezone": "Europe/Madrid",
+        "currency": "EUR",
+        "start": START.isoformat(),
         "terms": {
             "billing": {"cycle": "monthly", "fee": "600.00", "timing": "arrears"},
             "payment": {"terms_days": 30},
-            "late_penalty": {"grace_days": 15, "interest": {"annual_rate": "0.10"}, "fixed_fee": "40.00",
-                             "disputes_suspend": True},
+            "late_penalty": {
+                "grace_days": 15,
+                "interest": {"annual_rate": "0.10"},
+                "fixed_fee": "40.00",
+                "disputes_suspend": True,
+            },
             "termination": {"notice_days": 30},
         },
     }
@@ -85,8 +92,18 @@ def history(seed: int) -> tuple[list[dict], list[str]]:
     for k in range(CYCLES):
         period, issued = _month(k), _month(k + 1)
         inv = f"INV-{period:%Y-%m}"
-        events.append({"id": f"i{k}", "type": "invoice_issued", "at": issued.isoformat(), "by": "studio",
-                       "channel": "email", "invoice": inv, "amount": "600.00", "period": period.isoformat()})
+        events.append(
+            {
+                "id": f"i{k}",
+                "type": "invoice_issued",
+                "at": issued.isoformat(),
+                "by": "studio",
+                "channel": "email",
+                "invoice": inv,
+                "amount": "600.00",
+                "period": period.isoformat(),
+            }
+        )
         if k >= CYCLES - 2:
             continue  # the last two are still open
         roll = rng.random()
@@ -97,22 +114,58 @@ def history(seed: int) -> tuple[list[dict], list[str]]:
         else:
             pays = [(20, "300.00"), (rng.randint(50, 90), "300.00")]
         if k % 17 == 5:
-            events.append({"id": f"c{k}", "type": "credit_note", "at": (issued + timedelta(days=3)).isoformat(),
-                           "invoice": inv, "amount": "50.00"})
+            events.append(
+                {
+                    "id": f"c{k}",
+                    "type": "credit_note",
+                    "at": (issued + timedelta(days=3)).isoformat(),
+                    "invoice": inv,
+                    "amount": "50.00",
+                }
+            )
             pays[-1] = (pays[-1][0], f"{float(pays[-1][1]) - 50:.2f}")
         if pays[-1][0] > 30:
             late.append(inv)
-            events.append({"id": f"r{k}", "type": "reminder_sent", "at": (issued + timedelta(days=35)).isoformat(),
-                           "by": "studio", "channel": "email", "invoice": inv})
+            events.append(
+                {
+                    "id": f"r{k}",
+                    "type": "reminder_sent",
+                    "at": (issued + timedelta(days=35)).isoformat(),
+                    "by": "studio",
+                    "channel": "email",
+                    "invoice": inv,
+                }
+            )
         if k == 30:
-            events.append({"id": "d1", "type": "dispute_opened", "at": (issued + timedelta(days=10)).isoformat(),
-                           "by": "acme", "invoice": inv})
-            events.append({"id": "d2", "type": "dispute_resolved", "at": (issued + timedelta(days=40)).isoformat(),
-                           "by": "acme", "invoice": inv})
+            events.append(
+                {
+                    "id": "d1",
+                    "type": "dispute_opened",
+                    "at": (issued + timedelta(days=10)).isoformat(),
+                    "by": "acme",
+                    "invoice": inv,
+                }
+            )
+            events.append(
+                {
+                    "id": "d2",
+                    "type": "dispute_resolved",
+                    "at": (issued + timedelta(days=40)).isoformat(),
+                    "by": "acme",
+                    "invoice": inv,
+                }
+            )
         for n, (days, amount) in enumerate(pays):
-            events.append({"id": f"p{k}-{n}", "type": "payment_received",
-                           "at": f"{(issued + timedelta(days=days)).isoformat()}T10:00:00+01:00",
-                           "channel": "portal", "invoice": inv, "amount": amount})
+            events.append(
+                {
+                    "id": f"p{k}-{n}",
+                    "type": "payment_received",
+                    "at": f"{(issued + timedelta(days=days)).isoformat()}T10:00:00+01:00",
+                    "channel": "portal",
+                    "invoice": inv,
+                    "amount": amount,
+                }
+            )
     return events, late
 
 
@@ -125,8 +178,13 @@ def _ms(samples: list[float]) -> dict:
     def pct(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000, 3)
 
-    return {"n": len(ordered), "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": round(ordered[-1] * 1000, 3),
-            "mean_ms": round(statistics.fmean(ordered) * 1000, 3)}
+    return {
+        "n": len(ordered),
+        "p50_ms": pct(50),
+        "p99_ms": pct(99),
+        "max_ms": round(ordered[-1] * 1000, 3),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
+    }
 
 
 def _timed(fn) -> float:
@@ -142,13 +200,21 @@ def bench_ingest(store, contracts: int, incremental: int, seed: int) -> dict:
         cid = f"bulk-{n:03d}"
         store.add_contract(contract_doc(cid))
         spent += _timed(lambda cid=cid: store.append_events(cid, events))
-    bulk = {"contracts": contracts, "events": contracts * len(events), "seconds": round(spent, 3),
-            "events_per_s": round(contracts * len(events) / spent, 1)}
+    bulk = {
+        "contracts": contracts,
+        "events": contracts * len(events),
+        "seconds": round(spent, 3),
+        "events_per_s": round(contracts * len(events) / spent, 1),
+    }
     store.add_contract(contract_doc("incremental"))
     feed = events[:incremental]
     spent = sum(_timed(lambda e=e: store.append_events("incremental", [e])) for e in feed)
-    inc = {"events": len(feed), "batches": len(feed), "seconds": round(spent, 3),
-           "events_per_s": round(len(feed) / spent, 1)}
+    inc = {
+        "events": len(feed),
+        "batches": len(feed),
+        "seconds": round(spent, 3),
+        "events_per_s": round(len(feed) / spent, 1),
+    }
     return {"bulk": bulk, "incremental": inc}
 
 
@@ -157,7 +223,7 @@ def bench_penalty(store, queries: int, seed: int) -> dict:
     cid = "five-years"
     store.add_contract(contract_doc(cid))
     half = store.append_events(cid, events[: len(events) // 2])
-    store.append_events(cid, events[len(events) // 2:])
+    store.append_events(cid, events[len(events) // 2 :])
     first = _timed(lambda: store.penalty(cid, late[-1], AS_OF))
     for n in range(20):  # warm-up: rulesets registered, caches filled
         store.penalty(cid, late[n % len(late)], AS_OF)
@@ -165,13 +231,16 @@ def bench_penalty(store, queries: int, seed: int) -> dict:
     at_end = [_timed(lambda n=n: store.penalty(cid, late[n % len(late)], AS_OF)) for n in range(queries)]
     known_then = {e["invoice"] for e in events[: len(events) // 2] if e["type"] == "invoice_issued"}
     early = [i for i in late if i in known_then]
-    known = [_timed(lambda n=n: store.penalty(cid, early[n % len(early)], AS_OF, known_at=half.recorded_at))
-             for n in range(queries)]
+    known = [
+        _timed(lambda n=n: store.penalty(cid, early[n % len(early)], AS_OF, known_at=half.recorded_at))
+        for n in range(queries)
+    ]
     days = [START + timedelta(days=rng.randint(400, (AS_OF - START).days)) for _ in range(queries)]
     spread = []
     for day in days:
-        invoice = next((i for i in reversed(late) if date.fromisoformat(i[4:] + "-01") < day - timedelta(days=35)),
-                       late[0])
+        invoice = next(
+            (i for i in reversed(late) if date.fromisoformat(i[4:] + "-01") < day - timedelta(days=35)), late[0]
+        )
         spread.append(_timed(lambda d=day, i=invoice: store.penalty(cid, i, d)))
     snapshot = [_timed(lambda: store.snapshot(cid, AS_OF)) for _ in range(queries)]
     gc.collect()
@@ -200,10 +269,20 @@ def run_backend(backend: str, url: str, args, storage: str) -> dict:
         counts = store.counts()
     p99 = penalty["as_of_end"]["p99_ms"]
     return {
-        "benchmark": "store", "backend": backend, "smoke": args.smoke, "seed": args.seed,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "server": _server_version(backend, url), "storage": storage},
-        "ingest": ingest, "penalty": penalty, "store_counts": counts,
+        "benchmark": "store",
+        "backend": backend,
+        "smoke": args.smoke,
+        "seed": args.seed,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "server": _server_version(backend, url),
+            "storage": storage,
+        },
+        "ingest": ingest,
+        "penalty": penalty,
+        "store_counts": counts,
         "goal": {"penalty_p99_ms": GOAL_P99_MS, "measured_p99_ms": p99, "met": p99 < GOAL_P99_MS},
     }
 
@@ -274,9 +353,11 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             (out / f"store-{backend}.json").write_text(text + "\n")
             pen, frozen = result["penalty"]["as_of_end"], result["penalty"]["as_of_end_gc_frozen"]
-            print(f"{backend}: bulk {result['ingest']['bulk']['events_per_s']} events/s, incremental "
-                  f"{result['ingest']['incremental']['events_per_s']} events/s; penalty p50 {pen['p50_ms']} ms, "
-                  f"p99 {pen['p99_ms']} ms (gc frozen: p99 {frozen['p99_ms']} ms) -> {out / f'store-{backend}.json'}")
+            print(
+                f"{backend}: bulk {result['ingest']['bulk']['events_per_s']} events/s, incremental "
+                f"{result['ingest']['incremental']['events_per_s']} events/s; penalty p50 {pen['p50_ms']} ms, "
+                f"p99 {pen['p99_ms']} ms (gc frozen: p99 {frozen['p99_ms']} ms) -> {out / f'store-{backend}.json'}"
+            )
     return 0
 
 

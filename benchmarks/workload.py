@@ -64,19 +64,25 @@ def _contract(rng: random.Random, cid: str, start: date) -> dict:
     doc = {
         "id": cid,
         "title": f"Maintenance agreement {cid}",
-        "parties": {"provider": {"id": PROVIDER, "name": "Studio S.L."},
-                    "client": {"id": CLIENT, "name": f"Client of {cid}"}},
+        "parties": {
+            "provider": {"id": PROVIDER, "name": "Studio S.L."},
+            "client": {"id": CLIENT, "name": f"Client of {cid}"},
+        },
         "timezone": rng.choice(["Europe/Madrid", "Europe/Madrid", "Europe/London", "America/New_York"]),
         "currency": "EUR",
         "start": start.isoformat(),
         "terms": {
-            "billing": {"cycle": "quarterly" if quarterly else "monthly",
-                        "fee": f"{rng.choice([300, 450, 600, 900, 1200])}.00",
-                        "timing": rng.choice(["arrears", "arrears", "advance"]),
-                        "proration": rng.choice(["none", "daily"])},
+            "billing": {
+                "cycle": "quarterly" if quarterly else "monthly",
+                "fee": f"{rng.choice([300, 450, 600, 900, 1200])}.00",
+                "timing": rng.choice(["arrears", "arrears", "advance"]),
+                "proration": rng.choice(["none", "daily"]),
+            },
             "payment": {"terms_days": rng.choice([15, 30, 30, 45])},
-            "termination": {"notice_days": rng.choice([15, 30, 60]),
-                            "effective": rng.choice(["end_of_cycle", "notice_end"])},
+            "termination": {
+                "notice_days": rng.choice([15, 30, 60]),
+                "effective": rng.choice(["end_of_cycle", "notice_end"]),
+            },
             "scope": {
                 "services": [
                     {"id": "scan", "every": "cycle", "assets": assets},
@@ -93,9 +99,11 @@ def _contract(rng: random.Random, cid: str, start: date) -> dict:
     else:
         doc["terms"]["late_penalty"] = {
             "grace_days": rng.choice([0, 5, 15]),
-            "interest": {"annual_rate": rng.choice(["0.08", "0.10", "0.12"]),
-                         "day_count": rng.choice(["act/365", "act/360"]),
-                         "accrues_from": rng.choice(["due", "grace_end"])},
+            "interest": {
+                "annual_rate": rng.choice(["0.08", "0.10", "0.12"]),
+                "day_count": rng.choice(["act/365", "act/360"]),
+                "accrues_from": rng.choice(["due", "grace_end"]),
+            },
             "fixed_fee": "40.00",
             "reminder_days": rng.choice([None, None, 10]),
             "disputes_suspend": True,
@@ -139,7 +147,9 @@ def _invoice_and_payments(rng, ev: _Events, k: int, first: date, last: date, fee
         amount = f"{float(fee) - 50:.2f}"
     r = rng.random()
     if r < 0.58:  # on time
-        ev.add("payment_received", due - timedelta(days=rng.randint(0, terms - 1)), by=CLIENT, invoice=inv, amount=amount)
+        ev.add(
+            "payment_received", due - timedelta(days=rng.randint(0, terms - 1)), by=CLIENT, invoice=inv, amount=amount
+        )
     elif r < 0.72:  # late, maybe after a reminder, maybe disputed
         late = due + timedelta(days=rng.randint(3, 60))
         if rng.random() < 0.5:
@@ -152,7 +162,9 @@ def _invoice_and_payments(rng, ev: _Events, k: int, first: date, last: date, fee
             ev.add("waiver", due + timedelta(days=2), by=PROVIDER, clause="late_penalty", invoice=inv)
         elif rng.random() < 0.08:
             until = (due + timedelta(days=30)).isoformat()
-            ev.add("waiver", due + timedelta(days=1), by=PROVIDER, clause="late_penalty.grace", invoice=inv, until=until)
+            ev.add(
+                "waiver", due + timedelta(days=1), by=PROVIDER, clause="late_penalty.grace", invoice=inv, until=until
+            )
         ev.add("payment_received", late, by=CLIENT, invoice=inv, amount=amount)
     elif r < 0.84:  # partial: half on time, the rest late
         half = f"{float(amount) / 2:.2f}"
@@ -168,8 +180,14 @@ def _services(rng, ev: _Events, first: date, last: date, assets: list[str]) -> N
     span = (last - first).days
     for asset in assets:
         if rng.random() < 0.9:
-            ev.add("work_performed", first + timedelta(days=rng.randint(0, span)), by=PROVIDER,
-                   service="scan", asset=asset, hours="1.5")
+            ev.add(
+                "work_performed",
+                first + timedelta(days=rng.randint(0, span)),
+                by=PROVIDER,
+                service="scan",
+                asset=asset,
+                hours="1.5",
+            )
     if rng.random() < 0.35:  # a request in scope, answered on time or late
         day = first + timedelta(days=rng.randint(0, max(span - 10, 0)))
         asset = rng.choice(assets)
@@ -217,8 +235,16 @@ def generate(n_contracts: int, months: int, seed: int = 1, prefix: str = "c", be
             first, nxt = add_months(start, k), add_months(start, k + step)
             if first > as_of:
                 break
-            _invoice_and_payments(rng, ev, k, first, nxt - timedelta(days=1), terms["billing"]["fee"],
-                                  terms["payment"]["terms_days"], terms["billing"]["timing"])
+            _invoice_and_payments(
+                rng,
+                ev,
+                k,
+                first,
+                nxt - timedelta(days=1),
+                terms["billing"]["fee"],
+                terms["payment"]["terms_days"],
+                terms["billing"]["timing"],
+            )
             _services(rng, ev, first, nxt - timedelta(days=1), assets)
             if terminate and k >= months - 3 * step:
                 _termination(rng, ev, first + timedelta(days=3), terms["termination"]["notice_days"])
@@ -267,8 +293,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     wl = generate(args.contracts, args.months, args.seed)
     paths = write(wl, args.out, layout=args.layout, contract_format=args.fmt)
-    print(f"{len(wl.contracts)} contracts, {wl.n_events} events, as of {paths['as_of']}: "
-          f"{paths['contracts']} {paths['events']}")
+    print(
+        f"{len(wl.contracts)} contracts, {wl.n_events} events, as of {paths['as_of']}: "
+        f"{paths['contracts']} {paths['events']}"
+    )
 
 
 if __name__ == "__main__":

@@ -76,8 +76,14 @@ def _as_date(value: object) -> date:
     raise InputError([Issue("<call>", None, "as_of", f"must be a local date (YYYY-MM-DD), got {value!r}")])
 
 
-def evaluate(contract: ContractLike, events: EventsLike = None, as_of: date | str | None = None, *,
-             engine: Engine | None = None, skip_invalid: bool = False) -> Answer:
+def evaluate(
+    contract: ContractLike,
+    events: EventsLike = None,
+    as_of: date | str | None = None,
+    *,
+    engine: Engine | None = None,
+    skip_invalid: bool = False,
+) -> Answer:
     """Everything the contract says as of ``as_of``: state, obligations, violations, penalties."""
     as_of = _as_date(as_of)
     c = as_contract(contract)
@@ -88,8 +94,10 @@ def evaluate(contract: ContractLike, events: EventsLike = None, as_of: date | st
         with Engine() as own:
             answer = own.evaluate(c, load.records, as_of)
     if load.skipped:
-        skipped = [f"skipped invalid input: {issue}" + (f" (event {issue.event_id})" if issue.event_id else "")
-                   for issue in load.skipped]
+        skipped = [
+            f"skipped invalid input: {issue}" + (f" (event {issue.event_id})" if issue.event_id else "")
+            for issue in load.skipped
+        ]
         answer = answer.model_copy(update={"warnings": [*skipped, *answer.warnings]})
     return answer
 
@@ -104,11 +112,23 @@ def penalty_of(answer: Answer, invoice: str, events_name: str = "<events>") -> P
     if ob is None:
         issued = [o.id.removeprefix("payment:") for o in answer.obligations if o.kind == "payment"]
         near = difflib.get_close_matches(invoice, issued, n=1, cutoff=0.6)
-        hint = f"; did you mean {near[0]}?" if near else (f"; issued: {', '.join(issued[:5])}" + (" …" if len(issued) > 5 else "")
-                                                          if issued else "; no invoice is issued by then")
+        hint = (
+            f"; did you mean {near[0]}?"
+            if near
+            else (
+                f"; issued: {', '.join(issued[:5])}" + (" …" if len(issued) > 5 else "")
+                if issued
+                else "; no invoice is issued by then"
+            )
+        )
         raise InputError([Issue(events_name, None, "invoice", f"no invoice {invoice} issued by {answer.as_of}{hint}")])
-    context = {"as_of": answer.as_of, "invoice_balance": ob.balance, "due": ob.due, "currency": ob.currency,
-               "warnings": answer.warnings}
+    context = {
+        "as_of": answer.as_of,
+        "invoice_balance": ob.balance,
+        "due": ob.due,
+        "currency": ob.currency,
+        "warnings": answer.warnings,
+    }
     pen = answer.penalty(invoice)
     if pen is not None:
         return PenaltyAnswer(**pen.model_dump(), **context)
@@ -119,12 +139,29 @@ def penalty_of(answer: Answer, invoice: str, events_name: str = "<events>") -> P
         reason = f"paid on time ({ob.fulfilled_on}): no penalty"
     else:
         reason = f"not late as of {answer.as_of}: due {ob.due}"
-    return PenaltyAnswer(invoice=invoice, enforceable=False, enforceable_from=None, interest=zero,
-                         fixed_fee=zero, total=zero, paid=zero, balance=zero, reasons=[reason], **context)
+    return PenaltyAnswer(
+        invoice=invoice,
+        enforceable=False,
+        enforceable_from=None,
+        interest=zero,
+        fixed_fee=zero,
+        total=zero,
+        paid=zero,
+        balance=zero,
+        reasons=[reason],
+        **context,
+    )
 
 
-def penalty(contract: ContractLike, events: EventsLike, invoice: str, as_of: date | str, *,
-            engine: Engine | None = None, skip_invalid: bool = False) -> PenaltyAnswer:
+def penalty(
+    contract: ContractLike,
+    events: EventsLike,
+    invoice: str,
+    as_of: date | str,
+    *,
+    engine: Engine | None = None,
+    skip_invalid: bool = False,
+) -> PenaltyAnswer:
     """Is the late penalty on ``invoice`` enforceable as of ``as_of``, from when, and how much?"""
     name = str(events) if isinstance(events, (str, Path)) else "<events>"
     return penalty_of(evaluate(contract, events, as_of, engine=engine, skip_invalid=skip_invalid), invoice, name)

@@ -231,11 +231,21 @@ def check(contract: str, events: str | None, fmt: str) -> None:
     counts: Counter[str] = Counter(r.event.type for r in load.records) if load is not None else Counter()
     if fmt == "json":
         doc: dict[str, Any] = {
-            "contract": source.contract.id, "file": contract, "valid": True, "summary": summary,
-            "statutory": [line.strip() for line in law], "warnings": [line.strip() for line in warned],
-            "ambiguous_dates": [str(a) for a in ambiguous], "ambiguous_dates_horizon_cycles": HORIZON_CYCLES,
-            "events": None if load is None else {"file": events, "valid": len(load.records),
-                                                 "by_type": {k: counts[k] for k in EVENT_TYPES if counts[k]}},
+            "contract": source.contract.id,
+            "file": contract,
+            "valid": True,
+            "summary": summary,
+            "statutory": [line.strip() for line in law],
+            "warnings": [line.strip() for line in warned],
+            "ambiguous_dates": [str(a) for a in ambiguous],
+            "ambiguous_dates_horizon_cycles": HORIZON_CYCLES,
+            "events": None
+            if load is None
+            else {
+                "file": events,
+                "valid": len(load.records),
+                "by_type": {k: counts[k] for k in EVENT_TYPES if counts[k]},
+            },
         }
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
@@ -275,8 +285,9 @@ def wrap_line(line: str, width: int) -> str:
     indent = len(label.group(1)) if label else lead + 4
     if indent > width // 2:
         indent = lead + 4
-    return textwrap.fill(line, width=width, subsequent_indent=" " * indent,
-                         break_long_words=False, break_on_hyphens=False)
+    return textwrap.fill(
+        line, width=width, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
+    )
 
 
 def _is_statutory_table(path: str) -> bool:
@@ -299,11 +310,20 @@ def table_summary(t: Any) -> dict[str, Any]:
     """A statutory table's coverage and last row, as JSON data (``check``, ``rates``)."""
     law, last = t.data, t.data.rates[-1]
     return {
-        "jurisdiction": law.jurisdiction, "name": law.name, "table": t.file, "currency": law.currency,
-        "rate_mode": law.rate_mode, "rows": len(law.rates),
+        "jurisdiction": law.jurisdiction,
+        "name": law.name,
+        "table": t.file,
+        "currency": law.currency,
+        "rate_mode": law.rate_mode,
+        "rows": len(law.rates),
         "covers": {"from": law.rates[0].from_.isoformat(), "to": last.to.isoformat()},
-        "last_row": {"from": last.from_.isoformat(), "to": last.to.isoformat(), "rate": str(last.rate),
-                     "source": last.source, "file": t.origin(len(law.rates) - 1) or t.file},
+        "last_row": {
+            "from": last.from_.isoformat(),
+            "to": last.to.isoformat(),
+            "rate": str(last.rate),
+            "source": last.source,
+            "file": t.origin(len(law.rates) - 1) or t.file,
+        },
         "user_files": list(t.user_files),
     }
 
@@ -311,25 +331,39 @@ def table_summary(t: Any) -> dict[str, Any]:
 def _check_table(t) -> None:
     law = t.data
     click.echo(f"Statutory table: {law.name} ({law.jurisdiction}, {law.currency})")
-    click.echo(f"  rate mode: {law.rate_mode.replace('_', ' ')}; {len(law.rates)} rows, "
-               f"{law.rates[0].from_} to {law.rates[-1].to} (no gaps, no overlaps, sorted)")
+    click.echo(
+        f"  rate mode: {law.rate_mode.replace('_', ' ')}; {len(law.rates)} rows, "
+        f"{law.rates[0].from_} to {law.rates[-1].to} (no gaps, no overlaps, sorted)"
+    )
     last = law.rates[-1]
     click.echo(f"  last row: {last.from_}..{last.to} {last.rate * 100:.2f}% ({last.source})")
-    tiers = ", ".join(f"{t.amount} below {t.below}" if t.below is not None else f"{t.amount}"
-                      for t in law.fixed_compensation.tiers)
+    tiers = ", ".join(
+        f"{t.amount} below {t.below}" if t.below is not None else f"{t.amount}" for t in law.fixed_compensation.tiers
+    )
     click.echo(f"  fixed compensation: {law.currency} {tiers} ({law.fixed_compensation.source})")
     cap = law.payment_terms.max_days
-    click.echo(f"  payment terms: default {law.payment_terms.default_days} days, "
-               + (f"maximum {cap} days" if cap is not None else "no hard maximum") + f" ({law.payment_terms.source})")
+    click.echo(
+        f"  payment terms: default {law.payment_terms.default_days} days, "
+        + (f"maximum {cap} days" if cap is not None else "no hard maximum")
+        + f" ({law.payment_terms.source})"
+    )
 
 
 # --------------------------------------------------------------------------- answers
 
 _FORMAT = format_option("json")
-_AS_OF = click.option("--as-of", "as_of", required=True, type=ISO_DATE,
-                      help="Evaluate as of this local date of the contract (YYYY-MM-DD).")
-_SKIP = click.option("--skip-invalid", is_flag=True,
-                     help="Report invalid events on stderr and evaluate the valid ones (default: refuse all).")
+_AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=ISO_DATE,
+    help="Evaluate as of this local date of the contract (YYYY-MM-DD).",
+)
+_SKIP = click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Report invalid events on stderr and evaluate the valid ones (default: refuse all).",
+)
 
 
 def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store: dict | None = None):
@@ -345,8 +379,15 @@ def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store
     elif store is not None:
         from contractrules.store import cli as store_cli
 
-        return store_cli.load_from_store(store["db"], store["contract_id"], store["as_of"], store["known_at"],
-                                         (contract, events), skip_invalid, store.get("tenant", "default"))
+        return store_cli.load_from_store(
+            store["db"],
+            store["contract_id"],
+            store["as_of"],
+            store["known_at"],
+            (contract, events),
+            skip_invalid,
+            store.get("tenant", "default"),
+        )
     if contract is None:
         raise click.UsageError("give CONTRACT [EVENTS], or --contract ID to answer from a store (--db URL)")
     c = read_contract(contract).contract
@@ -365,14 +406,28 @@ def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store
 STORE_DEFAULT_URL = "sqlite:///contractrules.db"
 
 db_option = click.option(
-    "--db", "db", envvar="CONTRACTRULES_DB", default=None, metavar="URL",
-    help=f"Store URL: sqlite:///FILE or postgresql://... [env CONTRACTRULES_DB; default {STORE_DEFAULT_URL}]")
+    "--db",
+    "db",
+    envvar="CONTRACTRULES_DB",
+    default=None,
+    metavar="URL",
+    help=f"Store URL: sqlite:///FILE or postgresql://... [env CONTRACTRULES_DB; default {STORE_DEFAULT_URL}]",
+)
 contract_option = click.option(
-    "--contract", "contract_id", default=None, metavar="ID",
-    help="Read this contract and its events from the store (--db) instead of files.")
+    "--contract",
+    "contract_id",
+    default=None,
+    metavar="ID",
+    help="Read this contract and its events from the store (--db) instead of files.",
+)
 tenant_option = click.option(
-    "--tenant", "tenant", default="default", show_default=True, metavar="NAME",
-    help="Whose contracts: the store's key is (tenant, contract id).")
+    "--tenant",
+    "tenant",
+    default="default",
+    show_default=True,
+    metavar="NAME",
+    help="Whose contracts: the store's key is (tenant, contract id).",
+)
 
 
 def _known_at(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -387,10 +442,14 @@ def _known_at(ctx: click.Context, param: click.Parameter, value: str | None):
 
 
 known_at_option = click.option(
-    "--known-at", "known_at", default=None, metavar="WHEN", callback=_known_at,
+    "--known-at",
+    "known_at",
+    default=None,
+    metavar="WHEN",
+    callback=_known_at,
     help="Answer with only what the store had recorded by then: a timestamp with offset "
-         "(2025-10-01T09:00:00+02:00) or a date (= the end of that day, UTC).")
-
+    "(2025-10-01T09:00:00+02:00) or a date (= the end of that day, UTC).",
+)
 
 
 @main.command()
@@ -406,16 +465,25 @@ known_at_option = click.option(
 @rates_options
 @tenant_option
 @cli_errors
-def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_invalid: bool, everything: bool,
-             db: str | None, contract_id: str | None, known_at, tenant: str) -> None:
+def evaluate(
+    contract: str | None,
+    events: str | None,
+    as_of,
+    fmt: str,
+    skip_invalid: bool,
+    everything: bool,
+    db: str | None,
+    contract_id: str | None,
+    known_at,
+    tenant: str,
+) -> None:
     """Evaluate CONTRACT against EVENTS as of a date: state, obligations, violations, penalties.
 
     Or answer from a store: --contract ID [--db URL] [--known-at WHEN].
     """
     from contractrules.api import evaluate as run
 
-    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
-             "tenant": tenant}
+    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at, "tenant": tenant}
     c, load = _load(contract, events, skip_invalid, store=store)
     answer = run(c, load, as_of.date())
     if fmt == "json":
@@ -439,8 +507,18 @@ def evaluate(contract: str | None, events: str | None, as_of, fmt: str, skip_inv
 @rates_options
 @tenant_option
 @cli_errors
-def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: str, skip_invalid: bool,
-            db: str | None, contract_id: str | None, known_at, tenant: str) -> None:
+def penalty(
+    contract: str | None,
+    events: str | None,
+    invoice: str,
+    as_of,
+    fmt: str,
+    skip_invalid: bool,
+    db: str | None,
+    contract_id: str | None,
+    known_at,
+    tenant: str,
+) -> None:
     """Is the late penalty on one invoice enforceable as of a date, from when, and how much?
 
     Or answer from a store: --contract ID [--db URL] [--known-at WHEN].
@@ -448,8 +526,7 @@ def penalty(contract: str | None, events: str | None, invoice: str, as_of, fmt: 
     from contractrules.api import evaluate as run
     from contractrules.api import penalty_of
 
-    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
-             "tenant": tenant}
+    store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at, "tenant": tenant}
     c, load = _load(contract, events, skip_invalid, store=store)
     events_name = events if events is not None else (f"store contract {contract_id}" if contract_id else "<no events>")
     answer = penalty_of(run(c, load, as_of.date()), invoice, events_name)
@@ -507,8 +584,12 @@ SCHEMAS = ("contract", "events", "answer", "penalty")
 
 @main.command()
 @click.argument("which", type=click.Choice(SCHEMAS))
-@click.option("--path", "show_path", is_flag=True,
-              help="contract: print the path of the schema file installed with contractrules instead.")
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="contract: print the path of the schema file installed with contractrules instead.",
+)
 @cli_errors
 def schema(which: str, show_path: bool) -> None:
     """Print the JSON Schema of a contract document, an event, an answer or a penalty answer.

@@ -42,8 +42,12 @@ class IsoDate(click.ParamType):
             return datetime(value.year, value.month, value.day)
         text = str(value).strip()
         if not _ISO.fullmatch(text):
-            self.fail(f"{text!r} is not a date written YYYY-MM-DD (e.g. 2025-10-01: four-digit year, "
-                      "two-digit month and day)", param, ctx)
+            self.fail(
+                f"{text!r} is not a date written YYYY-MM-DD (e.g. 2025-10-01: four-digit year, "
+                "two-digit month and day)",
+                param,
+                ctx,
+            )
         year, month, day = (int(p) for p in text.split("-"))
         try:
             moment = datetime(year, month, day)
@@ -65,8 +69,14 @@ ISO_DATE = IsoDate()
 
 
 def format_option(default: str = "json") -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(["json", "table"]), default=default, show_default=True,
-                        help="json: a JSON document for programs; table: a readable summary for people.")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["json", "table"]),
+        default=default,
+        show_default=True,
+        help="json: a JSON document for programs; table: a readable summary for people.",
+    )
 
 
 def _set_rates(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -93,11 +103,22 @@ def _set_rates(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def rates_options(command: F) -> F:
     command = click.option(
-        "--rates-override", "rates_override", is_flag=True, expose_value=False, callback=_set_rates,
+        "--rates-override",
+        "rates_override",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_rates,
         help="Let --rates files replace rows of the bundled tables (default: they may only extend them) "
-             f"[env {RATES_OVERRIDE_ENV}=1].")(command)
+        f"[env {RATES_OVERRIDE_ENV}=1].",
+    )(command)
     return click.option(
-        "--rates", "rates", multiple=True, type=click.Path(exists=True, dir_okay=False), expose_value=False,
-        callback=_set_rates, metavar="FILE",
+        "--rates",
+        "rates",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        expose_value=False,
+        callback=_set_rates,
+        metavar="FILE",
         help="A statutory rate file of your own ({jurisdiction, rates: [...]}) that extends the bundled "
-             f"table past its last row; repeatable [env {RATES_ENV}, files separated by '{os.pathsep}'].")(command)
+        f"table past its last row; repeatable [env {RATES_ENV}, files separated by '{os.pathsep}'].",
+    )(command)

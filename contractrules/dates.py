@@ -244,9 +244,7 @@ def cycle_start(start: date, anchor_day: int | None, cycle: str, k: int, mode: O
 
 
 @lru_cache(maxsize=65536)
-def cycle_bounds(
-    start: date, anchor_day: int | None, cycle: str, k: int, mode: Overflow = "clip"
-) -> Period:
+def cycle_bounds(start: date, anchor_day: int | None, cycle: str, k: int, mode: Overflow = "clip") -> Period:
     """Inclusive bounds ``[start_k, start_{k+1} - 1 day]`` of cycle ``k``."""
     a = _Anchor.of(start, anchor_day, cycle, mode)
     return Period(a.start_of(k), a.start_of(k + 1) - _ONE_DAY)
@@ -346,8 +344,7 @@ def _parse_calendar(spec: str) -> tuple[str, str | None]:
     by_upper = {s.upper(): s for s in supported[country]}
     if sub.upper() not in by_upper:
         raise DateError(
-            f"unknown calendar {spec!r}: {country} has no subdivision {sub!r} "
-            f"(known: {', '.join(supported[country])})"
+            f"unknown calendar {spec!r}: {country} has no subdivision {sub!r} (known: {', '.join(supported[country])})"
         )
     return country, by_upper[sub.upper()]
 
@@ -451,8 +448,10 @@ def validate_zone(name: object) -> str:
     if not isinstance(name, str) or len(name) > limits.MAX_ZONE_NAME or name not in zone_names():
         shown = limits.excerpt(name) if isinstance(name, str) else type(name).__name__
         if isinstance(name, str) and (name in _NOT_ZONES or name.startswith(("right/", "posix/"))):
-            raise DateError(f"time zone {shown} is not allowed: it depends on the host or counts leap "
-                            "seconds; use an IANA name such as 'Europe/Madrid' or 'UTC'")
+            raise DateError(
+                f"time zone {shown} is not allowed: it depends on the host or counts leap "
+                "seconds; use an IANA name such as 'Europe/Madrid' or 'UTC'"
+            )
         raise DateError(f"unknown time zone {shown}")
     try:
         ZoneInfo(name)

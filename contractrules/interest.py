@@ -70,8 +70,7 @@ def segments(
     out: list[Segment] = []
     day = first
     for stop in stops:
-        seg = Segment(day, stop - ONE_DAY, balance_at(day), rate_at(day), basis,
-                      source_at(day) if source_at else "")
+        seg = Segment(day, stop - ONE_DAY, balance_at(day), rate_at(day), basis, source_at(day) if source_at else "")
         prev = out[-1] if out else None
         if prev and (prev.balance, prev.rate, prev.source) == (seg.balance, seg.rate, seg.source):
             out[-1] = Segment(prev.start, seg.end, seg.balance, seg.rate, basis, seg.source)

@@ -64,7 +64,7 @@ class WorkingRight:
     """A right a party holds from a day (SPEC §6.8): ``kind`` says what it allows."""
 
     id: str
-    kind: str           # termination
+    kind: str  # termination
     party: str
     from_: date
     clause: str
@@ -188,8 +188,8 @@ _DIGITS = re.compile(r"(\d+)")
 class Tick(NamedTuple):
     """A synthetic clock event: ``kind`` with its ``data``, due at the start of day ``on``."""
 
-    on: int      # date.toordinal()
-    seq: int     # scheduling order among ticks of one day
+    on: int  # date.toordinal()
+    seq: int  # scheduling order among ticks of one day
     kind: str
     data: dict
 
@@ -236,8 +236,11 @@ class DatedTerms:
     def __init__(self, section: str, base: dict, clause: str, dated: list[dict]):
         self.starts = [date.min] + [date.fromisoformat(v["from"]) for v in dated]
         self.items = [Terms(base, clause)] + [
-            Terms(v["params"], f"amendments[{v['amendments'][-1]}].terms.{section}",
-                  tuple(f"amendment:{a}" for a in v["amendments"]))
+            Terms(
+                v["params"],
+                f"amendments[{v['amendments'][-1]}].terms.{section}",
+                tuple(f"amendment:{a}" for a in v["amendments"]),
+            )
             for v in dated
         ]
 
@@ -262,9 +265,7 @@ class Run:
         self.end: date | None = d(c["end"])
         self.provider: str = c["parties"]["provider"]["id"]
         self.client: str = c["parties"]["client"]["id"]
-        self.names: dict[str, str] = {
-            p["id"]: p.get("name") or p["id"] for p in c["parties"].values()
-        }
+        self.names: dict[str, str] = {p["id"]: p.get("name") or p["id"] for p in c["parties"].values()}
         self.as_of = as_of
         self.today: date = self.start
         # what the engine is delivering: an EventRecord, or a clock message's data (a dict)
@@ -276,9 +277,9 @@ class Run:
         self.violations: dict[str, WorkingViolation] = {}
         self.warnings: list[str] = []
         self.invoices: dict[str, Invoice] = {}
-        self.unapplied: list[Payment] = []           # money matching no open debt (FIFO leftovers)
+        self.unapplied: list[Payment] = []  # money matching no open debt (FIFO leftovers)
         self.held: dict[str, list[tuple[Callable, Any]]] = {}  # invoice not issued yet -> (action, record)
-        self.held_log: list[tuple[str, Any]] = []     # (invoice, record) of every event ever held
+        self.held_log: list[tuple[str, Any]] = []  # (invoice, record) of every event ever held
         self.scratch: dict[str, dict] = {}
         self.finishers: list[Callable[[Run], None]] = []
         self.rights: dict[str, WorkingRight] = {}
@@ -351,8 +352,12 @@ class Run:
 
     def unapplied_credit(self) -> list[Payment]:
         """Money matching no open debt, and money held for invoices not issued yet (SPEC §6.2)."""
-        held = [Payment(rec.local_date, rec.event.amount, rec.event.id)
-                for recs in self.held.values() for _action, rec in recs if rec.event.type == "payment_received"]
+        held = [
+            Payment(rec.local_date, rec.event.amount, rec.event.id)
+            for recs in self.held.values()
+            for _action, rec in recs
+            if rec.event.type == "payment_received"
+        ]
         return sorted([*self.unapplied, *held], key=lambda p: p.on)
 
     def state(self, clause: str) -> dict:

@@ -105,4 +105,3 @@ def depth_of(value: object, limit: int = MAX_DEPTH) -> int:
 
 def depth_message(limit: int = MAX_DEPTH) -> str:
     return f"nested more than {limit} levels deep (the limit)"
-

@@ -107,10 +107,10 @@ class PostResult:
 
 
 class _Checkpoint(NamedTuple):
-    position: int            # how many events (in event order) were delivered
-    key: EventKey | None     # the last delivered event's order key (None: none yet)
-    day: date                # its local date (the contract's start when none)
-    state: bytes             # the frozen working state, zlib-compressed (~1/6 of the size)
+    position: int  # how many events (in event order) were delivered
+    key: EventKey | None  # the last delivered event's order key (None: none yet)
+    day: date  # its local date (the contract's start when none)
+    state: bytes  # the frozen working state, zlib-compressed (~1/6 of the size)
 
 
 class LiveContract:
@@ -121,12 +121,12 @@ class LiveContract:
         self._doc = compile_contract(self.contract)
         self._engine = engine if engine is not None else _shared_engine()
         self._lock = threading.RLock()
-        self._records: list[EventRecord] = []      # every known event, in event order
+        self._records: list[EventRecord] = []  # every known event, in event order
         self._keys: list[EventKey] = []
         self._by_id: dict[str, EventRecord] = {}
-        self._issued: dict[str, str] = {}          # invoice -> id of the event issuing it
-        self._answers: dict[date, Answer] = {}     # answers since the last post
-        self._items: dict[str, dict[Any, Any]] = {}          # answer items of the last answer, by content
+        self._issued: dict[str, str] = {}  # invoice -> id of the event issuing it
+        self._answers: dict[date, Answer] = {}  # answers since the last post
+        self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by content
         self._closed = False
         run = self._engine.start(self._doc, (), date.max)
         run.by_id = self._by_id
@@ -218,15 +218,29 @@ class LiveContract:
                 if known.event is e or known.event == e:
                     duplicates.append(e.id)
                 else:
-                    issues.append(Issue(rec.file, rec.line, "id", f"event id {e.id!r} was already posted with "
-                                        "different content: an event cannot be changed, post a correcting event",
-                                        e.id))
+                    issues.append(
+                        Issue(
+                            rec.file,
+                            rec.line,
+                            "id",
+                            f"event id {e.id!r} was already posted with "
+                            "different content: an event cannot be changed, post a correcting event",
+                            e.id,
+                        )
+                    )
                 continue
             if e.type == "invoice_issued":
                 prior = issued.get(e.invoice)
                 if prior is not None:
-                    issues.append(Issue(rec.file, rec.line, "invoice",
-                                        f"invoice {e.invoice!r} is already issued by event {prior!r}", e.id))
+                    issues.append(
+                        Issue(
+                            rec.file,
+                            rec.line,
+                            "invoice",
+                            f"invoice {e.invoice!r} is already issued by event {prior!r}",
+                            e.id,
+                        )
+                    )
                     continue
                 issued[e.invoice] = e.id
             batch[e.id] = rec
@@ -284,7 +298,7 @@ class LiveContract:
             stop = min(end, self._checkpoints[-1].position + gap)
             if stop <= self._position:
                 stop = min(end, self._position + gap)
-            self._engine.advance(self._run, self._records[self._position:stop], None)
+            self._engine.advance(self._run, self._records[self._position : stop], None)
             self._position = stop
             if stop - self._checkpoints[-1].position >= gap:
                 self._checkpoint()
@@ -298,8 +312,9 @@ class LiveContract:
 
     def _checkpoint(self) -> None:
         last = self._records[self._position - 1]
-        self._checkpoints.append(_Checkpoint(self._position, self._keys[self._position - 1], last.local_date,
-                                             self._frozen(self._run)))
+        self._checkpoints.append(
+            _Checkpoint(self._position, self._keys[self._position - 1], last.local_date, self._frozen(self._run))
+        )
         if len(self._checkpoints) > MAX_CHECKPOINTS:
             cps = self._checkpoints
             thin = min(range(1, len(cps) - 1), key=lambda i: cps[i + 1].position - cps[i - 1].position)

@@ -117,8 +117,7 @@ def _from_float(value: float, what: str) -> Decimal:
     exact = Decimal(repr(value))
     if len(exact.normalize().as_tuple().digits) > FLOAT_SIGNIFICANT_DIGITS:
         raise MoneyError(
-            f"{what} {value!r} is not an exact decimal (a float rounding artefact); "
-            'write it as a string, e.g. "600.00"'
+            f'{what} {value!r} is not an exact decimal (a float rounding artefact); write it as a string, e.g. "600.00"'
         )
     return exact
 
@@ -144,8 +143,9 @@ def _to_decimal(value: object, what: str) -> tuple[Decimal, bool]:
 
 
 #: The context money arithmetic runs in (see the module docstring).
-MONEY_CONTEXT = Context(prec=limits.DECIMAL_PRECISION, rounding=ROUND_HALF_EVEN,
-                        traps=[InvalidOperation, DivisionByZero, Overflow])
+MONEY_CONTEXT = Context(
+    prec=limits.DECIMAL_PRECISION, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
+)
 
 
 def money_context():
@@ -158,8 +158,7 @@ def check_magnitude(value: Decimal, what: str, digits: int | None = limits.MAX_S
     """``value`` if below :data:`~contractrules.limits.AMOUNT_BOUND` (and, for rates and
     hours, with at most ``digits`` significant digits), else MoneyError."""
     if abs(value) >= limits.AMOUNT_BOUND:
-        raise MoneyError(f"{what} {_short(value)} is too large: the limit is below 10^15 "
-                         "(1,000,000,000,000,000)")
+        raise MoneyError(f"{what} {_short(value)} is too large: the limit is below 10^15 (1,000,000,000,000,000)")
     if digits is not None and _significant_digits(value) > digits:
         raise MoneyError(f"{what} {_short(value)} has more than {digits} significant digits")
     return value
@@ -209,8 +208,9 @@ def parse_rate(value: object) -> Decimal:
     rate, _ = _to_decimal(value, "rate")
     rate = check_magnitude(_non_negative(rate, "rate"), "rate")
     if rate >= limits.RATE_BOUND:
-        raise MoneyError(f"rate {_short(rate)} is too large: a rate is a fraction (0.10 is 10 %), "
-                         f"below {limits.RATE_BOUND}")
+        raise MoneyError(
+            f"rate {_short(rate)} is too large: a rate is a fraction (0.10 is 10 %), below {limits.RATE_BOUND}"
+        )
     return rate
 
 
@@ -228,7 +228,9 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     digits = minor_units(currency)
     quantum = _QUANTA.get(digits) or _QUANTA.setdefault(digits, Decimal(1).scaleb(-digits))
     precision = max(28, amount.adjusted() + digits + 2)
-    context = _CONTEXTS.get(precision) or _CONTEXTS.setdefault(precision, Context(prec=precision, rounding=ROUND_HALF_UP))
+    context = _CONTEXTS.get(precision) or _CONTEXTS.setdefault(
+        precision, Context(prec=precision, rounding=ROUND_HALF_UP)
+    )
     try:
         rounded = amount.quantize(quantum, context=context)
     except InvalidOperation as exc:  # pragma: no cover - precision is sized above

@@ -37,8 +37,12 @@ def _d(value) -> str:
 
 def _state(answer: Answer) -> Text:
     s = answer.state
-    text = Text.assemble(("Contract ", "bold"), (answer.contract, "bold cyan"), f" as of {answer.as_of}: ",
-                         (s.state, {"active": "green", "terminating": "yellow", "terminated": "red"}[s.state]))
+    text = Text.assemble(
+        ("Contract ", "bold"),
+        (answer.contract, "bold cyan"),
+        f" as of {answer.as_of}: ",
+        (s.state, {"active": "green", "terminating": "yellow", "terminated": "red"}[s.state]),
+    )
     if s.effective_end:
         text.append(f", ends {s.effective_end}")
     if s.notice:
@@ -60,7 +64,7 @@ def wrap_id(text: str, width: int) -> str:
         if len(part) <= width:
             return [part]
         if level == len(_PARTS):
-            return [part[i:i + width] for i in range(0, len(part), width)]
+            return [part[i : i + width] for i in range(0, len(part), width)]
         return [p for sub in _PARTS[level].findall(part) for p in pieces(sub, level + 1)]
 
     lines: list[str] = []
@@ -73,8 +77,15 @@ def wrap_id(text: str, width: int) -> str:
 
 
 def _table(title: str) -> Table:
-    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold italic",
-                 show_edge=False, pad_edge=False, padding=(0, 1))
+    return Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold italic",
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+    )
 
 
 def obligations_table(answer: Answer, everything: bool = False, width: int = 80) -> Table:
@@ -86,15 +97,26 @@ def obligations_table(answer: Answer, everything: bool = False, width: int = 80)
     id_width = min(max(16, width - fixed - 1), max([len("obligation"), *(len(o.id) for o in shown)]))
     t = _table(f"Obligations ({'all' if everything else 'open'})")
     t.add_column("obligation", no_wrap=True, width=id_width)
-    for name, justify in (("due", "left"), ("status", "left"), ("amount", "right"), ("balance", "right"),
-                          ("evidence", "left")):
+    for name, justify in (
+        ("due", "left"),
+        ("status", "left"),
+        ("amount", "right"),
+        ("balance", "right"),
+        ("evidence", "left"),
+    ):
         t.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for o in shown:
         status = Text(o.status, STATUS_STYLE[o.status])
         if o.fulfilled_on:
             status.append(f"\n{o.fulfilled_on}", "dim")
-        t.add_row(wrap_id(o.id, id_width), _d(o.due), status, o.amount or "", o.balance or "",
-                  Text(o.evidence, EVIDENCE_STYLE[o.evidence]))
+        t.add_row(
+            wrap_id(o.id, id_width),
+            _d(o.due),
+            status,
+            o.amount or "",
+            o.balance or "",
+            Text(o.evidence, EVIDENCE_STYLE[o.evidence]),
+        )
     return t
 
 
@@ -113,11 +135,16 @@ def violations_list(answer: Answer) -> Group:
     """Each violation on one line, its explanation indented below (full width)."""
     lines: list = [Text("Violations", "bold italic")]
     for v in answer.violations:
-        lines.append(Text.assemble(
-            f"  {_d(v.on)}  ", (v.id, "bold"), f"  {v.party}  ",
-            (v.severity, "bold red" if v.severity == "breach" else "yellow"), "  evidence: ",
-            (v.evidence, EVIDENCE_STYLE[v.evidence]),
-        ))
+        lines.append(
+            Text.assemble(
+                f"  {_d(v.on)}  ",
+                (v.id, "bold"),
+                f"  {v.party}  ",
+                (v.severity, "bold red" if v.severity == "breach" else "yellow"),
+                "  evidence: ",
+                (v.evidence, EVIDENCE_STYLE[v.evidence]),
+            )
+        )
         lines.append(Padding(Text(v.explanation, "dim"), (0, 0, 0, 6)))
     return Group(*lines)
 
@@ -127,16 +154,27 @@ def penalties_table(answer: Answer, currency: str | None = None, width: int = 80
     t = _table("Late penalties")
     right: dict[str, Any] = {"justify": "right"}
     settling = any(p.balance != p.total for p in answer.penalties)  # something paid or credited
-    columns: list[tuple[str, dict[str, Any]]] = [("invoice", {}), ("enforceable", {}), ("from", {}),
-                                                 ("interest", right), ("fixed fee", right), ("total", right)]
+    columns: list[tuple[str, dict[str, Any]]] = [
+        ("invoice", {}),
+        ("enforceable", {}),
+        ("from", {}),
+        ("interest", right),
+        ("fixed fee", right),
+        ("total", right),
+    ]
     if settling:
         columns.append(("balance", right))
     for col, kw in columns:
         t.add_column(col, no_wrap=True, **kw)
     for p in answer.penalties:
-        cells: list[str | Text] = [wrap_id(p.invoice, 24), Text("yes", "bold green") if p.enforceable
-                                   else Text("no", "yellow"), _d(p.enforceable_from), p.interest, p.fixed_fee,
-                                   Text(p.total, "bold")]
+        cells: list[str | Text] = [
+            wrap_id(p.invoice, 24),
+            Text("yes", "bold green") if p.enforceable else Text("no", "yellow"),
+            _d(p.enforceable_from),
+            p.interest,
+            p.fixed_fee,
+            Text(p.total, "bold"),
+        ]
         if settling:
             cells.append(p.balance)
         t.add_row(*cells)
@@ -160,8 +198,9 @@ def render_answer(answer: Answer, everything: bool = False, width: int | None = 
         parts.append(penalties_table(answer, width=width))
     credit = answer.unapplied_credit
     if credit.caused_by:
-        parts.append(Text(f"Unapplied credit: {credit.amount} {credit.currency} "
-                          f"(events {', '.join(credit.caused_by)})", "bold"))
+        parts.append(
+            Text(f"Unapplied credit: {credit.amount} {credit.currency} (events {', '.join(credit.caused_by)})", "bold")
+        )
     for r in answer.rights:
         parts.append(Text(f"Right: {r.id} held by {r.party} from {_d(r.from_)} ({r.clause})", "bold"))
     for w in answer.warnings:
@@ -170,7 +209,7 @@ def render_answer(answer: Answer, everything: bool = False, width: int | None = 
 
 
 def render_penalty(p: PenaltyAnswer):
-    verdict = (Text("ENFORCEABLE", "bold green") if p.enforceable else Text("NOT ENFORCEABLE", "bold yellow"))
+    verdict = Text("ENFORCEABLE", "bold green") if p.enforceable else Text("NOT ENFORCEABLE", "bold yellow")
     lines = [
         Text.assemble("Invoice ", (p.invoice, "bold"), f" as of {p.as_of}: ", verdict),
         Text(f"due {_d(p.due)}, invoice balance {p.invoice_balance} {p.currency}"),
@@ -189,23 +228,39 @@ def render_rates(summaries: list[dict[str, Any]]) -> Group:
     for s in summaries:
         last = s["last_row"]
         lines.append(Text.assemble((s["jurisdiction"], "bold cyan"), f"  {s['name']}"))
-        lines.append(Padding(Text(f"table {s['table']}" + "".join(f" + {f}" for f in s["user_files"])
-                                  + f"; {s['rows']} rows; covers {s['covers']['from']} to {s['covers']['to']}; "
-                                  f"rate {s['rate_mode'].replace('_', ' ')}"), (0, 0, 0, 4)))
-        lines.append(Padding(Text.assemble("last row: ", (f"{last['from']}..{last['to']}  "
-                                                          f"{float(last['rate']) * 100:.2f}%", "bold"),
-                                           f"  ({last['source']})" + ("" if last["file"] == s["table"]
-                                                                      else f" from {last['file']}")), (0, 0, 0, 4)))
-        lines.append(Padding(Text(f"a day after {s['covers']['to']} uses this last rate, with a warning", "dim"),
-                             (0, 0, 0, 4)))
+        lines.append(
+            Padding(
+                Text(
+                    f"table {s['table']}"
+                    + "".join(f" + {f}" for f in s["user_files"])
+                    + f"; {s['rows']} rows; covers {s['covers']['from']} to {s['covers']['to']}; "
+                    f"rate {s['rate_mode'].replace('_', ' ')}"
+                ),
+                (0, 0, 0, 4),
+            )
+        )
+        lines.append(
+            Padding(
+                Text.assemble(
+                    "last row: ",
+                    (f"{last['from']}..{last['to']}  {float(last['rate']) * 100:.2f}%", "bold"),
+                    f"  ({last['source']})" + ("" if last["file"] == s["table"] else f" from {last['file']}"),
+                ),
+                (0, 0, 0, 4),
+            )
+        )
+        lines.append(
+            Padding(Text(f"a day after {s['covers']['to']} uses this last rate, with a warning", "dim"), (0, 0, 0, 4))
+        )
     return Group(*lines)
 
 
 def render_ruleset(doc: dict[str, Any]) -> Group:
     """``compile --format table``: the ruleset's clauses and rules, one line each."""
     c = doc["contract"]
-    lines: list[Any] = [Text.assemble(("Ruleset ", "bold"), (doc["ruleset"], "bold cyan"),
-                                      f" ({doc['format']}) for contract {c['id']}")]
+    lines: list[Any] = [
+        Text.assemble(("Ruleset ", "bold"), (doc["ruleset"], "bold cyan"), f" ({doc['format']}) for contract {c['id']}")
+    ]
     lines.append(Text(f"clauses: {', '.join(doc['clauses'])}"))
     for name, rule in doc["rules"].items():
         lines.append(Padding(Text.assemble((name, "bold"), f"  when {_conditions(rule)}"), (0, 0, 0, 2)))

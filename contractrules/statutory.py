@@ -67,9 +67,11 @@ def bundled_text(code: str) -> str:
     try:
         return (resources.files(DATA_PACKAGE) / "statutory" / f"{code.lower()}.yaml").read_text(encoding="utf-8")
     except (ModuleNotFoundError, OSError) as exc:
-        raise InstallError(f"the statutory table {bundled_name(code)} that ships with contractrules cannot be read "
-                           f"({exc.__class__.__name__}: {exc}); contractrules is not installed correctly — "
-                           "reinstall it (pip install --force-reinstall contractrules)") from None
+        raise InstallError(
+            f"the statutory table {bundled_name(code)} that ships with contractrules cannot be read "
+            f"({exc.__class__.__name__}: {exc}); contractrules is not installed correctly — "
+            "reinstall it (pip install --force-reinstall contractrules)"
+        ) from None
 
 
 class _Model(BaseModel):
@@ -127,7 +129,7 @@ class TableFile(_Model):
 @dataclass(frozen=True)
 class RateLookup:
     rate: Decimal
-    row: Any      # the table's row (a :class:`Row`, or a :class:`DatedRow` from a compiled document)
+    row: Any  # the table's row (a :class:`Row`, or a :class:`DatedRow` from a compiled document)
     beyond: bool  # the day is after the last row: the last known rate was used
     index: int = 0
 
@@ -151,15 +153,28 @@ class Rates:
     @classmethod
     def from_params(cls, law: dict, name: str) -> Rates:
         """From the compiled document's ``statutory`` parameters (:meth:`Table.to_params`)."""
-        return cls([DatedRow(date.fromisoformat(r["from"]), date.fromisoformat(r["to"]), Decimal(r["rate"]),
-                             r["source"], r.get("file")) for r in law["rates"]], name)
+        return cls(
+            [
+                DatedRow(
+                    date.fromisoformat(r["from"]),
+                    date.fromisoformat(r["to"]),
+                    Decimal(r["rate"]),
+                    r["source"],
+                    r.get("file"),
+                )
+                for r in law["rates"]
+            ],
+            name,
+        )
 
     def at(self, day: date) -> RateLookup:
         """The rate in force on ``day`` (the last row's, flagged ``beyond``, past the table)."""
         k = bisect.bisect_right(self._starts, day) - 1
         if k < 0:  # bad input (exit 2): an invoice older than the table
-            raise DateError(f"{self.name}: no statutory rate is known before {self.rows[0].start} (asked for {day}); "
-                            "interest on this invoice cannot be computed")
+            raise DateError(
+                f"{self.name}: no statutory rate is known before {self.rows[0].start} (asked for {day}); "
+                "interest on this invoice cannot be computed"
+            )
         row = self.rows[k]
         return RateLookup(row.rate, row, day > row.end, k)
 
@@ -218,8 +233,10 @@ class Table:
 
     @property
     def rates(self) -> Rates:
-        return Rates([DatedRow(r.from_, r.to, r.rate, r.source, self.origin(k)) for k, r in enumerate(self.data.rates)],
-                     self.file)
+        return Rates(
+            [DatedRow(r.from_, r.to, r.rate, r.source, self.origin(k)) for k, r in enumerate(self.data.rates)],
+            self.file,
+        )
 
     def at(self, day: date) -> RateLookup:
         """The rate in force on ``day`` (the last row's if ``day`` is past the table)."""
@@ -238,11 +255,15 @@ class Table:
             "file": self.file,
             "currency": d.currency,
             "rate_mode": d.rate_mode,
-            "rates": [{"from": r.from_.isoformat(), "to": r.to.isoformat(), "rate": str(r.rate), "source": r.source}
-                      | ({"file": self.origin(k)} if self.origin(k) else {})
-                      for k, r in enumerate(d.rates)],
-            "compensation": [{"below": None if t.below is None else str(t.below), "amount": str(t.amount)}
-                             for t in d.fixed_compensation.tiers],
+            "rates": [
+                {"from": r.from_.isoformat(), "to": r.to.isoformat(), "rate": str(r.rate), "source": r.source}
+                | ({"file": self.origin(k)} if self.origin(k) else {})
+                for k, r in enumerate(d.rates)
+            ],
+            "compensation": [
+                {"below": None if t.below is None else str(t.below), "amount": str(t.amount)}
+                for t in d.fixed_compensation.tiers
+            ],
             "compensation_source": d.fixed_compensation.source,
         }
 
@@ -258,12 +279,27 @@ def _row_issues(rows: list[tuple[int, Row]], file: str, lines) -> list[Issue]:
             continue
         prev = rows[k - 1][1]
         if row.from_ < prev.from_:
-            issues.append(Issue(file, where, f"rates[{i}].from", f"rows must be sorted by date: {row.from_} comes after {prev.from_}"))
+            issues.append(
+                Issue(
+                    file,
+                    where,
+                    f"rates[{i}].from",
+                    f"rows must be sorted by date: {row.from_} comes after {prev.from_}",
+                )
+            )
         elif row.from_ <= prev.to:
-            issues.append(Issue(file, where, f"rates[{i}].from", f"overlaps the previous row ({prev.from_}..{prev.to})"))
+            issues.append(
+                Issue(file, where, f"rates[{i}].from", f"overlaps the previous row ({prev.from_}..{prev.to})")
+            )
         elif (row.from_ - prev.to).days > 1:
-            issues.append(Issue(file, where, f"rates[{i}].from",
-                                f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}..{date.fromordinal(row.from_.toordinal() - 1)}"))
+            issues.append(
+                Issue(
+                    file,
+                    where,
+                    f"rates[{i}].from",
+                    f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}..{date.fromordinal(row.from_.toordinal() - 1)}",
+                )
+            )
     return issues
 
 
@@ -297,8 +333,14 @@ def parse_table(text: str, file: str) -> Table:
         raise ContractError(sorted(problems, key=lambda i: (i.line or 0, i.field))) from None
     tiers = data.fixed_compensation.tiers
     if tiers[-1].below is not None:
-        problems.append(Issue(file, lines(("fixed_compensation", "tiers")), "fixed_compensation.tiers",
-                              "the last tier must have no 'below' (it covers every larger debt)"))
+        problems.append(
+            Issue(
+                file,
+                lines(("fixed_compensation", "tiers")),
+                "fixed_compensation.tiers",
+                "the last tier must have no 'below' (it covers every larger debt)",
+            )
+        )
     if problems:
         raise ContractError(problems)
     return Table(file, data)
@@ -344,16 +386,32 @@ def extend(base: Table, file: str, extra: RatesFile, *, override: bool = False, 
     for i, row in enumerate(extra.rates):
         clashes = [r for r, _ in rows if r.from_ <= row.to and row.from_ <= r.to]
         if clashes and not override:
-            problems.append(Issue(file, lines and lines(("rates", i)), f"rates[{i}]", f"{_span(row)} covers days the table {base.file} already "
-                                  f"has ({', '.join(_span(r) for r in clashes)}); to replace them pass "
-                                  "--rates-override (CONTRACTRULES_RATES_OVERRIDE=1)"))
+            problems.append(
+                Issue(
+                    file,
+                    lines and lines(("rates", i)),
+                    f"rates[{i}]",
+                    f"{_span(row)} covers days the table {base.file} already "
+                    f"has ({', '.join(_span(r) for r in clashes)}); to replace them pass "
+                    "--rates-override (CONTRACTRULES_RATES_OVERRIDE=1)",
+                )
+            )
             continue
-        rows = sorted([(r, o) for r, o in rows if not (r.from_ <= row.to and row.from_ <= r.to)] + [(row, file)],
-                      key=lambda ro: ro[0].from_)
+        rows = sorted(
+            [(r, o) for r, o in rows if not (r.from_ <= row.to and row.from_ <= r.to)] + [(row, file)],
+            key=lambda ro: ro[0].from_,
+        )
     for (prev, _), (row, origin) in zip(rows, rows[1:], strict=False):
         if (row.from_ - prev.to).days > 1:
-            problems.append(Issue(origin or file, None, "rates", f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}"
-                                  f"..{date.fromordinal(row.from_.toordinal() - 1)} between {_span(prev)} and {_span(row)}"))
+            problems.append(
+                Issue(
+                    origin or file,
+                    None,
+                    "rates",
+                    f"gap: nothing covers {date.fromordinal(prev.to.toordinal() + 1)}"
+                    f"..{date.fromordinal(row.from_.toordinal() - 1)} between {_span(prev)} and {_span(row)}",
+                )
+            )
     if problems:
         raise ContractError(problems)
     data = base.data.model_copy(update={"rates": [r for r, _ in rows]})
@@ -381,8 +439,10 @@ def _bundled(code: str) -> Table:
     try:
         return parse_table(bundled_text(code), bundled_name(code))
     except InputError as exc:
-        raise InstallError(f"the statutory table {bundled_name(code)} that ships with contractrules is invalid "
-                           f"({exc}); contractrules is not installed correctly") from None
+        raise InstallError(
+            f"the statutory table {bundled_name(code)} that ships with contractrules is invalid "
+            f"({exc}); contractrules is not installed correctly"
+        ) from None
 
 
 @lru_cache(maxsize=64)
@@ -405,32 +465,43 @@ def statutory_notes(contract) -> list[str]:
         return []
     t = table(contract.jurisdiction)
     law = t.data
-    notes = [f"Statutory rules: {law.name} (table {t.file}"
-             + "".join(f" + {f}" for f in t.user_files) + ", "
-             f"{law.rates[0].from_}..{law.rates[-1].to}, rate {law.rate_mode.replace('_', ' ')})"]
+    notes = [
+        f"Statutory rules: {law.name} (table {t.file}" + "".join(f" + {f}" for f in t.user_files) + ", "
+        f"{law.rates[0].from_}..{law.rates[-1].to}, rate {law.rate_mode.replace('_', ' ')})"
+    ]
     pay = contract.terms.payment
     days = 30 if pay is None else pay.terms_days
     business = pay is not None and pay.business_days
     found = terms_findings(law.payment_terms.max_days, law.payment_terms.warn_above_days, days, business)
     if "over_max" in found:
-        notes.append(f"  statutory_limit: terms.payment {days} days exceeds the {law.payment_terms.max_days}-day "
-                     f"maximum ({law.payment_terms.source}); due dates will be capped")
+        notes.append(
+            f"  statutory_limit: terms.payment {days} days exceeds the {law.payment_terms.max_days}-day "
+            f"maximum ({law.payment_terms.source}); due dates will be capped"
+        )
     if "business_capped" in found:
-        notes.append(f"  terms.payment in business days: each due date is capped at {law.payment_terms.max_days} "
-                     "calendar days after the invoice")
+        notes.append(
+            f"  terms.payment in business days: each due date is capped at {law.payment_terms.max_days} "
+            "calendar days after the invoice"
+        )
     if "over_warn" in found:
-        notes.append(f"  warning: {days} days is over {law.payment_terms.warn_above_days}; must not be grossly "
-                     f"unfair ({law.payment_terms.source})")
+        notes.append(
+            f"  warning: {days} days is over {law.payment_terms.warn_above_days}; must not be grossly "
+            f"unfair ({law.payment_terms.source})"
+        )
     lp = contract.terms.late_penalty
     rate = None if lp is None or lp.interest is None else lp.interest.annual_rate
     legal = None if rate is None or rate == "statutory" else below_law(t.rates, rate, contract.start)
     if legal is not None and rate is not None and rate != "statutory":
-        notes.append(f"  warning: the contract rate {rate * 100:.2f}% is below the statutory "
-                     f"{legal * 100:.2f}% in force on {contract.start}: {law.lower_contract_rate_note}")
+        notes.append(
+            f"  warning: the contract rate {rate * 100:.2f}% is below the statutory "
+            f"{legal * 100:.2f}% in force on {contract.start}: {law.lower_contract_rate_note}"
+        )
     notes += _amended_terms_notes(contract, law)
     if contract.start < law.rates[0].from_:  # check and evaluate agree: a note, not a refusal
-        notes.append(f"  warning: the table has no rate before {law.rates[0].from_}; statutory interest on an "
-                     "invoice due before then cannot be computed")
+        notes.append(
+            f"  warning: the table has no rate before {law.rates[0].from_}; statutory interest on an "
+            "invoice due before then cannot be computed"
+        )
     elif t.at(contract.start).beyond:
         notes.append(f"  warning: the table has no rate after {law.rates[-1].to}; the last known rate will be used")
     return notes
@@ -445,14 +516,18 @@ def _amended_terms_notes(contract, law: TableFile) -> list[str]:
         if v.amendment is None or "payment" not in v.touched or v.terms.payment is None:
             continue
         pay = v.terms.payment
-        found = terms_findings(law.payment_terms.max_days, law.payment_terms.warn_above_days, pay.terms_days,
-                               pay.business_days)
+        found = terms_findings(
+            law.payment_terms.max_days, law.payment_terms.warn_above_days, pay.terms_days, pay.business_days
+        )
         where = f"amendments[{v.amendment.id}].terms.payment (from {v.effective})"
         if "over_max" in found:
-            notes.append(f"  statutory_limit: {where}: {pay.terms_days} days exceeds the "
-                         f"{law.payment_terms.max_days}-day maximum ({law.payment_terms.source}); due dates will be capped")
+            notes.append(
+                f"  statutory_limit: {where}: {pay.terms_days} days exceeds the "
+                f"{law.payment_terms.max_days}-day maximum ({law.payment_terms.source}); due dates will be capped"
+            )
         if "over_warn" in found:
-            notes.append(f"  warning: {where}: {pay.terms_days} days is over {law.payment_terms.warn_above_days}; "
-                         f"must not be grossly unfair ({law.payment_terms.source})")
+            notes.append(
+                f"  warning: {where}: {pay.terms_days} days is over {law.payment_terms.warn_above_days}; "
+                f"must not be grossly unfair ({law.payment_terms.source})"
+            )
     return notes
-

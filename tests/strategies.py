@@ -117,8 +117,13 @@ def event_streams(draw) -> list[dict]:
             fields[target] = draw(st.sampled_from([*invoices, "INV-99"]))
         add("payment_received", **fields)
     for _ in range(draw(st.integers(0, 2))):
-        add("credit_note", at=draw(_when), invoice=draw(st.sampled_from(invoices)),
-            amount=draw(st.sampled_from(["10.00", "50.00", "100.00"])), by="studio")
+        add(
+            "credit_note",
+            at=draw(_when),
+            invoice=draw(st.sampled_from(invoices)),
+            amount=draw(st.sampled_from(["10.00", "50.00", "100.00"])),
+            by="studio",
+        )
     if draw(st.booleans()):
         inv = draw(st.sampled_from(invoices))
         opened, length = draw(_days), draw(st.integers(1, 60))
@@ -128,8 +133,14 @@ def event_streams(draw) -> list[dict]:
     if draw(st.booleans()):
         add("reminder_sent", at=draw(_when), invoice=draw(st.sampled_from(invoices)), by="studio", channel="letter")
     if draw(st.booleans()):
-        add("waiver", at=draw(_when), by="studio", clause="late_penalty.grace",
-            invoice=draw(st.sampled_from(invoices)), until=_at(draw(_days), None))
+        add(
+            "waiver",
+            at=draw(_when),
+            by="studio",
+            clause="late_penalty.grace",
+            invoice=draw(st.sampled_from(invoices)),
+            until=_at(draw(_days), None),
+        )
     if draw(st.booleans()):
         notice = draw(_days)
         fields = {"at": _at(notice, None), "by": "acme", "channel": draw(st.sampled_from(["email", "phone"]))}
@@ -142,10 +153,18 @@ def event_streams(draw) -> list[dict]:
         asset = draw(st.sampled_from(["acme.example", "shop.example", "blog.acme.example"]))
         service = draw(st.sampled_from(["malware-removal", "logo-design"]))
         day = draw(_days)
-        add("work_requested", at=_at(day, None), by="acme", service=service, asset=asset,
-            channel=draw(st.sampled_from(["email", "phone", None])))
+        add(
+            "work_requested",
+            at=_at(day, None),
+            by="acme",
+            service=service,
+            asset=asset,
+            channel=draw(st.sampled_from(["email", "phone", None])),
+        )
         if draw(st.booleans()):
-            add("work_performed", at=_at(day + draw(st.integers(0, 5)), None), by="studio", service=service, asset=asset)
+            add(
+                "work_performed", at=_at(day + draw(st.integers(0, 5)), None), by="studio", service=service, asset=asset
+            )
     for e in events:
         if e.get("channel", 0) is None:
             del e["channel"]
@@ -162,7 +181,11 @@ def stream_contract_data(contract_id: str = "acme-web") -> dict:
     data["terms"]["scope"] = {
         "services": [
             {"id": "malware-scan", "every": "cycle", "assets": ["acme.example", "shop.example"]},
-            {"id": "malware-removal", "on_request": {"respond_within_days": 2}, "assets": ["acme.example", "shop.example"]},
+            {
+                "id": "malware-removal",
+                "on_request": {"respond_within_days": 2},
+                "assets": ["acme.example", "shop.example"],
+            },
         ],
         "excluded_assets": [{"pattern": "*.acme.example", "reason": "subdomains are separate sites"}],
         "change_order_rate": {"amount": "60.00", "per": "hour"},
@@ -176,11 +199,35 @@ as_of_dates = _days.map(lambda n: _at(n, None)).map(date.fromisoformat)
 # --------------------------------------------------------------------------- hostile input (issue 15)
 #: Replacement tokens a careless or hostile writer puts where a value belongs.
 HOSTILE_TOKENS = [
-    "9" * 5000, "1e999", "-1", "0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00",
-    "9999-12-31T23:59:59-14:00", '"\\ud800"', "\x00", "\x07", "\x1b[31m", "\ufeff", "\u2028",
-    "[" * 200 + "]" * 200, "{" * 60, '"' + "x" * 3000 + '"', "localtime", "right/UTC", "Europe",
-    "1234567890123456789012345678.01", "999999999999999.99", "null", "true", "&a [*a]", "*undefined",
-    '"amount": "1.00", "amount": "2.00"', "3000000", "\xff", "\udcff",
+    "9" * 5000,
+    "1e999",
+    "-1",
+    "0001-01-01",
+    "9999-12-31",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    '"\\ud800"',
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\ufeff",
+    "\u2028",
+    "[" * 200 + "]" * 200,
+    "{" * 60,
+    '"' + "x" * 3000 + '"',
+    "localtime",
+    "right/UTC",
+    "Europe",
+    "1234567890123456789012345678.01",
+    "999999999999999.99",
+    "null",
+    "true",
+    "&a [*a]",
+    "*undefined",
+    '"amount": "1.00", "amount": "2.00"',
+    "3000000",
+    "\xff",
+    "\udcff",
 ]
 
 
@@ -199,7 +246,7 @@ def mutated_text(draw, base: str) -> str:
         elif kind == "insert":
             text = text[:i] + draw(st.text(min_size=1, max_size=4)) + text[i:]
         elif kind == "delete":
-            text = text[:i] + text[i + draw(st.integers(1, 20)):]
+            text = text[:i] + text[i + draw(st.integers(1, 20)) :]
         elif kind == "truncate":
             text = text[:i]
         else:

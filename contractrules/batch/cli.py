@@ -22,36 +22,77 @@ EXIT_INTERRUPTED = 130
 
 
 _OPTIONS = [
-    click.option("--contracts", "contracts", required=True, type=click.Path(exists=True, file_okay=False),
-                 help="Directory of contract files (.yaml, .yml, .json)."),
-    click.option("--events", "events", type=click.Path(exists=True),
-                 help="A .jsonl/.ndjson or .parquet file whose events carry a 'contract' field, "
-                 "or a directory of <contract id>.jsonl (.ndjson, .json, .parquet) files."),
-    click.option("--as-of", "as_of", required=True, type=ISO_DATE,
-                 help="Evaluate every contract as of this local date (YYYY-MM-DD)."),
-    click.option("--out", "out", required=True, type=click.Path(),
-                 help="answers.jsonl (one answer a line) or a directory for Parquet tables."),
-    click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
-                 help="The summary printed on stdout: json for programs, table for people. The answers' "
-                 "file format follows --out: *.jsonl/*.ndjson one answer a line, anything else Parquet."),
-    click.option("--errors", "errors", type=click.Path(dir_okay=False),
-                 help="Errors file (default: OUT.errors.jsonl, or OUT/errors.jsonl for Parquet)."),
-    click.option("--workers", type=click.IntRange(min=1),
-                 help="Local worker processes (default: one per CPU; 1 = this process). "
-                 "With --dask local: the number of Dask workers."),
-    click.option("--dask", "dask", metavar="ADDRESS",
-                 help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local'."),
-    click.option("--skip-invalid", is_flag=True,
-                 help="Skip invalid events (listed in the errors file) instead of failing their contract."),
+    click.option(
+        "--contracts",
+        "contracts",
+        required=True,
+        type=click.Path(exists=True, file_okay=False),
+        help="Directory of contract files (.yaml, .yml, .json).",
+    ),
+    click.option(
+        "--events",
+        "events",
+        type=click.Path(exists=True),
+        help="A .jsonl/.ndjson or .parquet file whose events carry a 'contract' field, "
+        "or a directory of <contract id>.jsonl (.ndjson, .json, .parquet) files.",
+    ),
+    click.option(
+        "--as-of",
+        "as_of",
+        required=True,
+        type=ISO_DATE,
+        help="Evaluate every contract as of this local date (YYYY-MM-DD).",
+    ),
+    click.option(
+        "--out",
+        "out",
+        required=True,
+        type=click.Path(),
+        help="answers.jsonl (one answer a line) or a directory for Parquet tables.",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["json", "table"]),
+        default="table",
+        show_default=True,
+        help="The summary printed on stdout: json for programs, table for people. The answers' "
+        "file format follows --out: *.jsonl/*.ndjson one answer a line, anything else Parquet.",
+    ),
+    click.option(
+        "--errors",
+        "errors",
+        type=click.Path(dir_okay=False),
+        help="Errors file (default: OUT.errors.jsonl, or OUT/errors.jsonl for Parquet).",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Local worker processes (default: one per CPU; 1 = this process). "
+        "With --dask local: the number of Dask workers.",
+    ),
+    click.option(
+        "--dask",
+        "dask",
+        metavar="ADDRESS",
+        help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local'.",
+    ),
+    click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="Skip invalid events (listed in the errors file) instead of failing their contract.",
+    ),
     click.option("--chunk-size", type=click.IntRange(min=1), help="Contracts per task (default: automatic)."),
-    click.option("--progress/--no-progress", default=None,
-                 help="Progress bar on stderr (default: only on a terminal)."),
+    click.option(
+        "--progress/--no-progress", default=None, help="Progress bar on stderr (default: only on a terminal)."
+    ),
     click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the summary as JSON."),
 ]
 
 
-def batch(contracts, events, as_of, out, fmt, errors, workers, dask, skip_invalid, chunk_size, progress,
-          summary_json) -> None:
+def batch(
+    contracts, events, as_of, out, fmt, errors, workers, dask, skip_invalid, chunk_size, progress, summary_json
+) -> None:
     """Evaluate every contract in a directory against its events, in parallel.
 
     Writes one answer per contract (sorted by contract id), an errors file, and prints a
@@ -73,8 +114,18 @@ def batch(contracts, events, as_of, out, fmt, errors, workers, dask, skip_invali
         outputs["--summary-json"] = Path(summary_json)
     refuse_overlap(outputs, {"--contracts": contracts, "--events": events})
     try:
-        summary = run_batch(contracts, events, as_of.date(), out, errors=errors, workers=workers, dask=dask,
-                            skip_invalid=skip_invalid, chunk_size=chunk_size, progress=progress)
+        summary = run_batch(
+            contracts,
+            events,
+            as_of.date(),
+            out,
+            errors=errors,
+            workers=workers,
+            dask=dask,
+            skip_invalid=skip_invalid,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
     except KeyboardInterrupt:
         click.echo(f"interrupted: nothing was written to {out} (an earlier output there is untouched)", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None

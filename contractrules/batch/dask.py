@@ -41,8 +41,11 @@ class DaskExecutor:
         self._cluster = None
         if address == "local":
             self._cluster = distributed.LocalCluster(
-                n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR,
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
             address = self._cluster.scheduler_address
         try:

@@ -117,8 +117,14 @@ def read_events(ref: EventRef, contract: Contract, skip_invalid: bool) -> EventL
             if isinstance(obj, dict) and obj.get("contract") == contract.id:
                 del obj["contract"]
             elif isinstance(obj, dict):
-                syntax.append(Issue(ref.display, line, "contract",
-                                    f"names contract {describe_value(obj.get('contract'))}, not {contract.id!r}"))
+                syntax.append(
+                    Issue(
+                        ref.display,
+                        line,
+                        "contract",
+                        f"names contract {describe_value(obj.get('contract'))}, not {contract.id!r}",
+                    )
+                )
                 continue
             items.append((line, obj))
         return _merge_syntax(items, syntax, contract, ref.display, skip_invalid)
@@ -178,8 +184,9 @@ class DirectoryEvents:
         for p in inside_files(directory, EVENT_FILE_SUFFIXES, outside):
             self._files.setdefault(p.stem, []).append(p)
         for p in outside:
-            self.issues.append(Issue(str(Path(display) / p.name), None, "",
-                                     f"a symbolic link leading outside {display}: not followed"))
+            self.issues.append(
+                Issue(str(Path(display) / p.name), None, "", f"a symbolic link leading outside {display}: not followed")
+            )
 
     def ids(self) -> dict[str, int | None]:
         """Contract ids with events, and where to point at them (no line for a file)."""
@@ -195,7 +202,9 @@ class DirectoryEvents:
         if len(files) > 1:
             names = ", ".join(p.name for p in files)
             where = str(Path(self.display) / files[0].name)
-            return EventProblem((Issue(where, None, "", f"contract {cid!r} has {len(files)} events files ({names}): keep one"),))
+            return EventProblem(
+                (Issue(where, None, "", f"contract {cid!r} has {len(files)} events files ({names}): keep one"),)
+            )
         return EventFile(str(files[0].resolve()), str(Path(self.display) / files[0].name))
 
     def close(self) -> None:
@@ -216,7 +225,7 @@ class JsonlEvents:
     def __init__(self, path: Path, display: str):
         self.path, self.display = path, display
         self.issues: list[Issue] = []
-        self._lines: dict[str, array] = {}    # line numbers
+        self._lines: dict[str, array] = {}  # line numbers
         self._offsets: dict[str, array] = {}  # byte offsets of those lines
         self._lengths: dict[str, array] = {}  # and their lengths
         self.total = 0
@@ -246,8 +255,11 @@ class JsonlEvents:
             return None
         cid = obj.get("contract")
         if not isinstance(cid, str) or not cid:
-            what = "required: the id of the contract the event belongs to" if cid is None else \
-                f"must be a contract id, got {describe_value(cid)}"
+            what = (
+                "required: the id of the contract the event belongs to"
+                if cid is None
+                else f"must be a contract id, got {describe_value(cid)}"
+            )
             self._problem(number, "contract", what, obj.get("id"))
             return None
         return cid
@@ -284,7 +296,9 @@ class JsonlEvents:
             return None
         m = self._map
         assert m is not None, "a file with event lines is mapped"
-        raws = tuple(m[start: start + length] for start, length in zip(self._offsets[cid], self._lengths[cid], strict=True))
+        raws = tuple(
+            m[start : start + length] for start, length in zip(self._offsets[cid], self._lengths[cid], strict=True)
+        )
         return EventLines(self.display, tuple(lines), raws)
 
     def close(self) -> None:
@@ -314,8 +328,11 @@ class ParquetEvents:
         self.total = sum(len(v) for v in self._rows.values())
 
     def _problem_row(self, i: int, cid: object) -> None:
-        what = "required: the id of the contract the event belongs to" if cid is None else \
-            f"must be a contract id, got {describe_value(cid)}"
+        what = (
+            "required: the id of the contract the event belongs to"
+            if cid is None
+            else f"must be a contract id, got {describe_value(cid)}"
+        )
         self.issues.append(Issue(self.display, i + 1, "contract", what))
 
     def ids(self) -> dict[str, int | None]:
@@ -352,5 +369,8 @@ def open_events(path: str | Path | None):
         return JsonlEvents(p, display)
     if suffix == ".parquet":
         return ParquetEvents(p, display)
-    raise usage("--events", f"{display}: use a .jsonl/.ndjson or .parquet file (with a 'contract' field), "
-                            "or a directory of <contract id>.jsonl files")
+    raise usage(
+        "--events",
+        f"{display}: use a .jsonl/.ndjson or .parquet file (with a 'contract' field), "
+        "or a directory of <contract id>.jsonl files",
+    )

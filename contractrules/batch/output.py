@@ -93,8 +93,11 @@ def refuse_overlap(outputs: dict[str, Path], inputs: dict[str, str | Path | None
         for source, given in named.items():
             if _inside(real, given.resolve()) or _same_file(path, given):
                 how = "is" if real == given.resolve() or _same_file(path, given) else "lies inside"
-                raise usage(option.split(" ")[0], f"{path} {how} the input {source} {given}: choose an output "
-                                                  "path outside the inputs (nothing was written)")
+                raise usage(
+                    option.split(" ")[0],
+                    f"{path} {how} the input {source} {given}: choose an output "
+                    "path outside the inputs (nothing was written)",
+                )
         if real in seen:
             raise usage(option.split(" ")[0], f"{path} is also the {seen[real]} output: give them different paths")
         seen[real] = option
@@ -104,15 +107,23 @@ def refuse_overlap(outputs: dict[str, Path], inputs: dict[str, str | Path | None
 
 
 def error_record(issue: Issue, contract: str | None, stage: str) -> dict:
-    return {"contract": contract, "stage": stage, "file": issue.file, "line": issue.line, "field": issue.field,
-            "message": issue.message, "event_id": issue.event_id}
+    return {
+        "contract": contract,
+        "stage": stage,
+        "file": issue.file,
+        "line": issue.line,
+        "field": issue.field,
+        "message": issue.message,
+        "event_id": issue.event_id,
+    }
 
 
 def write_problem(path: Path, exc: OSError) -> OutputError:
     """The OutputError for a failed write (exit 5): "disk full", or why it is not writable."""
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return OutputError(f"disk full writing {path}: nothing was written there "
-                           "(an earlier output at that path is untouched)")
+        return OutputError(
+            f"disk full writing {path}: nothing was written there (an earlier output at that path is untouched)"
+        )
     return OutputError(f"cannot write {path}: {exc.strerror or exc}")
 
 
@@ -198,19 +209,61 @@ def _schemas():
         return pa.schema([pa.field(n, t) for n, t in cols])
 
     return pa, {
-        "contracts": schema(("contract", text), ("as_of", day), ("state", text), ("effective_end", day),
-                            ("notice_given_on", day), ("notice_by", text), ("notice_waived", flag),
-                            ("unapplied_credit", amount), ("currency", text), ("warnings", texts)),
-        "obligations": schema(("contract", text), ("id", text), ("kind", text), ("debtor", text),
-                              ("creditor", text), ("amount", amount), ("balance", amount), ("currency", text),
-                              ("due", day), ("status", text), ("fulfilled_on", day), ("clause", text),
-                              ("caused_by", texts), ("evidence", text), ("explanation", text)),
-        "violations": schema(("contract", text), ("id", text), ("kind", text), ("party", text), ("on", day),
-                             ("severity", text), ("obligation", text), ("clause", text), ("caused_by", texts),
-                             ("evidence", text), ("explanation", text)),
-        "penalties": schema(("contract", text), ("invoice", text), ("currency", text), ("enforceable", flag),
-                            ("enforceable_from", day), ("interest", amount), ("fixed_fee", amount),
-                            ("total", amount), ("paid", amount), ("balance", amount), ("reasons", texts)),
+        "contracts": schema(
+            ("contract", text),
+            ("as_of", day),
+            ("state", text),
+            ("effective_end", day),
+            ("notice_given_on", day),
+            ("notice_by", text),
+            ("notice_waived", flag),
+            ("unapplied_credit", amount),
+            ("currency", text),
+            ("warnings", texts),
+        ),
+        "obligations": schema(
+            ("contract", text),
+            ("id", text),
+            ("kind", text),
+            ("debtor", text),
+            ("creditor", text),
+            ("amount", amount),
+            ("balance", amount),
+            ("currency", text),
+            ("due", day),
+            ("status", text),
+            ("fulfilled_on", day),
+            ("clause", text),
+            ("caused_by", texts),
+            ("evidence", text),
+            ("explanation", text),
+        ),
+        "violations": schema(
+            ("contract", text),
+            ("id", text),
+            ("kind", text),
+            ("party", text),
+            ("on", day),
+            ("severity", text),
+            ("obligation", text),
+            ("clause", text),
+            ("caused_by", texts),
+            ("evidence", text),
+            ("explanation", text),
+        ),
+        "penalties": schema(
+            ("contract", text),
+            ("invoice", text),
+            ("currency", text),
+            ("enforceable", flag),
+            ("enforceable_from", day),
+            ("interest", amount),
+            ("fixed_fee", amount),
+            ("total", amount),
+            ("paid", amount),
+            ("balance", amount),
+            ("reasons", texts),
+        ),
     }
 
 
@@ -220,15 +273,26 @@ def _rows(answer: Answer) -> dict[str, list[dict[str, Any]]]:
     notice = s.notice
     currency_of = {o.id: o.currency for o in answer.obligations if o.kind == "payment"}
     return {
-        "contracts": [{"contract": c, "as_of": answer.as_of, "state": s.state, "effective_end": s.effective_end,
-                       "notice_given_on": notice and notice.given_on, "notice_by": notice and notice.by,
-                       "notice_waived": notice and notice.waived,
-                       "unapplied_credit": answer.unapplied_credit.amount,
-                       "currency": answer.unapplied_credit.currency, "warnings": list(answer.warnings)}],
+        "contracts": [
+            {
+                "contract": c,
+                "as_of": answer.as_of,
+                "state": s.state,
+                "effective_end": s.effective_end,
+                "notice_given_on": notice and notice.given_on,
+                "notice_by": notice and notice.by,
+                "notice_waived": notice and notice.waived,
+                "unapplied_credit": answer.unapplied_credit.amount,
+                "currency": answer.unapplied_credit.currency,
+                "warnings": list(answer.warnings),
+            }
+        ],
         "obligations": [{"contract": c, **o.model_dump()} for o in answer.obligations],
         "violations": [{"contract": c, **v.model_dump()} for v in answer.violations],
-        "penalties": [{"contract": c, "currency": currency_of.get(f"payment:{p.invoice}"), **p.model_dump()}
-                      for p in answer.penalties],
+        "penalties": [
+            {"contract": c, "currency": currency_of.get(f"payment:{p.invoice}"), **p.model_dump()}
+            for p in answer.penalties
+        ],
     }
 
 

@@ -55,8 +55,9 @@ class _Rate(ProgressColumn):
         if elapsed <= 0 or not task.completed:
             return Text("-- events/s", style="progress.data.speed")
         events = task.fields.get("events", 0)
-        return Text(f"{events / elapsed:,.0f} events/s · {task.completed / elapsed:,.0f}/s",
-                    style="progress.data.speed")
+        return Text(
+            f"{events / elapsed:,.0f} events/s · {task.completed / elapsed:,.0f}/s", style="progress.data.speed"
+        )
 
 
 class BarReporter:
@@ -64,9 +65,15 @@ class BarReporter:
 
     def __init__(self, console: Console | None = None):
         self._progress = Progress(
-            TextColumn("[progress.description]{task.description}"), BarColumn(bar_width=16), MofNCompleteColumn(),
-            _Rate(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console or Console(stderr=True), transient=False,
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(bar_width=16),
+            MofNCompleteColumn(),
+            _Rate(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console or Console(stderr=True),
+            transient=False,
         )
         self._task: TaskID | None = None
         self._events = 0

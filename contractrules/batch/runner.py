@@ -39,8 +39,8 @@ from contractrules.batch.summary import BatchSummary
 from contractrules.batch.work import Chunk, ChunkResult, Job, evaluate_chunk, lost_chunk
 from contractrules.errors import ContractError, Issue
 
-MAX_CHUNK = 32    # contracts per task, at most
-IN_FLIGHT = 3     # chunks submitted per slot ahead of the one being written
+MAX_CHUNK = 32  # contracts per task, at most
+IN_FLIGHT = 3  # chunks submitted per slot ahead of the one being written
 
 
 @dataclass(frozen=True)
@@ -99,19 +99,29 @@ def _orphans(source, known: set[str], directory: str) -> list[dict]:
     records = []
     ids = source.ids()
     for cid in sorted(set(ids) - known, key=lambda c: (ids[c] or 0, c)):
-        issue = Issue(source.file_of(cid), ids[cid], "contract",
-                      f"events for contract {cid!r}, which has no contract file in {directory}")
+        issue = Issue(
+            source.file_of(cid),
+            ids[cid],
+            "contract",
+            f"events for contract {cid!r}, which has no contract file in {directory}",
+        )
         records.append(error_record(issue, cid, "input"))
     return records
 
 
 def _chunks(jobs: list[Planned], source, as_of: date, fmt: str, skip_invalid: bool, size: int) -> Iterator[Chunk]:
     for index, start in enumerate(range(0, len(jobs), size)):
-        part = jobs[start: start + size]
-        yield Chunk(index, tuple(
-            Job(p.contract_id, str(p.path.resolve()), p.display, source.ref(p.contract_id) if source else None)
-            for p in part
-        ), as_of, fmt, skip_invalid)
+        part = jobs[start : start + size]
+        yield Chunk(
+            index,
+            tuple(
+                Job(p.contract_id, str(p.path.resolve()), p.display, source.ref(p.contract_id) if source else None)
+                for p in part
+            ),
+            as_of,
+            fmt,
+            skip_invalid,
+        )
 
 
 def _retry(executor, chunk: Chunk, first: BaseException) -> ChunkResult:

@@ -57,11 +57,11 @@ def _merge_totals(into: dict[str, Total], other: dict[str, Total]) -> None:
 class BatchSummary:
     """Counts and sums over a batch. ``workers`` (peak RSS per worker) is diagnostics only."""
 
-    contracts: int = 0          # contract files found
-    evaluated: int = 0          # contracts answered
-    events: int = 0             # valid events evaluated
-    events_skipped: int = 0     # invalid events skipped (--skip-invalid)
-    errors: int = 0             # records written to the errors file
+    contracts: int = 0  # contract files found
+    evaluated: int = 0  # contracts answered
+    events: int = 0  # valid events evaluated
+    events_skipped: int = 0  # invalid events skipped (--skip-invalid)
+    errors: int = 0  # records written to the errors file
     violations: Counter = field(default_factory=Counter)
     penalties: dict[str, Total] = field(default_factory=dict)
     unbilled: dict[str, Total] = field(default_factory=dict)
@@ -134,7 +134,8 @@ class BatchSummary:
         """The human summary printed at the end of ``contractrules batch``."""
         lines = [
             f"Contracts: {self.contracts} found, {self.evaluated} evaluated, {len(self.failed)} failed",
-            f"Events: {self.events} evaluated" + (f", {self.events_skipped} invalid skipped" if self.events_skipped else ""),
+            f"Events: {self.events} evaluated"
+            + (f", {self.events_skipped} invalid skipped" if self.events_skipped else ""),
         ]
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.violations.items())) or "none"
         lines.append(f"Violations: {sum(self.violations.values())} ({kinds})")

@@ -38,8 +38,8 @@ class Job:
     """One contract to evaluate: where its file is, what id the plan expects, its events."""
 
     contract_id: str
-    path: str        # absolute, for reading
-    display: str     # as the user wrote it, for messages
+    path: str  # absolute, for reading
+    display: str  # as the user wrote it, for messages
     events: EventRef = None
 
 
@@ -48,14 +48,14 @@ class Chunk:
     index: int
     jobs: tuple[Job, ...]
     as_of: date
-    fmt: str                 # "jsonl" | "parquet"
+    fmt: str  # "jsonl" | "parquet"
     skip_invalid: bool = False
 
 
 @dataclass
 class ChunkResult:
     index: int
-    output: object                      # bytes (JSON Lines) or {table name: pyarrow.Table}
+    output: object  # bytes (JSON Lines) or {table name: pyarrow.Table}
     errors: list[dict] = field(default_factory=list)
     summary: BatchSummary = field(default_factory=BatchSummary)
 
@@ -118,8 +118,16 @@ def evaluate_job(job: Job, chunk: Chunk, result: ChunkResult, answers: list) -> 
     try:
         contract = load_contract(job.path, job.display)
         if contract.id != job.contract_id:  # the file changed since the plan was made
-            raise ContractError([Issue(job.display, None, "id",
-                                       f"is {contract.id!r} now, was {job.contract_id!r} when the batch started")])
+            raise ContractError(
+                [
+                    Issue(
+                        job.display,
+                        None,
+                        "id",
+                        f"is {contract.id!r} now, was {job.contract_id!r} when the batch started",
+                    )
+                ]
+            )
         load = read_events(job.events, contract, chunk.skip_invalid)
         answer = evaluate(contract, load, chunk.as_of, engine=engine())
     except Exception as exc:  # noqa: BLE001 - one contract never stops the batch

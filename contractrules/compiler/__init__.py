@@ -58,7 +58,9 @@ def unregister(name: str) -> None:
 
 
 def unsupported(clause: str) -> ModuleType:
-    raise CompileError(f"terms.{clause}", f"no compiler for clause kind '{clause}'; known: {', '.join(sorted(CLAUSES))}")
+    raise CompileError(
+        f"terms.{clause}", f"no compiler for clause kind '{clause}'; known: {', '.join(sorted(CLAUSES))}"
+    )
 
 
 def _applies(name: str, clause, contract) -> bool:
@@ -135,9 +137,13 @@ def _dated(contract, doc: dict) -> dict:
     for v in versions(contract)[1:]:
         a = v.amendment
         assert a is not None, "every version after the first is an amendment"
-        doc["amendments"][a.id] = {"effective": a.effective.isoformat(), "channel": a.channel,
-                                   "agreed_by": list(a.agreed_by), "sections": sorted(v.touched),
-                                   "paths": [".".join(map(str, p)) for p in paths(a.terms)]}
+        doc["amendments"][a.id] = {
+            "effective": a.effective.isoformat(),
+            "channel": a.channel,
+            "agreed_by": list(a.agreed_by),
+            "sections": sorted(v.touched),
+            "paths": [".".join(map(str, p)) for p in paths(a.terms)],
+        }
         variant = contract.model_copy(update={"terms": v.terms})
         for name in doc["clauses"]:
             if name not in v.touched:
@@ -145,8 +151,12 @@ def _dated(contract, doc: dict) -> dict:
             in_force.setdefault(name, []).append(a.id)
             module = CLAUSES.get(name) or unsupported(name)
             doc["dated"].setdefault(name, []).append(
-                {"from": a.effective.isoformat(), "params": module.compile(variant)["params"],
-                 "amendments": list(in_force[name])})
+                {
+                    "from": a.effective.isoformat(),
+                    "params": module.compile(variant)["params"],
+                    "amendments": list(in_force[name]),
+                }
+            )
     return doc
 
 

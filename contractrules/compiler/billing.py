@@ -31,8 +31,12 @@ def compile(contract) -> dict:
     b = contract.terms.billing
     return {
         "rules": {"billing.cycle": rule(on_clock("billing.cycle"), "billing.cycle")},
-        "params": {"fee": str(b.fee), "timing": b.timing, "proration": b.proration,
-                   "invoice_within_days": b.invoice_within_days},
+        "params": {
+            "fee": str(b.fee),
+            "timing": b.timing,
+            "proration": b.proration,
+            "invoice_within_days": b.invoice_within_days,
+        },
     }
 
 
@@ -58,11 +62,19 @@ def cycle(run, tick) -> None:
         return
     first, last = span
     terms = run.terms("billing", first)
-    run.oblige(WorkingObligation(
-        id=f"billing:{first.isoformat()}", kind="billing", debtor=run.provider, creditor=run.client,
-        clause=terms.clause, arose_on=first, amount=Decimal(terms.params["fee"]), due=due(run, first, last)[0],
-        caused_by=list(terms.cites),
-    ))
+    run.oblige(
+        WorkingObligation(
+            id=f"billing:{first.isoformat()}",
+            kind="billing",
+            debtor=run.provider,
+            creditor=run.client,
+            clause=terms.clause,
+            arose_on=first,
+            amount=Decimal(terms.params["fee"]),
+            due=due(run, first, last)[0],
+            caused_by=list(terms.cites),
+        )
+    )
     run.state("billing").setdefault("cycles", {})[first] = last
 
 
@@ -85,22 +97,29 @@ def _due_text(run, first: date, moved: list[str]) -> str:
     if params["timing"] == "advance":
         return f"{within} days after the cycle's start (timing: advance)"
     if moved:
-        return (f"{within} days after the contract's end, or the notice{ev(moved[0])} if later "
-                "(timing: arrears)")
+        return f"{within} days after the contract's end, or the notice{ev(moved[0])} if later (timing: arrears)"
     return f"{within} days after the cycle's last day, or the contract's end if earlier (timing: arrears)"
 
 
 def _unbilled(run, ob: WorkingObligation, due: date, first: date, moved: list[str]) -> None:
     late = f"; invoiced late, on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else ""
     terms = run.terms("billing", first)
-    run.violate(WorkingViolation(
-        id=f"unbilled:{first.isoformat()}", kind="unbilled", party=run.provider, on=due + timedelta(days=1),
-        severity="advisory", clause=terms.clause, obligation=ob.id, caused_by=[*terms.cites, *moved],
-        explanation=(
-            f"{run.name(run.provider)} had not invoiced the cycle starting {iso(first)} "
-            f"({money(ob.amount, run.currency)}) by {iso(due)} ({terms.clause}: {_due_text(run, first, moved)}){late}."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"unbilled:{first.isoformat()}",
+            kind="unbilled",
+            party=run.provider,
+            on=due + timedelta(days=1),
+            severity="advisory",
+            clause=terms.clause,
+            obligation=ob.id,
+            caused_by=[*terms.cites, *moved],
+            explanation=(
+                f"{run.name(run.provider)} had not invoiced the cycle starting {iso(first)} "
+                f"({money(ob.amount, run.currency)}) by {iso(due)} ({terms.clause}: {_due_text(run, first, moved)}){late}."
+            ),
+        )
+    )
 
 
 def finish(run) -> None:
@@ -108,16 +127,20 @@ def finish(run) -> None:
     by_period: dict[date, Invoice] = {}
     for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
         if inv.period is None:
-            run.warn(f"invoice {inv.id}{ev(inv.event_id)} names no period: it fulfils no billing cycle "
-                     f"({CLAUSE} obligations are matched by period only)")
+            run.warn(
+                f"invoice {inv.id}{ev(inv.event_id)} names no period: it fulfils no billing cycle "
+                f"({CLAUSE} obligations are matched by period only)"
+            )
         else:
             by_period.setdefault(inv.period, inv)
     known = run.state("billing").get("cycles", {})
     for first, last in known.items():
         ob = run.obligations[f"billing:{first.isoformat()}"]
         terms = run.terms("billing", first)
-        head = (f"{run.name(run.provider)} is to invoice {run.name(run.client)} the {terms.params['timing']} fee for "
-                f"the cycle {iso(first)} to {iso(last)} ({terms.clause})")
+        head = (
+            f"{run.name(run.provider)} is to invoice {run.name(run.client)} the {terms.params['timing']} fee for "
+            f"the cycle {iso(first)} to {iso(last)} ({terms.clause})"
+        )
         if end is not None and first > end:
             ob.status, ob.balance = "discharged", ZERO
             ob.explanation = head + f"; not owed: the contract ended {iso(end)} before the cycle began."
@@ -143,7 +166,9 @@ def finish(run) -> None:
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:
-            run.warn(f"invoice {inv.id}{ev(inv.event_id)} names period {iso(inv.period)}, which is not the start of a billing cycle")
+            run.warn(
+                f"invoice {inv.id}{ev(inv.event_id)} names period {iso(inv.period)}, which is not the start of a billing cycle"
+            )
 
 
 ACTIONS = {"billing.cycle": cycle}

@@ -38,12 +38,16 @@ EVENT_RANKS = {"invoice_issued": 0, "credit_note": 1, "payment_received": 5}
 
 def compile(contract) -> dict:
     p = contract.terms.payment
-    params: dict[str, Any] = dict(DEFAULTS) if p is None else {
-        "terms_days": p.terms_days,
-        "business_days": p.business_days,
-        "calendar": p.calendar,
-        "roll": p.roll,
-    }
+    params: dict[str, Any] = (
+        dict(DEFAULTS)
+        if p is None
+        else {
+            "terms_days": p.terms_days,
+            "business_days": p.business_days,
+            "calendar": p.calendar,
+            "roll": p.roll,
+        }
+    )
     params["defaulted"] = p is None
     params["statutory"] = _statutory_terms(contract, params)
     return {
@@ -106,8 +110,10 @@ def start(run) -> None:
         if "over_max" in found and since <= run.as_of:
             _statutory_limit(run, since, None)
         elif "over_warn" in found and not params["business_days"]:
-            run.warn(f"{terms.clause}: {days} days is over {law['warn_above_days']}; under {law['name']} such terms "
-                     f"must not be grossly unfair to the creditor ({law['source']})")
+            run.warn(
+                f"{terms.clause}: {days} days is over {law['warn_above_days']}; under {law['name']} such terms "
+                f"must not be grossly unfair to the creditor ({law['source']})"
+            )
 
 
 def _statutory_limit(run, on: date, inv: Invoice | None) -> None:
@@ -118,15 +124,22 @@ def _statutory_limit(run, on: date, inv: Invoice | None) -> None:
     params = terms.params
     law = params["statutory"]
     first = f" (first capped: invoice {inv.id}{ev(inv.event_id)})" if inv else ""
-    run.violate(WorkingViolation(
-        id=key, kind="statutory_limit", party=run.client, on=on, severity="advisory", clause=terms.clause,
-        caused_by=[*terms.cites, *([inv.event_id] if inv else [])],
-        explanation=(
-            f"{terms.clause} ({_rule_text(params)}) exceeds the {law['max_days']}-day maximum of {law['name']} "
-            f"({law['source']}): the excess is void, so every due date is capped at {law['max_days']} days "
-            f"after the invoice{first}."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=key,
+            kind="statutory_limit",
+            party=run.client,
+            on=on,
+            severity="advisory",
+            clause=terms.clause,
+            caused_by=[*terms.cites, *([inv.event_id] if inv else [])],
+            explanation=(
+                f"{terms.clause} ({_rule_text(params)}) exceeds the {law['max_days']}-day maximum of {law['name']} "
+                f"({law['source']}): the excess is void, so every due date is capped at {law['max_days']} days "
+                f"after the invoice{first}."
+            ),
+        )
+    )
 
 
 def _rule_text(params: dict) -> str:
@@ -148,7 +161,9 @@ def _due_text(run, inv: Invoice) -> str:
 def invoice(run, rec) -> None:
     e = rec.event
     if e.invoice in run.invoices:
-        run.warn(f"invoice {e.invoice} issued twice (events {run.invoices[e.invoice].event_id}, {e.id}): the second is ignored")
+        run.warn(
+            f"invoice {e.invoice} issued twice (events {run.invoices[e.invoice].event_id}, {e.id}): the second is ignored"
+        )
         return
     terms = run.terms("payment", rec.local_date)  # the terms in force on the issue date (SPEC §6.7)
     inv = Invoice(e.invoice, rec.local_date, e.amount, e.id, e.period)
@@ -157,10 +172,18 @@ def invoice(run, rec) -> None:
         _statutory_limit(run, inv.issued_on, inv)
     _enqueue(run, inv)
     run.invoices[inv.id] = inv
-    run.oblige(WorkingObligation(
-        id=f"payment:{inv.id}", kind="payment", debtor=run.client, creditor=run.provider,
-        clause=terms.clause, arose_on=inv.issued_on, due=inv.due, caused_by=[e.id, *terms.cites],
-    ))
+    run.oblige(
+        WorkingObligation(
+            id=f"payment:{inv.id}",
+            kind="payment",
+            debtor=run.client,
+            creditor=run.provider,
+            clause=terms.clause,
+            arose_on=inv.issued_on,
+            due=inv.due,
+            caused_by=[e.id, *terms.cites],
+        )
+    )
     held = run.release(inv.id)
     # what was held for this invoice first (credit notes, then payments, in event order),
     # then money that matched no open invoice, then the other held events (SPEC §5, §6.2)
@@ -185,9 +208,11 @@ def credit(run, rec) -> None:
         return
     used = min(e.amount, inv.asked)
     if e.amount > used:
-        run.warn(f"credit note {e.id} of {money(e.amount, run.currency)} exceeds the {money(inv.asked, run.currency)} "
-                 f"invoice {inv.id} still asked on {iso(rec.local_date)}: the excess "
-                 f"{money(e.amount - used, run.currency)} reduces nothing")
+        run.warn(
+            f"credit note {e.id} of {money(e.amount, run.currency)} exceeds the {money(inv.asked, run.currency)} "
+            f"invoice {inv.id} still asked on {iso(rec.local_date)}: the excess "
+            f"{money(e.amount - used, run.currency)} reduces nothing"
+        )
     if used > ZERO:
         inv.credits.append(Payment(rec.local_date, used, e.id))
     run.obligations[f"payment:{inv.id}"].cite(e.id)
@@ -201,8 +226,10 @@ def _release_overpayment(run, inv: Invoice, rec) -> None:
     excess = inv.paid - inv.asked
     if excess <= ZERO:
         return
-    run.warn(f"credit note {rec.event.id} leaves invoice {inv.id} overpaid by {money(excess, run.currency)}: "
-             f"the excess goes on as a payment naming no invoice")
+    run.warn(
+        f"credit note {rec.event.id} leaves invoice {inv.id} overpaid by {money(excess, run.currency)}: "
+        f"the excess goes on as a payment naming no invoice"
+    )
     net: dict[str, Decimal] = {}
     for pay in inv.payments:
         net[pay.event_id] = net.get(pay.event_id, ZERO) + pay.amount
@@ -300,15 +327,23 @@ def due(run, tick) -> None:
         return
     ob.status = "violated"
     terms = run.terms("payment", inv.issued_on)
-    run.violate(WorkingViolation(
-        id=f"late_payment:{inv.id}", kind="late_payment", party=run.client, on=run.today,
-        severity="breach", clause=terms.clause, obligation=ob.id, caused_by=[inv.event_id, *terms.cites],
-        explanation=(
-            f"{run.name(run.client)} had not paid invoice {inv.id}{ev(inv.event_id)} in full by its due date "
-            f"{iso(inv.due)} ({terms.clause}: {_due_text(run, inv)}); "
-            f"{money(inv.balance_at_end_of(inv.due), run.currency)} was outstanding at the end of that day."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"late_payment:{inv.id}",
+            kind="late_payment",
+            party=run.client,
+            on=run.today,
+            severity="breach",
+            clause=terms.clause,
+            obligation=ob.id,
+            caused_by=[inv.event_id, *terms.cites],
+            explanation=(
+                f"{run.name(run.client)} had not paid invoice {inv.id}{ev(inv.event_id)} in full by its due date "
+                f"{iso(inv.due)} ({terms.clause}: {_due_text(run, inv)}); "
+                f"{money(inv.balance_at_end_of(inv.due), run.currency)} was outstanding at the end of that day."
+            ),
+        )
+    )
 
 
 def finish(run) -> None:
@@ -334,7 +369,9 @@ def finish(run) -> None:
             ob.status, ob.fulfilled_on = "fulfilled", settled
             ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
             if inv.paid > inv.asked:
-                run.warn(f"invoice {inv.id} is overpaid by {money(inv.paid - inv.asked, run.currency)} after credit notes")
+                run.warn(
+                    f"invoice {inv.id} is overpaid by {money(inv.paid - inv.asked, run.currency)} after credit notes"
+                )
         else:
             paid = f"; {money(inv.paid, run.currency)} paid" if inv.paid else ""
             ob.explanation = head + f"{paid}; {money(inv.balance, run.currency)} unpaid as of {iso(run.as_of)}."
@@ -351,15 +388,20 @@ def _warn_held(run) -> None:
     for invoice_id, rec in run.held_log:
         e, noun = rec.event, INVOICE_REFERENCES.get(rec.event.type, rec.event.type)
         what = f"{noun} {e.id} of {iso(rec.local_date)}" + (
-            f" ({money(e.amount, run.currency)})" if e.type == "payment_received" else "")
+            f" ({money(e.amount, run.currency)})" if e.type == "payment_received" else ""
+        )
         inv = run.invoices.get(invoice_id)
         if inv is not None:
-            run.warn(f"{what} names invoice {invoice_id} before it was issued ({iso(inv.issued_on)}"
-                     f"{ev(inv.event_id)}): held until then and applied on that day")
+            run.warn(
+                f"{what} names invoice {invoice_id} before it was issued ({iso(inv.issued_on)}"
+                f"{ev(inv.event_id)}): held until then and applied on that day"
+            )
             continue
         held = "held as unapplied credit reserved for it" if e.type == "payment_received" else "held until it is issued"
-        run.warn(f"{what} names invoice {invoice_id}, not issued by {iso(run.as_of)}: {held}"
-                 f"{nearest_invoice(invoice_id, run.invoices)}")
+        run.warn(
+            f"{what} names invoice {invoice_id}, not issued by {iso(run.as_of)}: {held}"
+            f"{nearest_invoice(invoice_id, run.invoices)}"
+        )
 
 
 def nearest_invoice(name: str, issued) -> str:

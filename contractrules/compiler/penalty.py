@@ -123,11 +123,11 @@ class PenaltyFigure:
     reasons: list[str]
     caused_by: list[str]
     # the penalty obligation, if the penalty ever became enforceable by as_of:
-    obligation_status: str | None = None      # pending | suspended | waived
-    obligation_due: date | None = None         # the first day it was enforceable
+    obligation_status: str | None = None  # pending | suspended | waived
+    obligation_due: date | None = None  # the first day it was enforceable
     obligation_amount: Decimal = ZERO
-    paid: Decimal = ZERO       # money paid towards the penalty (SPEC §6.4, v2)
-    credited: Decimal = ZERO   # credit notes naming the penalty
+    paid: Decimal = ZERO  # money paid towards the penalty (SPEC §6.4, v2)
+    credited: Decimal = ZERO  # credit notes naming the penalty
 
     @property
     def total(self) -> Decimal:
@@ -181,8 +181,15 @@ def interest(run, inv: Invoice, facts: InvoiceFacts, as_of: date) -> Decimal:
         rate_at, rate_breaks, _text = rate_function(run, inv, first, seg_params, seg_first)
         seg_basis = 360 if seg["day_count"] == "act/360" else 365
         bases.add(seg_basis)
-        parts += segments(seg_first, seg_last, inv.balance_at_end_of, rate_at, [*moves, *rate_breaks], seg_basis,
-                          rate_source(run, first, seg_params))
+        parts += segments(
+            seg_first,
+            seg_last,
+            inv.balance_at_end_of,
+            rate_at,
+            [*moves, *rate_breaks],
+            seg_basis,
+            rate_source(run, first, seg_params),
+        )
     # one day count: divided once, as always; mixed (an amended day_count): each stretch by its own
     unrounded = total(parts, basis) if bases <= {basis} else sum((p.interest for p in parts), ZERO)
     cap = None if params["cap"] is None else inv.amount * Decimal(params["cap"])
@@ -207,8 +214,10 @@ def fixed_fee(run, inv: Invoice) -> Decimal:
         return Decimal(fee)
     law = params["statutory"]
     if law["currency"] != run.currency:
-        run.warn(f"the statutory fixed compensation ({law['compensation_source']}) is in {law['currency']}, "
-                 f"the contract in {run.currency}: not applied")
+        run.warn(
+            f"the statutory fixed compensation ({law['compensation_source']}) is in {law['currency']}, "
+            f"the contract in {run.currency}: not applied"
+        )
         return ZERO
     tiers = [(None if t["below"] is None else Decimal(t["below"]), Decimal(t["amount"])) for t in law["compensation"]]
     return statutory.compensation(tiers, inv.asked)
@@ -228,24 +237,34 @@ def _enforceable_from(params, inv, facts, as_of, reasons, run) -> tuple[date | N
     base = period.end + timedelta(days=1)
     if as_of < base:
         if facts.grace_until and facts.grace_until >= Period.of_days(inv.due, params["grace_days"]).end:
-            reasons.append(f"grace extended until {iso(facts.grace_until)} by {run.name(run.provider)}{ev(facts.grace_event)}")
+            reasons.append(
+                f"grace extended until {iso(facts.grace_until)} by {run.name(run.provider)}{ev(facts.grace_event)}"
+            )
         else:
-            reasons.append(f"grace period runs until {iso(base - timedelta(days=1))} ({params['clause']}.grace_days: {params['grace_days']})")
+            reasons.append(
+                f"grace period runs until {iso(base - timedelta(days=1))} ({params['clause']}.grace_days: {params['grace_days']})"
+            )
     start = base
     if params["reminder_days"] is not None:
         n = params["reminder_days"]
         sent = [(d, e) for d, e in facts.reminders if d <= as_of]
         if not sent:
-            reasons.append(f"no reminder sent yet; enforceable {n} days after one ({params['clause']}.reminder_days: {n})")
+            reasons.append(
+                f"no reminder sent yet; enforceable {n} days after one ({params['clause']}.reminder_days: {n})"
+            )
             return None, None
         first_day, eid = min(sent)
         start = max(start, first_day + timedelta(days=n))
         if as_of < first_day + timedelta(days=n):
-            reasons.append(f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({params['clause']}.reminder_days)")
+            reasons.append(
+                f"reminder sent {iso(first_day)}{ev(eid)}: enforceable {n} days later ({params['clause']}.reminder_days)"
+            )
     first = since = start
     for held, oid in _suspended_days(params, facts, as_of):
         if held.end is None:
-            reasons.append(f"dispute opened {iso(held.start)}{ev(oid)} is still open ({params['clause']}.disputes_suspend)")
+            reasons.append(
+                f"dispute opened {iso(held.start)}{ev(oid)} is still open ({params['clause']}.disputes_suspend)"
+            )
             return (first if first < held.start else None), None
         if held.days == 0:
             continue  # opened and resolved the same day: it holds back no day
@@ -273,9 +292,14 @@ def _figure(run, inv: Invoice) -> PenaltyFigure:
     facts = _facts(run, inv.id)
     as_of = run.as_of
     reasons: list[str] = []
-    cited = [inv.event_id, *(d.opened_by for d in facts.disputes), *(d.resolved_by for d in facts.disputes if d.resolved_by),
-             *(e for _, e in facts.reminders), facts.grace_event,
-             *(c for t in terms_used(run, inv, as_of) for c in t.cites)]
+    cited = [
+        inv.event_id,
+        *(d.opened_by for d in facts.disputes),
+        *(d.resolved_by for d in facts.disputes if d.resolved_by),
+        *(e for _, e in facts.reminders),
+        facts.grace_event,
+        *(c for t in terms_used(run, inv, as_of) for c in t.cites),
+    ]
     fixed = fixed_fee(run, inv)
     first, start = _enforceable_from(params, inv, facts, as_of, reasons, run)
     paid = inv.settled_on() if inv.balance == ZERO else None
@@ -284,9 +308,15 @@ def _figure(run, inv: Invoice) -> PenaltyFigure:
         return PenaltyFigure(inv.id, False, None, ZERO, ZERO, reasons, [*cited, *inv.movement_events()])
     if facts.waiver is not None and facts.waiver.local_date <= as_of:
         w = facts.waiver
-        fig = PenaltyFigure(inv.id, False, None, ZERO, ZERO,
-                            [f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}"],
-                            [*cited, w.event.id])
+        fig = PenaltyFigure(
+            inv.id,
+            False,
+            None,
+            ZERO,
+            ZERO,
+            [f"waived by {run.name(w.event.by)} on {iso(w.local_date)}{ev(w.event.id)}"],
+            [*cited, w.event.id],
+        )
         # it was owed, then given up; a waiver dated the first enforceable day itself means it
         # never was (SPEC §6.4: no waiver on D; Decision 27: "waived after that day")
         if first is not None and first < w.local_date:
@@ -305,14 +335,25 @@ def _figure(run, inv: Invoice) -> PenaltyFigure:
 def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
     assert fig.obligation_due is not None and fig.obligation_status is not None, "only for an owed penalty"
     amended = [t.clause for t in terms_used(run, inv, run.as_of) if t.cites]
-    ob = run.oblige(WorkingObligation(
-        id=f"penalty:{inv.id}", kind="penalty", debtor=run.client, creditor=run.provider,
-        clause=amended[-1] if amended else run.params["late_penalty"]["clause"], arose_on=fig.obligation_due, amount=fig.obligation_amount,
-        balance=fig.balance(run.currency), due=fig.obligation_due, status=fig.obligation_status,
-    ))
+    ob = run.oblige(
+        WorkingObligation(
+            id=f"penalty:{inv.id}",
+            kind="penalty",
+            debtor=run.client,
+            creditor=run.provider,
+            clause=amended[-1] if amended else run.params["late_penalty"]["clause"],
+            arose_on=fig.obligation_due,
+            amount=fig.obligation_amount,
+            balance=fig.balance(run.currency),
+            due=fig.obligation_due,
+            status=fig.obligation_status,
+        )
+    )
     ob.cite(*fig.caused_by)
-    head = (f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}, "
-            f"enforceable from {iso(fig.obligation_due)} ({ob.clause if amended else _basis(run)}): ")
+    head = (
+        f"{run.name(run.client)} owes {run.name(run.provider)} a late-payment penalty on invoice {inv.id}, "
+        f"enforceable from {iso(fig.obligation_due)} ({ob.clause if amended else _basis(run)}): "
+    )
     settled = _settled(run, inv, fig)
     waiver = _facts(run, inv.id).waiver
     settled_first = settled is not None and waiver is not None and settled <= waiver.local_date
@@ -323,12 +364,14 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
         ob.status, ob.fulfilled_on = ("fulfilled" if fig.paid else "discharged"), settled
         ob.explanation = head.replace(" owes ", " owed ", 1) + (
             f"{money(fig.obligation_amount, run.currency)} (interest to the waiver plus the fixed fee); settled on "
-            f"{iso(settled)}, before it was {'; '.join(fig.reasons)}")
+            f"{iso(settled)}, before it was {'; '.join(fig.reasons)}"
+        )
     elif settled is not None:
         ob.status, ob.fulfilled_on = ("fulfilled" if fig.paid else "discharged"), settled
         ob.explanation = head.replace(" owes ", " owed ", 1) + (
             f"{money(fig.interest, run.currency)} interest, which stopped when the invoice was paid, plus a fixed "
-            f"{money(fig.fixed_fee, run.currency)}; settled on {iso(settled)}")
+            f"{money(fig.fixed_fee, run.currency)}; settled on {iso(settled)}"
+        )
     else:
         ob.explanation = head + (
             f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
@@ -336,8 +379,10 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
             + ("" if fig.enforceable else f"; suspended now: {'; '.join(fig.reasons)}")
         )
     if fig.paid or fig.credited:
-        ob.explanation += (f"; {money(fig.paid, run.currency)} paid and {money(fig.credited, run.currency)} "
-                           f"credited towards it, {money(ob.balance, run.currency)} left")
+        ob.explanation += (
+            f"; {money(fig.paid, run.currency)} paid and {money(fig.credited, run.currency)} "
+            f"credited towards it, {money(ob.balance, run.currency)} left"
+        )
     ob.explanation += "."
 
 
@@ -361,9 +406,11 @@ def finish(run) -> None:
             _obligation(run, inv, fig)
         over = fig.paid + fig.credited - round_money(fig.total, run.currency)
         if fig.paid and over > ZERO:
-            run.warn(f"the penalty on invoice {inv.id} was paid {money(over, run.currency)} more than it now asks "
-                     f"(a later waiver, grace extension or payment before enforceability removed it): "
-                     f"{run.name(run.provider)} owes that back")
+            run.warn(
+                f"the penalty on invoice {inv.id} was paid {money(over, run.currency)} more than it now asks "
+                f"(a later waiver, grace extension or payment before enforceability removed it): "
+                f"{run.name(run.provider)} owes that back"
+            )
     run.state("late_penalty")["figures"] = figures
     warn_beyond_table(run)
     warn_user_rows(run)
@@ -392,11 +439,17 @@ def answer(run) -> dict:
 
     cur = run.currency
     penalties = [
-        Penalty(invoice=f.invoice, enforceable=f.enforceable, enforceable_from=f.enforceable_from,
-                interest=format_amount(f.interest, cur), fixed_fee=format_amount(f.fixed_fee, cur),
-                total=format_amount(f.total, cur), paid=format_amount(f.paid, cur),
-                balance=format_amount(f.balance(cur), cur), reasons=f.reasons)
+        Penalty(
+            invoice=f.invoice,
+            enforceable=f.enforceable,
+            enforceable_from=f.enforceable_from,
+            interest=format_amount(f.interest, cur),
+            fixed_fee=format_amount(f.fixed_fee, cur),
+            total=format_amount(f.total, cur),
+            paid=format_amount(f.paid, cur),
+            balance=format_amount(f.balance(cur), cur),
+            reasons=f.reasons,
+        )
         for f in run.state("late_penalty").get("figures", [])
     ]
     return {"penalties": penalties, "detail": {"interest": dict(run.state("late_penalty").get("tables", {}))}}
-

@@ -53,8 +53,10 @@ def _held(run, rec, action) -> bool:
 
 def _creditor_only(run, rec, what: str) -> bool:
     if rec.event.by != run.provider:
-        run.warn(f"{what} {rec.event.id} by {run.name(rec.event.by)} ignored: only the creditor "
-                 f"{run.name(run.provider)} can give up or extend a late penalty")
+        run.warn(
+            f"{what} {rec.event.id} by {run.name(rec.event.by)} ignored: only the creditor "
+            f"{run.name(run.provider)} can give up or extend a late penalty"
+        )
         return False
     return True
 

@@ -121,8 +121,10 @@ def warn_user_rows(run) -> None:
         return
     for k in sorted(rates.user_rows):
         start, end, rate, source, file = rates.rates.rows[k]
-        run.warn(f"statutory rate {pct(rate)} for {iso(start)}..{iso(end)} ({rates.name}) comes from the user rate "
-                 f"file {file}, not from the tables bundled with contractrules ({source})")
+        run.warn(
+            f"statutory rate {pct(rate)} for {iso(start)}..{iso(end)} ({rates.name}) comes from the user rate "
+            f"file {file}, not from the tables bundled with contractrules ({source})"
+        )
 
 
 RATE_PATHS = ("late_penalty.interest.annual_rate", "late_penalty.interest.day_count")
@@ -130,7 +132,7 @@ RATE_PATHS = ("late_penalty.interest.annual_rate", "late_penalty.interest.day_co
 
 def _changes_rate(run, cite: str) -> bool:
     """Whether the amendment ``amendment:<id>`` changed the interest rate or day count."""
-    changed = run.amendments.get(cite[len("amendment:"):], {}).get("paths", [])
+    changed = run.amendments.get(cite[len("amendment:") :], {}).get("paths", [])
     return any(p in RATE_PATHS or p == "late_penalty.interest" for p in changed)
 
 
@@ -151,5 +153,5 @@ def terms_used(run, inv: Invoice, as_of: date):
         for _period, t in dated_stretches(run, inv.due + timedelta(days=1), as_of):
             rate = tuple(c for c in t.cites if _changes_rate(run, c))
             if rate:
-                used.append(type(t)(t.params, f"amendments[{rate[-1][len('amendment:'):]}].terms.late_penalty", rate))
+                used.append(type(t)(t.params, f"amendments[{rate[-1][len('amendment:') :]}].terms.late_penalty", rate))
     return used

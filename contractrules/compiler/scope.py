@@ -112,10 +112,18 @@ def _rate_text(run, day: date) -> str:
 def _open_service(run, rec, due: date | None, billable: str = "") -> WorkingObligation:
     e = rec.event
     terms = _terms(run, rec.local_date)
-    ob = run.oblige(WorkingObligation(
-        id=f"service:{e.service}:{e.asset}:{e.id}", kind="service", debtor=run.provider, creditor=run.client,
-        clause=terms.clause, arose_on=rec.local_date, due=due, caused_by=[e.id, *terms.cites],
-    ))
+    ob = run.oblige(
+        WorkingObligation(
+            id=f"service:{e.service}:{e.asset}:{e.id}",
+            kind="service",
+            debtor=run.provider,
+            creditor=run.client,
+            clause=terms.clause,
+            arose_on=rec.local_date,
+            due=due,
+            caused_by=[e.id, *terms.cites],
+        )
+    )
     _st(run).setdefault("requests", []).append((rec, ob.id, billable))
     _st(run).setdefault("open", {}).setdefault((e.service, e.asset), []).append(ob)
     if due is not None:
@@ -150,15 +158,22 @@ def request(run, rec) -> None:
         return
     _st(run).setdefault("uncovered", []).append(rec)
     terms = _terms(run, day)
-    run.violate(WorkingViolation(
-        id=f"out_of_scope_request:{e.id}", kind="out_of_scope_request", party=e.by, on=day,
-        severity="advisory", clause=terms.clause, caused_by=[e.id, *terms.cites],
-        explanation=(
-            f"{run.name(e.by)} asked on {iso(day)}{ev(e.id)} for {e.service} on {e.asset}, outside the "
-            f"signed scope ({terms.clause}: {why}); {run.name(run.provider)} owes nothing unless a change order is "
-            f"agreed, and {_rate_text(run, day)}."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"out_of_scope_request:{e.id}",
+            kind="out_of_scope_request",
+            party=e.by,
+            on=day,
+            severity="advisory",
+            clause=terms.clause,
+            caused_by=[e.id, *terms.cites],
+            explanation=(
+                f"{run.name(e.by)} asked on {iso(day)}{ev(e.id)} for {e.service} on {e.asset}, outside the "
+                f"signed scope ({terms.clause}: {why}); {run.name(run.provider)} owes nothing unless a change order is "
+                f"agreed, and {_rate_text(run, day)}."
+            ),
+        )
+    )
 
 
 def change_order(run, rec) -> None:
@@ -197,15 +212,22 @@ def _out_of_scope_work(run, rec, covered: bool) -> None:
     if why is None or covered:
         return
     terms = _terms(run, rec.local_date)
-    run.violate(WorkingViolation(
-        id=f"out_of_scope_work:{e.id}", kind="out_of_scope_work", party=run.provider, on=rec.local_date,
-        severity="advisory", clause=terms.clause, caused_by=[e.id, *terms.cites],
-        explanation=(
-            f"{run.name(e.by)} performed {e.service} on {e.asset} on {iso(rec.local_date)}{ev(e.id)}, outside the "
-            f"signed scope ({terms.clause}: {why}) and without a change order: unbilled work; "
-            f"{_rate_text(run, rec.local_date)}."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"out_of_scope_work:{e.id}",
+            kind="out_of_scope_work",
+            party=run.provider,
+            on=rec.local_date,
+            severity="advisory",
+            clause=terms.clause,
+            caused_by=[e.id, *terms.cites],
+            explanation=(
+                f"{run.name(e.by)} performed {e.service} on {e.asset} on {iso(rec.local_date)}{ev(e.id)}, outside the "
+                f"signed scope ({terms.clause}: {why}) and without a change order: unbilled work; "
+                f"{_rate_text(run, rec.local_date)}."
+            ),
+        )
+    )
 
 
 def _fulfil(ob: WorkingObligation, rec) -> None:
@@ -232,10 +254,18 @@ def cycle(run, tick) -> None:
         if sv["every"] != "cycle":
             continue
         for asset in sv["assets"]:
-            ob = run.oblige(WorkingObligation(
-                id=f"service:{sid}:{asset}:{first.isoformat()}", kind="service", debtor=run.provider,
-                creditor=run.client, clause=terms.clause, arose_on=first, due=due, caused_by=list(terms.cites),
-            ))
+            ob = run.oblige(
+                WorkingObligation(
+                    id=f"service:{sid}:{asset}:{first.isoformat()}",
+                    kind="service",
+                    debtor=run.provider,
+                    creditor=run.client,
+                    clause=terms.clause,
+                    arose_on=first,
+                    due=due,
+                    caused_by=list(terms.cites),
+                )
+            )
             st.setdefault("recurring", {}).setdefault((sid, asset), []).append(ob)
             st.setdefault("cycle_of", {})[ob.id] = (first, last)
 
@@ -267,14 +297,22 @@ def due(run, tick) -> None:
         return
     ob.status = "violated"
     _, service, asset, key = ob.id.split(":", 3)
-    run.violate(WorkingViolation(
-        id=f"late_service:{service}:{asset}:{key}", kind="late_service", party=run.provider, on=run.today,
-        severity="breach", clause=ob.clause, obligation=ob.id, caused_by=list(ob.caused_by),
-        explanation=(
-            f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)}, "
-            f"as requested{ev(key)} ({ob.clause})."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"late_service:{service}:{asset}:{key}",
+            kind="late_service",
+            party=run.provider,
+            on=run.today,
+            severity="breach",
+            clause=ob.clause,
+            obligation=ob.id,
+            caused_by=list(ob.caused_by),
+            explanation=(
+                f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)}, "
+                f"as requested{ev(key)} ({ob.clause})."
+            ),
+        )
+    )
 
 
 def _missed(run, ob: WorkingObligation, due: date, service: str, asset: str, first: date, moved: list[str]) -> None:
@@ -284,16 +322,25 @@ def _missed(run, ob: WorkingObligation, due: date, service: str, asset: str, fir
         return
     if ob.fulfilled_on is None:
         ob.status = "violated"
-    run.violate(WorkingViolation(
-        id=f"missed_service:{service}:{asset}:{first.isoformat()}", kind="missed_service", party=run.provider,
-        on=due + timedelta(days=1), severity="breach", clause=ob.clause, obligation=ob.id,
-        caused_by=[*(c for c in ob.caused_by if c.startswith("amendment:")), *moved],
-        explanation=(
-            f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)} for the cycle "
-            f"starting {first.isoformat()}" + (f" (a due date moved by the termination notice{ev(moved[0])})" if moved else "")
-            + (f"; performed late on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else "") + f" ({ob.clause})."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"missed_service:{service}:{asset}:{first.isoformat()}",
+            kind="missed_service",
+            party=run.provider,
+            on=due + timedelta(days=1),
+            severity="breach",
+            clause=ob.clause,
+            obligation=ob.id,
+            caused_by=[*(c for c in ob.caused_by if c.startswith("amendment:")), *moved],
+            explanation=(
+                f"{run.name(run.provider)} did not perform {service} on {asset} by {iso(ob.due)} for the cycle "
+                f"starting {first.isoformat()}"
+                + (f" (a due date moved by the termination notice{ev(moved[0])})" if moved else "")
+                + (f"; performed late on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None else "")
+                + f" ({ob.clause})."
+            ),
+        )
+    )
 
 
 def finish(run) -> None:
@@ -303,8 +350,10 @@ def finish(run) -> None:
     for (service, asset), obs in st.get("recurring", {}).items():
         for ob in obs:
             first, last = st["cycle_of"][ob.id]
-            head = (f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to "
-                    f"{iso(last)} ({ob.clause}, every cycle)")
+            head = (
+                f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to "
+                f"{iso(last)} ({ob.clause}, every cycle)"
+            )
             if end is not None and first > end:
                 ob.status = "discharged"
                 ob.explanation = head + f"; not owed: the contract ended {iso(end)}."
@@ -317,9 +366,11 @@ def finish(run) -> None:
         ob = run.obligations[ob_id]
         e = req.event
         within = within_days(run, e.service, req.local_date)
-        head = (f"{run.name(run.provider)} is to perform {e.service} on {e.asset}, requested by {run.name(e.by)} on "
-                f"{iso(req.local_date)}{ev(e.id)} ({ob.clause}"
-                + (f", respond within {within} days)" if within is not None else ")"))
+        head = (
+            f"{run.name(run.provider)} is to perform {e.service} on {e.asset}, requested by {run.name(e.by)} on "
+            f"{iso(req.local_date)}{ev(e.id)} ({ob.clause}"
+            + (f", respond within {within} days)" if within is not None else ")")
+        )
         if billable:
             head += f"; billable under change order {billable}, {_rate_text(run, req.local_date)}"
         ob.explanation = head + _status_text(ob)

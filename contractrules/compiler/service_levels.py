@@ -42,9 +42,13 @@ def compile(contract) -> dict:
         credit = None
         if lv.credit is not None:
             c = lv.credit
-            credit = {"percent": str(c.percent), "of": c.of, "per_days": c.per_days,
-                      "partial_period": c.partial_period,
-                      "cap_percent": None if c.cap_percent is None else str(c.cap_percent)}
+            credit = {
+                "percent": str(c.percent),
+                "of": c.of,
+                "per_days": c.per_days,
+                "partial_period": c.partial_period,
+                "cap_percent": None if c.cap_percent is None else str(c.cap_percent),
+            }
         levels[lv.service] = {"credit": credit, "termination_right_after_days": lv.termination_right_after_days}
     return {
         "rules": {
@@ -87,10 +91,16 @@ def right(run, tick) -> None:
         return
     rec = run.by_id[tick["request"]]
     level, terms = _level(run, rec.event.service, rec.local_date)
-    run.grant(WorkingRight(
-        id=f"termination_right:{rec.event.id}", kind="termination", party=run.client, from_=run.today,
-        clause=terms.clause, caused_by=[rec.event.id, *terms.cites],
-    ))
+    run.grant(
+        WorkingRight(
+            id=f"termination_right:{rec.event.id}",
+            kind="termination",
+            party=run.client,
+            from_=run.today,
+            clause=terms.clause,
+            caused_by=[rec.event.id, *terms.cites],
+        )
+    )
 
 
 def credit_note(run, rec) -> None:
@@ -107,9 +117,11 @@ def _base(run, level: dict, ob: WorkingObligation, rec) -> tuple[Decimal, str, l
     assert ob.due is not None, "only a dated request has a service level"
     _k, first, last = cycles.containing(run, ob.due)
     fee = run.terms("billing", first)
-    return (Decimal(fee.params["fee"]),
-            f"the fee {money(Decimal(fee.params['fee']), run.currency)} of the cycle {iso(first)} to {iso(last)}",
-            list(fee.cites))
+    return (
+        Decimal(fee.params["fee"]),
+        f"the fee {money(Decimal(fee.params['fee']), run.currency)} of the cycle {iso(first)} to {iso(last)}",
+        list(fee.cites),
+    )
 
 
 def amount(level: dict, base: Decimal, delay: int) -> tuple[Decimal, Decimal, bool]:
@@ -139,8 +151,10 @@ def finish(run) -> None:
     for request_id, recs in notes.items():
         if request_id not in credited_requests:
             for note in recs:
-                run.warn(f"credit note {note.event.id} names request {request_id}, which owes no service credit "
-                         f"as of {iso(run.as_of)} ({CLAUSE}): it settles nothing")
+                run.warn(
+                    f"credit note {note.event.id} names request {request_id}, which owes no service credit "
+                    f"as of {iso(run.as_of)} ({CLAUSE}): it settles nothing"
+                )
 
 
 def _credit(run, level, terms, ob: WorkingObligation, rec, delay: int, notes: list) -> None:
@@ -155,25 +169,45 @@ def _credit(run, level, terms, ob: WorkingObligation, rec, delay: int, notes: li
         if covered_on is None and credited >= owed:
             covered_on = note.local_date
     if credited > owed:
-        run.warn(f"credit notes naming request {e.id} credit {money(credited, run.currency)}, more than the "
-                 f"{money(owed, run.currency)} service credit owed as of {iso(run.as_of)}")
+        run.warn(
+            f"credit notes naming request {e.id} credit {money(credited, run.currency)}, more than the "
+            f"{money(owed, run.currency)} service credit owed as of {iso(run.as_of)}"
+        )
     c = level["credit"]
-    ob_credit = run.oblige(WorkingObligation(
-        id=f"credit:{e.service}:{e.asset}:{e.id}", kind="credit", debtor=run.provider, creditor=run.client,
-        clause=terms.clause, arose_on=ob.due + timedelta(days=1), amount=figure, balance=max(owed - credited, ZERO),
-        due=None, status="fulfilled" if covered_on is not None else "pending", fulfilled_on=covered_on,
-    ))
+    ob_credit = run.oblige(
+        WorkingObligation(
+            id=f"credit:{e.service}:{e.asset}:{e.id}",
+            kind="credit",
+            debtor=run.provider,
+            creditor=run.client,
+            clause=terms.clause,
+            arose_on=ob.due + timedelta(days=1),
+            amount=figure,
+            balance=max(owed - credited, ZERO),
+            due=None,
+            status="fulfilled" if covered_on is not None else "pending",
+            fulfilled_on=covered_on,
+        )
+    )
     ob_credit.cite(e.id, *terms.cites, *base_cites)
     if ob.fulfilled_on is not None and ob.fulfilled_on <= run.as_of:
         ob_credit.cite(*(x for x in ob.caused_by if x in run.by_id and run.by_id[x].event.type == "work_performed"))
     ob_credit.cite(*(n.event.id for n in notes))
-    done = (f"performed on {iso(ob.fulfilled_on)}" if ob.fulfilled_on is not None
-            else f"not performed as of {iso(run.as_of)}")
+    done = (
+        f"performed on {iso(ob.fulfilled_on)}"
+        if ob.fulfilled_on is not None
+        else f"not performed as of {iso(run.as_of)}"
+    )
     unit = "started " if c["partial_period"] == "full" else ""
     periods_text = f"{periods.normalize():f}" if c["partial_period"] == "pro_rata" else str(int(periods))
     cap = f", capped at {pct(Decimal(c['cap_percent']))} of the base" if capped else ""
-    settled = (f"; credited in full on {iso(covered_on)}" if covered_on is not None
-               else f"; {money(credited, run.currency)} credited so far" if credited else "; not credited yet")
+    settled = (
+        f"; credited in full on {iso(covered_on)}"
+        if covered_on is not None
+        else f"; {money(credited, run.currency)} credited so far"
+        if credited
+        else "; not credited yet"
+    )
     ob_credit.explanation = (
         f"{run.name(run.provider)} owes {run.name(run.client)} a service credit of {money(owed, run.currency)} for "
         f"{e.service} on {e.asset}, requested{ev(e.id)} on {iso(rec.local_date)} and due {iso(ob.due)}, {done}: "

@@ -56,10 +56,10 @@ class Resolution:
     given_on: date
     by: str
     notice_id: str
-    earliest: date          # E0 adjusted to the cycle end if end_of_cycle: the lawful end
+    earliest: date  # E0 adjusted to the cycle end if end_of_cycle: the lawful end
     requested: date | None
-    effective: date         # E
-    short: bool             # requested earlier than the lawful end
+    effective: date  # E
+    short: bool  # requested earlier than the lawful end
     waived: bool
     waiver_id: str | None
 
@@ -105,8 +105,17 @@ def resolve(run) -> Resolution | None:
         effective = requested if requested is not None else n
     elif requested is not None:
         short = True
-    return Resolution(n, rec.event.by, rec.event.id, lawful, requested, effective, short,
-                      waiver is not None, waiver.event.id if waiver else None)
+    return Resolution(
+        n,
+        rec.event.by,
+        rec.event.id,
+        lawful,
+        requested,
+        effective,
+        short,
+        waiver is not None,
+        waiver.event.id if waiver else None,
+    )
 
 
 def effective_end(run) -> date | None:
@@ -149,7 +158,9 @@ def waive(run, rec) -> None:
     st = run.state("termination")
     first = st.get("notice")
     if first is not None and rec.event.by == first.event.by:
-        run.warn(f"waiver {rec.event.id} ignored: only the other party may waive the notice period given by {run.name(rec.event.by)}")
+        run.warn(
+            f"waiver {rec.event.id} ignored: only the other party may waive the notice period given by {run.name(rec.event.by)}"
+        )
         return
     st.setdefault("waiver", rec)
 
@@ -164,16 +175,23 @@ def finish(run) -> None:
         return
     terms = run.terms("termination", r.given_on)
     params = terms.params
-    run.violate(WorkingViolation(
-        id=f"short_notice:{r.notice_id}", kind="short_notice", party=r.by, on=r.given_on,
-        severity="breach", clause=terms.clause, caused_by=[r.notice_id, *terms.cites],
-        explanation=(
-            f"{run.name(r.by)} gave notice on {iso(r.given_on)}{ev(r.notice_id)} asking to end on "
-            f"{iso(r.requested)}, but {terms.clause} ({_period_text(params)}, effective {params['effective'].replace('_', ' ')}) "
-            f"sets the earliest end at {iso(r.earliest)}, and {run.name(run.other(r.by))} has not waived it; "
-            f"the contract runs until {iso(r.effective)}."
-        ),
-    ))
+    run.violate(
+        WorkingViolation(
+            id=f"short_notice:{r.notice_id}",
+            kind="short_notice",
+            party=r.by,
+            on=r.given_on,
+            severity="breach",
+            clause=terms.clause,
+            caused_by=[r.notice_id, *terms.cites],
+            explanation=(
+                f"{run.name(r.by)} gave notice on {iso(r.given_on)}{ev(r.notice_id)} asking to end on "
+                f"{iso(r.requested)}, but {terms.clause} ({_period_text(params)}, effective {params['effective'].replace('_', ' ')}) "
+                f"sets the earliest end at {iso(r.earliest)}, and {run.name(run.other(r.by))} has not waived it; "
+                f"the contract runs until {iso(r.effective)}."
+            ),
+        )
+    )
 
 
 ACTIONS = {"termination.notice": notice, "termination.waive": waive, "termination.effective": effective}
@@ -193,4 +211,3 @@ def answer(run) -> dict:
         state = "active"
     notice = None if r is None else Notice(given_on=r.given_on, by=r.by, waived=r.waived)
     return {"state": ContractState(state=state, effective_end=end, notice=notice)}
-

@@ -36,13 +36,23 @@ def report_from_answer(contract, answer, *, lang: str = "es") -> str:
     return render.report_html(contract, answer, lang)
 
 
-def render_letter(contract, events, invoice: str, as_of: date | str, *, lang: str = "es",
-                  pay_by: date | None = None, html: bool = False, engine=None) -> str:
+def render_letter(
+    contract,
+    events,
+    invoice: str,
+    as_of: date | str,
+    *,
+    lang: str = "es",
+    pay_by: date | None = None,
+    html: bool = False,
+    engine=None,
+) -> str:
     """The demand letter for ``invoice`` (Markdown, or HTML with ``html=True``)."""
     c, answer = _evaluate(contract, events, as_of, engine)
     return render.letter(c, answer, invoice, lang, pay_by, html)
 
 
-def letter_from_answer(contract, answer, invoice: str, *, lang: str = "es", pay_by: date | None = None,
-                       html: bool = False) -> str:
+def letter_from_answer(
+    contract, answer, invoice: str, *, lang: str = "es", pay_by: date | None = None, html: bool = False
+) -> str:
     return render.letter(contract, answer, invoice, lang, pay_by, html)

@@ -16,8 +16,13 @@ import click
 
 EXIT_CANNOT_WRITE = 5
 
-_LANG = click.option("--lang", type=click.Choice(["es", "en"]), default="en", show_default=True,
-                     help="Language of the document (dates and money in its locale: es_ES, en_GB).")
+_LANG = click.option(
+    "--lang",
+    type=click.Choice(["es", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the document (dates and money in its locale: es_ES, en_GB).",
+)
 
 
 def _write(text: str, out: str | None) -> None:
@@ -65,8 +70,7 @@ def register(main: click.Group) -> None:
         from contractrules.api import evaluate
         from contractrules.documents.render import report_html
 
-        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
-                 "tenant": tenant}
+        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at, "tenant": tenant}
         c, load = cli._load(contract, events, skip_invalid, store=store)
         _write(report_html(c, evaluate(c, load, as_of.date()), lang), out)
 
@@ -76,18 +80,26 @@ def register(main: click.Group) -> None:
     @click.option("--invoice", required=True, help="The unpaid invoice to claim.")
     @cli._AS_OF
     @_LANG
-    @click.option("--pay-by", "pay_by", type=click.DateTime(formats=["%Y-%m-%d"]),
-                  help="Payment deadline (default: the as-of date + 10 days).")
-    @click.option("--out", type=click.Path(dir_okay=False),
-                  help="Write the letter to this file: HTML if it ends in .html, else Markdown (default: stdout).")
+    @click.option(
+        "--pay-by",
+        "pay_by",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="Payment deadline (default: the as-of date + 10 days).",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False),
+        help="Write the letter to this file: HTML if it ends in .html, else Markdown (default: stdout).",
+    )
     @cli._SKIP
     @store_cli.db_option
     @store_cli.contract_option
     @store_cli.known_at_option
     @store_cli.tenant_option
     @cli.cli_errors
-    def letter(contract, events, invoice, as_of, lang, pay_by, out, skip_invalid, db, contract_id, known_at,
-               tenant) -> None:
+    def letter(
+        contract, events, invoice, as_of, lang, pay_by, out, skip_invalid, db, contract_id, known_at, tenant
+    ) -> None:
         """A draft demand letter (requerimiento de pago) for one unpaid INVOICE.
 
         The debt, the interest table, the compensation, the legal basis, a payment
@@ -97,10 +109,8 @@ def register(main: click.Group) -> None:
         from contractrules.api import evaluate
         from contractrules.documents.render import letter as render_letter
 
-        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at,
-                 "tenant": tenant}
+        store = {"db": db, "contract_id": contract_id, "as_of": as_of.date(), "known_at": known_at, "tenant": tenant}
         c, load = cli._load(contract, events, skip_invalid, store=store)
         html = out is not None and out.lower().endswith((".html", ".htm"))
-        text = render_letter(c, evaluate(c, load, as_of.date()), invoice, lang,
-                             pay_by.date() if pay_by else None, html)
+        text = render_letter(c, evaluate(c, load, as_of.date()), invoice, lang, pay_by.date() if pay_by else None, html)
         _write(text, out)

@@ -77,5 +77,6 @@ class Lang:
         return format_decimal(q, format="#,##0" + ("." + "0" * places if places else ""), locale=self.locale)
 
     def rate(self, value: Decimal | str) -> str:
-        return format_percent(Decimal(value), format="#,##0.##%" if self.code == "en" else "#,##0.## %",
-                              locale=self.locale)
+        return format_percent(
+            Decimal(value), format="#,##0.##%" if self.code == "en" else "#,##0.## %", locale=self.locale
+        )

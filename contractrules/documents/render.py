@@ -39,8 +39,12 @@ def environment(lang: str, markdown: bool = False) -> Environment:
     env = Environment(
         loader=PackageLoader("contractrules.documents", "templates"),
         autoescape=False if markdown else select_autoescape(["html", "svg"], default=True),
-        undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, finalize=md_escape if markdown else None,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=md_escape if markdown else None,
     )
     env.install_gettext_translations(Lang(lang).t, newstyle=True)  # type: ignore[attr-defined]
     return env
@@ -97,8 +101,14 @@ class Context:
 
     @property
     def penalties_later(self) -> Decimal:
-        return sum((i.penalty.total for i in self.invoices if i.penalty and not i.penalty.enforceable
-                    and i.penalty.enforceable_from is not None), Decimal(0))
+        return sum(
+            (
+                i.penalty.total
+                for i in self.invoices
+                if i.penalty and not i.penalty.enforceable and i.penalty.enforceable_from is not None
+            ),
+            Decimal(0),
+        )
 
     @property
     def unapplied_total(self) -> Decimal:
@@ -118,8 +128,10 @@ class Context:
     def kind(self, kind: str) -> str:
         _ = self.L.gettext
         return {
-            "short_notice": _("notice shorter than the contract's"), "missed_service": _("service not performed"),
-            "late_service": _("service performed late"), "statutory_limit": _("term beyond the statutory limit"),
+            "short_notice": _("notice shorter than the contract's"),
+            "missed_service": _("service not performed"),
+            "late_service": _("service performed late"),
+            "statutory_limit": _("term beyond the statutory limit"),
             "unbilled": _("cycle not invoiced on time"),
         }.get(kind, kind)
 
@@ -136,14 +148,31 @@ def build_context(contract, answer, lang: str) -> Context:
     """The view model of one contract's answer, in ``lang``. ``answer`` must come from the
     engine in this process (it carries :attr:`Answer.detail`)."""
     if "invoices" not in answer.detail:
-        raise InputError([Issue("<call>", None, "answer", "needs an answer computed by the engine in this process "
-                                "(an answer read back from JSON has no ledger or interest tables)")])
+        raise InputError(
+            [
+                Issue(
+                    "<call>",
+                    None,
+                    "answer",
+                    "needs an answer computed by the engine in this process "
+                    "(an answer read back from JSON has no ledger or interest tables)",
+                )
+            ]
+        )
     L = Lang(lang)
     params = compile_contract(contract)["params"]
     invoices = statement.invoices(L, contract, answer, params)
     scope = statement.scope(L, contract, answer, params)
-    return Context(L, contract, answer, params, invoices, scope,
-                   timeline.build(L, contract, answer, invoices, scope), contract.currency)
+    return Context(
+        L,
+        contract,
+        answer,
+        params,
+        invoices,
+        scope,
+        timeline.build(L, contract, answer, invoices, scope),
+        contract.currency,
+    )
 
 
 def report_html(contract, answer, lang: str = "es") -> str:
@@ -158,8 +187,11 @@ def letter(contract, answer, invoice: str, lang: str = "es", pay_by: date | None
         raise InputError([Issue("<events>", None, "invoice", f"no invoice {invoice} issued by {answer.as_of}")])
     owed = inv.balance + doc.penalty_owed(inv.penalty)
     if inv.late_from is None or owed <= 0:
-        why = (f"nothing is owed on it as of {answer.as_of}" if owed <= 0
-               else f"not late as of {answer.as_of} (due {inv.due})")
+        why = (
+            f"nothing is owed on it as of {answer.as_of}"
+            if owed <= 0
+            else f"not late as of {answer.as_of} (due {inv.due})"
+        )
         raise InputError([Issue("<events>", None, "invoice", f"invoice {invoice}: {why}; no demand letter to write")])
     pay_by = pay_by or answer.as_of + timedelta(days=10)
     if pay_by < answer.as_of:
@@ -169,10 +201,20 @@ def letter(contract, answer, invoice: str, lang: str = "es", pay_by: date | None
     if pen is not None and pen.table is not None and pen.table.segments and inv.balance > 0:
         last = pen.table.segments[-1]
         daily = last.balance * last.rate / Decimal(last.basis)
-    events = doc.evidence([*inv.caused_by, *(pen.obligation.caused_by if pen and pen.obligation else []),
-                           *(ln.event for ln in inv.lines)])
-    values = dict(doc=doc, L=doc.L, inv=inv, pen=pen, owed=owed, pay_by=pay_by, daily=daily,
-                  events=events, event_text=lambda rec: event_text(doc, rec))
+    events = doc.evidence(
+        [*inv.caused_by, *(pen.obligation.caused_by if pen and pen.obligation else []), *(ln.event for ln in inv.lines)]
+    )
+    values = dict(
+        doc=doc,
+        L=doc.L,
+        inv=inv,
+        pen=pen,
+        owed=owed,
+        pay_by=pay_by,
+        daily=daily,
+        events=events,
+        event_text=lambda rec: event_text(doc, rec),
+    )
     env = environment(lang, markdown=not html)
     return env.get_template("letter.html" if html else "letter.md").render(**values)
 

@@ -24,7 +24,7 @@ class Line:
     """One line of an invoice's account: what happened, which event, debit or credit."""
 
     on: date
-    kind: str            # invoice | credit | payment
+    kind: str  # invoice | credit | payment
     text: str
     event: str
     debit: Decimal | None = None
@@ -45,10 +45,10 @@ class PenaltyView:
     table: InterestTable | None
     rate_clause: str
     fee_basis: str
-    paid: Decimal                        # paid towards the penalty (SPEC §6.4 v2)
-    balance: Decimal                     # what is left of it: total (rounded) − paid − credited
-    obligation: object | None = None     # the penalty obligation, if it exists
-    moves: list[Line] = field(default_factory=list)   # money and credit notes that went to the penalty
+    paid: Decimal  # paid towards the penalty (SPEC §6.4 v2)
+    balance: Decimal  # what is left of it: total (rounded) − paid − credited
+    obligation: object | None = None  # the penalty obligation, if it exists
+    moves: list[Line] = field(default_factory=list)  # money and credit notes that went to the penalty
 
     @property
     def settled(self) -> Decimal:
@@ -77,7 +77,7 @@ class InvoiceView:
 @dataclass
 class Finding:
     id: str
-    kind: str            # out_of_scope_request | out_of_scope_work
+    kind: str  # out_of_scope_request | out_of_scope_work
     on: date
     party: str
     service: str
@@ -107,8 +107,12 @@ def _d(value: str | None) -> Decimal | None:
 def _status(L: Lang, status: str) -> str:
     _ = L.gettext
     return {
-        "pending": _("pending"), "fulfilled": _("paid"), "violated": _("overdue"), "waived": _("waived"),
-        "suspended": _("suspended"), "discharged": _("discharged"),
+        "pending": _("pending"),
+        "fulfilled": _("paid"),
+        "violated": _("overdue"),
+        "waived": _("waived"),
+        "suspended": _("suspended"),
+        "discharged": _("discharged"),
     }[status]
 
 
@@ -127,7 +131,11 @@ def invoices(L: Lang, contract, answer, params: dict) -> list[InvoiceView]:
         moves = [(c.on, 0, c, "credit", _("Credit note")) for c in inv.credits]
         for p in inv.payments:
             named = _named_invoice(answer, p.event_id)
-            text = _("Payment received") if named == inv.id else _("Payment received (no invoice named: applied to the oldest open invoice)")
+            text = (
+                _("Payment received")
+                if named == inv.id
+                else _("Payment received (no invoice named: applied to the oldest open invoice)")
+            )
             if p.amount < ZERO:  # freed by a credit note: goes on as a payment naming no invoice
                 text = _("Overpaid after a credit note: moved on as a payment naming no invoice")
             moves.append((p.on, 1, p, "payment", text))
@@ -139,14 +147,25 @@ def invoices(L: Lang, contract, answer, params: dict) -> list[InvoiceView]:
             line.balance = max(running, ZERO)
         late = violations.get(f"late_payment:{inv.id}")
         view = InvoiceView(
-            id=inv.id, issued_on=inv.issued_on, event=inv.event_id, period=inv.period, amount=inv.amount,
-            due=ob.due, balance=Decimal(ob.balance), status=_status(L, ob.status), clause=ob.clause,
-            caused_by=ob.caused_by, evidence=ob.evidence, lines=lines, late_from=late.on if late else None,
+            id=inv.id,
+            issued_on=inv.issued_on,
+            event=inv.event_id,
+            period=inv.period,
+            amount=inv.amount,
+            due=ob.due,
+            balance=Decimal(ob.balance),
+            status=_status(L, ob.status),
+            clause=ob.clause,
+            caused_by=ob.caused_by,
+            evidence=ob.evidence,
+            lines=lines,
+            late_from=late.on if late else None,
         )
         pen = answer.penalty(inv.id)
         if pen is not None:
-            view.penalty = _penalty(L, pen, inv, tables.get(inv.id), answer, params,
-                                    obligations.get(f"penalty:{inv.id}"))
+            view.penalty = _penalty(
+                L, pen, inv, tables.get(inv.id), answer, params, obligations.get(f"penalty:{inv.id}")
+            )
         out.append(view)
     return out
 
@@ -168,14 +187,33 @@ def _penalty(L: Lang, pen, ledger, table, answer, params: dict, obligation) -> P
     if table is not None and table.last != answer.as_of:
         table = None  # computed for another day (a waiver): the answer's figure is not this table's
     return PenaltyView(
-        invoice=pen.invoice, enforceable=pen.enforceable, enforceable_from=pen.enforceable_from,
-        interest=Decimal(pen.interest), fixed_fee=Decimal(pen.fixed_fee), total=Decimal(pen.total),
-        reasons=list(pen.reasons), clause=clause, table=table, rate_clause=rate_clause, fee_basis=fee_basis,
-        paid=Decimal(pen.paid), balance=Decimal(pen.balance), obligation=obligation,
-        moves=sorted([*(Line(m.on, "payment", _("Payment towards the penalty"), m.event_id, credit=m.amount)
-                        for m in ledger.penalty_payments),
-                      *(Line(m.on, "credit", _("Credit note on the penalty"), m.event_id, credit=m.amount)
-                        for m in ledger.penalty_credits)], key=lambda m: (m.on, m.event)),
+        invoice=pen.invoice,
+        enforceable=pen.enforceable,
+        enforceable_from=pen.enforceable_from,
+        interest=Decimal(pen.interest),
+        fixed_fee=Decimal(pen.fixed_fee),
+        total=Decimal(pen.total),
+        reasons=list(pen.reasons),
+        clause=clause,
+        table=table,
+        rate_clause=rate_clause,
+        fee_basis=fee_basis,
+        paid=Decimal(pen.paid),
+        balance=Decimal(pen.balance),
+        obligation=obligation,
+        moves=sorted(
+            [
+                *(
+                    Line(m.on, "payment", _("Payment towards the penalty"), m.event_id, credit=m.amount)
+                    for m in ledger.penalty_payments
+                ),
+                *(
+                    Line(m.on, "credit", _("Credit note on the penalty"), m.event_id, credit=m.amount)
+                    for m in ledger.penalty_credits
+                ),
+            ],
+            key=lambda m: (m.on, m.event),
+        ),
     )
 
 
@@ -200,21 +238,45 @@ def scope(L: Lang, contract, answer, params: dict) -> Scope:
         value = None
         if rate is not None and v.kind == "out_of_scope_work":
             value = rate * hours if per_hour and hours is not None else (None if per_hour else rate)
-        result.findings.append(Finding(
-            id=v.id, kind=v.kind, on=v.on, party=v.party, service=e.service, asset=e.asset,
-            description=getattr(e, "description", None), channel=e.channel, evidence=v.evidence,
-            why=_why(L, _scope_on(answer, sp, v.on), e.service, e.asset), hours=hours, value=value, caused_by=v.caused_by,
-        ))
+        result.findings.append(
+            Finding(
+                id=v.id,
+                kind=v.kind,
+                on=v.on,
+                party=v.party,
+                service=e.service,
+                asset=e.asset,
+                description=getattr(e, "description", None),
+                channel=e.channel,
+                evidence=v.evidence,
+                why=_why(L, _scope_on(answer, sp, v.on), e.service, e.asset),
+                hours=hours,
+                value=value,
+                caused_by=v.caused_by,
+            )
+        )
         if value is not None:
             result.unbilled_value += value
     result.verbal = sum(1 for f in result.findings if f.evidence == "verbal")
     for rec in sorted(records.values(), key=lambda r: (r.local_date, r.event.id)):
         e = rec.event
         if e.type == "change_order_agreed" and rec.local_date <= answer.as_of:
-            value = e.amount if e.amount is not None else (
-                rate * e.hours if rate is not None and per_hour and e.hours is not None else None)
-            result.change_orders.append({"id": e.id, "on": rec.local_date, "service": e.service, "asset": e.asset,
-                                         "hours": e.hours, "value": value, "channel": e.channel})
+            value = (
+                e.amount
+                if e.amount is not None
+                else (rate * e.hours if rate is not None and per_hour and e.hours is not None else None)
+            )
+            result.change_orders.append(
+                {
+                    "id": e.id,
+                    "on": rec.local_date,
+                    "service": e.service,
+                    "asset": e.asset,
+                    "hours": e.hours,
+                    "value": value,
+                    "channel": e.channel,
+                }
+            )
     return result
 
 

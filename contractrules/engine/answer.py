@@ -25,7 +25,9 @@ def evidence(run, event_ids: list[str]) -> str:
 
     A cited amendment (``amendment:<id>``) agreed only by voice makes it ``verbal`` whatever
     else is cited: the finding rests on a term nobody wrote down (SPEC §6.7)."""
-    agreed = [run.amendments[e[10:]]["channel"] for e in event_ids if e.startswith("amendment:") and e[10:] in run.amendments]
+    agreed = [
+        run.amendments[e[10:]]["channel"] for e in event_ids if e.startswith("amendment:") and e[10:] in run.amendments
+    ]
     if any(c in VERBAL for c in agreed):
         return "verbal"
     channels = [getattr(run.by_id[e].event, "channel", None) for e in event_ids if e in run.by_id] + agreed
@@ -41,23 +43,42 @@ def _amount(run, value) -> str | None:
 
 
 def _rights(run) -> list[Right]:
-    return [Right(id=r.id, party=r.party, **{"from": r.from_}, clause=r.clause, caused_by=list(r.caused_by))
-            for r in sorted(run.rights.values(), key=lambda r: (r.from_, r.id))]
+    return [
+        Right(id=r.id, party=r.party, **{"from": r.from_}, clause=r.clause, caused_by=list(r.caused_by))
+        for r in sorted(run.rights.values(), key=lambda r: (r.from_, r.id))
+    ]
 
 
 def _obligation(run, o) -> Obligation:
     return Obligation(
-        id=o.id, kind=o.kind, debtor=o.debtor, creditor=o.creditor,
-        amount=_amount(run, o.amount), balance=_amount(run, o.balance), currency=run.currency,
-        due=o.due, status=o.status, fulfilled_on=o.fulfilled_on, clause=o.clause,
-        caused_by=list(o.caused_by), evidence=evidence(run, o.caused_by), explanation=o.explanation,
+        id=o.id,
+        kind=o.kind,
+        debtor=o.debtor,
+        creditor=o.creditor,
+        amount=_amount(run, o.amount),
+        balance=_amount(run, o.balance),
+        currency=run.currency,
+        due=o.due,
+        status=o.status,
+        fulfilled_on=o.fulfilled_on,
+        clause=o.clause,
+        caused_by=list(o.caused_by),
+        evidence=evidence(run, o.caused_by),
+        explanation=o.explanation,
     )
 
 
 def _violation(run, v) -> Violation:
     return Violation(
-        id=v.id, kind=v.kind, party=v.party, on=v.on, severity=v.severity, obligation=v.obligation,
-        clause=v.clause, caused_by=list(v.caused_by), evidence=evidence(run, v.caused_by),
+        id=v.id,
+        kind=v.kind,
+        party=v.party,
+        on=v.on,
+        severity=v.severity,
+        obligation=v.obligation,
+        clause=v.clause,
+        caused_by=list(v.caused_by),
+        evidence=evidence(run, v.caused_by),
         explanation=v.explanation,
     )
 
@@ -87,14 +108,23 @@ def _items(run, working, build, reuse: dict | None) -> list:
 
 def build_answer(run, answer_hooks=(), reuse: dict[str, dict] | None = None) -> Answer:
     """The answer; ``reuse`` keeps built items between answers of one live contract."""
-    obligations = _items(run, sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id)),
-                         _obligation, None if reuse is None else reuse.setdefault("obligations", {}))
-    violations = _items(run, sorted(run.violations.values(), key=lambda v: (v.on, v.id)),
-                        _violation, None if reuse is None else reuse.setdefault("violations", {}))
+    obligations = _items(
+        run,
+        sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id)),
+        _obligation,
+        None if reuse is None else reuse.setdefault("obligations", {}),
+    )
+    violations = _items(
+        run,
+        sorted(run.violations.values(), key=lambda v: (v.on, v.id)),
+        _violation,
+        None if reuse is None else reuse.setdefault("violations", {}),
+    )
     held = run.unapplied_credit()
     ids = list(dict.fromkeys(p.event_id for p in held))
-    unapplied = UnappliedCredit(amount=format_amount(sum((p.amount for p in held), ZERO), run.currency),
-                                currency=run.currency, caused_by=ids)
+    unapplied = UnappliedCredit(
+        amount=format_amount(sum((p.amount for p in held), ZERO), run.currency), currency=run.currency, caused_by=ids
+    )
     sections: dict = {"state": ContractState(state="active", effective_end=run.end, notice=None), "penalties": []}
     detail: dict = {}
     for hook in answer_hooks:
@@ -102,8 +132,14 @@ def build_answer(run, answer_hooks=(), reuse: dict[str, dict] | None = None) -> 
         detail.update(part.pop("detail", {}))
         sections.update(part)
     answer = Answer(
-        contract=run.contract_id, as_of=run.as_of, obligations=obligations, violations=violations,
-        unapplied_credit=unapplied, rights=_rights(run), warnings=list(run.warnings), **sections,
+        contract=run.contract_id,
+        as_of=run.as_of,
+        obligations=obligations,
+        violations=violations,
+        unapplied_credit=unapplied,
+        rights=_rights(run),
+        warnings=list(run.warnings),
+        **sections,
     )
     # terms: (section, day) -> the dated terms in force (SPEC §6.7), for documents
     answer.detail.update(invoices=dict(run.invoices), records=run.by_id, terms=run.terms, **detail)

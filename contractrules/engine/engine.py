@@ -124,7 +124,9 @@ class Engine:
     def _run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
         run = self.start(doc, records, as_of)
         ranks = self._ranks
-        self.advance(run, sorted((r for r in run.records if r.local_date <= as_of), key=lambda r: event_key(r, ranks)), as_of)
+        self.advance(
+            run, sorted((r for r in run.records if r.local_date <= as_of), key=lambda r: event_key(r, ranks)), as_of
+        )
         return self.finish(run, as_of)
 
     def order_key(self, rec: EventRecord) -> tuple[int, float, int, str]:
@@ -179,7 +181,9 @@ class Engine:
                     break
                 posted += 1
                 if not deliver(name, f'{message},"sid":"{sid}","id":{posted}}}', handle) and rec is not None:
-                    run.warn(f"event {rec.event.id} ({rec.event.type}) has no clause in this contract to apply to: ignored")
+                    run.warn(
+                        f"event {rec.event.id} ({rec.event.type}) has no clause in this contract to apply to: ignored"
+                    )
         finally:
             self._run = None
             if posted:

@@ -123,7 +123,7 @@ class RuleHost(Host):
         fired = started[1]
         actions = self._rule_actions[ruleset]
         while fired:
-            action = actions[fired[2:fired.index('"', 2)]]
+            action = actions[fired[2 : fired.index('"', 2)]]
             try:
                 handler(action)
             except BaseException as exc:

@@ -95,11 +95,23 @@ def problems(contract, terms_model: type[BaseModel], context: dict) -> list[tupl
         roles = {ids.get(p) for p in a.agreed_by}
         unknown = [p for p in a.agreed_by if p not in ids]
         if unknown:
-            out.append(((*here, "agreed_by"), f"unknown party {unknown[0]!r}: use {parties.provider.id!r} and {parties.client.id!r}"))
+            out.append(
+                (
+                    (*here, "agreed_by"),
+                    f"unknown party {unknown[0]!r}: use {parties.provider.id!r} and {parties.client.id!r}",
+                )
+            )
         elif roles != {"provider", "client"}:
-            out.append(((*here, "agreed_by"), "must name both parties: an amendment is agreed by the provider and the client"))
+            out.append(
+                ((*here, "agreed_by"), "must name both parties: an amendment is agreed by the provider and the client")
+            )
         if a.effective < contract.start:
-            out.append(((*here, "effective"), f"must be on or after start ({contract.start.isoformat()}), got {a.effective.isoformat()}"))
+            out.append(
+                (
+                    (*here, "effective"),
+                    f"must be on or after start ({contract.start.isoformat()}), got {a.effective.isoformat()}",
+                )
+            )
         for path in paths(a.terms):
             where = (*here, "terms", *path)
             if len(path) >= 1 and path[0] in terms_model.model_fields:
@@ -108,8 +120,13 @@ def problems(contract, terms_model: type[BaseModel], context: dict) -> list[tupl
                     where = (*here, "terms", section)
                     if any(p == where for p, _m in out):
                         continue
-                    out.append((where, f"terms.{section} is not in the contract: an amendment changes a clause, it "
-                                       "cannot add one (record a new contract)"))
+                    out.append(
+                        (
+                            where,
+                            f"terms.{section} is not in the contract: an amendment changes a clause, it "
+                            "cannot add one (record a new contract)",
+                        )
+                    )
                     continue
                 if len(path) == 1 and a.terms.get(section) is None:
                     out.append((where, f"an amendment cannot remove terms.{section} (record a new contract)"))
@@ -118,11 +135,18 @@ def problems(contract, terms_model: type[BaseModel], context: dict) -> list[tupl
                 out.append((where, f"terms.billing.{path[1]} cannot be amended: a new schedule is a new contract"))
                 continue
             # the same path, or one inside the other (``interest: null`` and ``interest.annual_rate``)
-            clash = next((other for (day, p), other in touched.items() if day == a.effective and other != a.id
-                          and (p[:len(path)] == path or path[:len(p)] == p)), None)
+            clash = next(
+                (
+                    other
+                    for (day, p), other in touched.items()
+                    if day == a.effective and other != a.id and (p[: len(path)] == path or path[: len(p)] == p)
+                ),
+                None,
+            )
             if clash is not None:
-                out.append((where, f"amendment {clash!r} changes the same term on the same date "
-                                   f"({a.effective.isoformat()})"))
+                out.append(
+                    (where, f"amendment {clash!r} changes the same term on the same date ({a.effective.isoformat()})")
+                )
             touched.setdefault((a.effective, path), a.id)
         merged = merge(merged, a.terms)
         try:

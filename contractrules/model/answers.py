@@ -82,9 +82,9 @@ class Penalty(_Answer):
     enforceable_from: date | None
     interest: str
     fixed_fee: str
-    total: str          # interest + fixed fee
-    paid: str           # money paid towards the penalty (new in v2)
-    balance: str        # total less what was paid and credited to it, never below 0.00
+    total: str  # interest + fixed fee
+    paid: str  # money paid towards the penalty (new in v2)
+    balance: str  # total less what was paid and credited to it, never below 0.00
     reasons: list[str]
 
 

@@ -86,13 +86,9 @@ class Parties(_Model):
         for role in ROLES:
             pid = getattr(self, role).id
             if pid in ROLES:
-                problems.append(
-                    ((role, "id"), f"must not be a role name ('provider' or 'client'), got {pid!r}")
-                )
+                problems.append(((role, "id"), f"must not be a role name ('provider' or 'client'), got {pid!r}"))
         if self.provider.id == self.client.id:
-            problems.append(
-                (("client", "id"), f"must differ from the provider's id, both are {self.client.id!r}")
-            )
+            problems.append((("client", "id"), f"must differ from the provider's id, both are {self.client.id!r}"))
         if problems:
             raise FieldProblems(problems)
         return self
@@ -222,7 +218,9 @@ class Scope(_Model):
     """``terms.scope`` (SPEC §6.5)."""
 
     services: list[Service] = []
-    excluded_assets: list[Annotated[ExcludedAsset, BeforeValidator(_pattern_only, json_schema_input_type=str | ExcludedAsset)]] = []
+    excluded_assets: list[
+        Annotated[ExcludedAsset, BeforeValidator(_pattern_only, json_schema_input_type=str | ExcludedAsset)]
+    ] = []
     change_order_rate: ChangeOrderRate | None = None
 
     @model_validator(mode="after")
@@ -299,19 +297,31 @@ class Terms(_Model):
         for i, level in enumerate(self.service_levels):
             service = self.scope.service(level.service) if self.scope else None
             if service is None:
-                problems.append((("service_levels", i, "service"),
-                                 f"{level.service!r} is not a service of terms.scope"))
+                problems.append(
+                    (("service_levels", i, "service"), f"{level.service!r} is not a service of terms.scope")
+                )
             elif service.on_request is None:
-                problems.append((("service_levels", i, "service"),
-                                 f"{level.service!r} is recurring (every: cycle): service levels apply to "
-                                 "on-request services"))
+                problems.append(
+                    (
+                        ("service_levels", i, "service"),
+                        f"{level.service!r} is recurring (every: cycle): service levels apply to on-request services",
+                    )
+                )
             if level.service in seen:
-                problems.append((("service_levels", i, "service"),
-                                 f"{level.service!r} has a service level already (service_levels[{seen[level.service]}])"))
+                problems.append(
+                    (
+                        ("service_levels", i, "service"),
+                        f"{level.service!r} has a service level already (service_levels[{seen[level.service]}])",
+                    )
+                )
             seen.setdefault(level.service, i)
             if level.credit is not None and level.credit.of == "fee" and self.billing is None:
-                problems.append((("service_levels", i, "credit", "of"),
-                                 "'fee' needs terms.billing (the fee of the cycle containing the due date)"))
+                problems.append(
+                    (
+                        ("service_levels", i, "credit", "of"),
+                        "'fee' needs terms.billing (the fee of the cycle containing the due date)",
+                    )
+                )
         if problems:
             raise FieldProblems(problems)
         return self
@@ -410,7 +420,7 @@ class Contract(_Model):
         their requests must carry a ``value`` (SPEC §6.8)."""
         levels = list(self.terms.service_levels or [])
         for a in self.amendments:
-            for level in (a.terms.get("service_levels") or []):
+            for level in a.terms.get("service_levels") or []:
                 if isinstance(level, dict) and isinstance(level.get("credit"), dict):
                     levels.append(ServiceLevel.model_validate(level, context={"currency": self.currency}))
         return frozenset(lv.service for lv in levels if lv.credit is not None and lv.credit.of == "value")
@@ -462,9 +472,7 @@ def _currency_and_statute_problems(contract: Contract) -> list[tuple[tuple, str]
     if terms.late_penalty is not None:
         amounts.append((("terms", "late_penalty", "fixed_fee"), terms.late_penalty.fixed_fee))
     if terms.scope is not None and terms.scope.change_order_rate is not None:
-        amounts.append(
-            (("terms", "scope", "change_order_rate", "amount"), terms.scope.change_order_rate.amount)
-        )
+        amounts.append((("terms", "scope", "change_order_rate", "amount"), terms.scope.change_order_rate.amount))
     problems: list[tuple[tuple, str]] = []
     for path, value in amounts:
         if value is None:
@@ -478,12 +486,7 @@ def _currency_and_statute_problems(contract: Contract) -> list[tuple[tuple, str]
         except MoneyError as exc:
             problems.append((path, str(exc)))
     penalty = terms.late_penalty
-    if (
-        penalty
-        and penalty.interest
-        and penalty.interest.annual_rate == STATUTORY
-        and contract.jurisdiction is None
-    ):
+    if penalty and penalty.interest and penalty.interest.annual_rate == STATUTORY and contract.jurisdiction is None:
         problems.append(
             (
                 ("terms", "late_penalty", "interest", "annual_rate"),

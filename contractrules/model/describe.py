@@ -80,15 +80,9 @@ def _days(n: int, business: bool = False) -> str:
 
 
 def _billing(b: Billing, contract: Contract) -> list[str]:
-    when = (
-        "at the end of each cycle (arrears)"
-        if b.timing == "arrears"
-        else "at the start of each cycle (advance)"
-    )
+    when = "at the end of each cycle (arrears)" if b.timing == "arrears" else "at the start of each cycle (advance)"
     anchor = contract.anchor_day
-    proration = (
-        "a started cycle is owed in full" if b.proration == "none" else "daily proration of the last cycle"
-    )
+    proration = "a started cycle is owed in full" if b.proration == "none" else "daily proration of the last cycle"
     return [
         f"Billing:      {_money(b.fee, contract.currency)} {b.cycle}, cycles anchored on day {anchor}"
         + ("" if b.anchor_day is not None else " (the day of start)"),
@@ -100,9 +94,7 @@ def _billing(b: Billing, contract: Contract) -> list[str]:
 def _payment(p: Payment) -> list[str]:
     if p.uses_business_calendar:
         calendar = (
-            f"calendar {p.calendar} (weekends and public holidays)"
-            if p.calendar
-            else "weekends only (no calendar)"
+            f"calendar {p.calendar} (weekends and public holidays)" if p.calendar else "weekends only (no calendar)"
         )
     else:
         calendar = "no business calendar"
@@ -120,18 +112,10 @@ def _penalty(lp: LatePenalty, currency: str) -> list[str]:
     else:
         i = lp.interest
         start = "the day after due" if i.accrues_from == "due" else "the day after the grace period"
-        lines.append(
-            f"              interest: {_percent(i.annual_rate)}, {i.day_count}, accruing from {start}"
-        )
+        lines.append(f"              interest: {_percent(i.annual_rate)}, {i.day_count}, accruing from {start}")
     cap = "none" if lp.cap is None else f"{(lp.cap * 100).normalize():f}% of the invoice amount"
-    lines.append(
-        f"              fixed fee: {_money(lp.fixed_fee, currency)} per late invoice; interest cap: {cap}"
-    )
-    reminder = (
-        "not required"
-        if lp.reminder_days is None
-        else f"enforceable {_days(lp.reminder_days)} after a reminder"
-    )
+    lines.append(f"              fixed fee: {_money(lp.fixed_fee, currency)} per late invoice; interest cap: {cap}")
+    reminder = "not required" if lp.reminder_days is None else f"enforceable {_days(lp.reminder_days)} after a reminder"
     disputes = "suspend enforceability" if lp.disputes_suspend else "do not suspend enforceability"
     lines.append(f"              reminder: {reminder}; open disputes {disputes}")
     lines.append(_allocation(lp.allocation))
@@ -140,16 +124,19 @@ def _penalty(lp: LatePenalty, currency: str) -> list[str]:
 
 def _allocation(allocation: str) -> str:
     if allocation == "interest_first":
-        return ("              allocation: interest first: money for a late invoice pays its penalty (interest "
-                "and fixed fee) first while it is enforceable, then the principal")
-    return ("              allocation: principal first: money for an invoice pays the principal; only payments "
-            "naming the penalty pay it")
+        return (
+            "              allocation: interest first: money for a late invoice pays its penalty (interest "
+            "and fixed fee) first while it is enforceable, then the principal"
+        )
+    return (
+        "              allocation: principal first: money for an invoice pays the principal; only payments "
+        "naming the penalty pay it"
+    )
 
 
 def _es_allocation(allocation: str) -> str:
     """Spain: the civil code's rule on applying payments to interest first (SPEC §6.4)."""
-    rule = ("              ES: Código Civil art. 1173: a payment does not count towards capital while "
-            "interest is unpaid")
+    rule = "              ES: Código Civil art. 1173: a payment does not count towards capital while interest is unpaid"
     if allocation == "interest_first":
         return rule + " (followed: allocation interest_first)"
     return rule + "; this contract pays principal first (set late_penalty.allocation: interest_first to follow it)"
@@ -182,9 +169,7 @@ def _scope(s: Scope, currency: str) -> list[str]:
     for ex in s.excluded_assets:
         lines.append(f"  excluded: {ex.pattern}" + (f" ({ex.reason})" if ex.reason else ""))
     rate = s.change_order_rate
-    lines.append(
-        f"  change-order rate: {_money(rate.amount, currency) + ' per ' + rate.per if rate else 'none'}"
-    )
+    lines.append(f"  change-order rate: {_money(rate.amount, currency) + ' per ' + rate.per if rate else 'none'}")
     return lines
 
 
@@ -254,8 +239,11 @@ def _amendments(c: Contract) -> list[str]:
 
     out = ["Amendments:"]
     for a in sorted(c.amendments, key=lambda a: (a.effective, a.id)):
-        how = f"by {a.channel}" + (" (verbal: findings that use it are verbal)" if a.channel in VERBAL else "") \
-            if a.channel else "channel not given"
+        how = (
+            f"by {a.channel}" + (" (verbal: findings that use it are verbal)" if a.channel in VERBAL else "")
+            if a.channel
+            else "channel not given"
+        )
         out.append(f"  {a.id}: from {a.effective.isoformat()}, agreed by {' and '.join(a.agreed_by)}, {how}")
         for path in paths(a.terms):
             value: object = a.terms
@@ -285,8 +273,12 @@ def term_warnings(contract: Contract, horizon_years: int = 10) -> list[str]:
     """What the terms can do that a reader may not expect (for ``check``; never an error)."""
     out = []
     billing, termination, pay = contract.terms.billing, contract.terms.termination, contract.terms.payment
-    if termination is not None and termination.notice_months is not None and billing is not None \
-            and billing.month_overflow == "error":
+    if (
+        termination is not None
+        and termination.notice_months is not None
+        and billing is not None
+        and billing.month_overflow == "error"
+    ):
         out.append(
             "warning: terms.termination.notice_months with month_overflow: error — a notice is not refused: "
             f"given on a day that does not exist {termination.notice_months} month(s) later (e.g. the 31st), "

@@ -134,16 +134,29 @@ class _Checker:
             expected = SENT_BY.get(event.type)
             if expected is not None and self.contract.role_of(party) != expected:
                 p = getattr(self.contract.parties, expected)
-                self.report(order, line, "by",
-                            f"{event.type} must be sent by the {expected} ({p.id!r}), not {event.by!r}",
-                            event.id)
+                self.report(
+                    order,
+                    line,
+                    "by",
+                    f"{event.type} must be sent by the {expected} ({p.id!r}), not {event.by!r}",
+                    event.id,
+                )
                 return None
             if party != event.by:  # a role name: normalise to the party id
                 event = event.model_copy(update={"by": party})
-        if event.type == "work_requested" and event.value is None \
-                and event.service in self.contract.services_credited_on_value():
-            self.report(order, line, "value", f"required: the service level of {event.service!r} credits a share "
-                        "of the request's value (terms.service_levels: credit.of: value)", event.id)
+        if (
+            event.type == "work_requested"
+            and event.value is None
+            and event.service in self.contract.services_credited_on_value()
+        ):
+            self.report(
+                order,
+                line,
+                "value",
+                f"required: the service level of {event.service!r} credits a share "
+                "of the request's value (terms.service_levels: credit.of: value)",
+                event.id,
+            )
             return None
         return _Candidate(order, line, event)
 
@@ -153,9 +166,7 @@ class _Checker:
         for error in exc.errors(include_url=False):
             if error["type"] == "union_tag_invalid":
                 hint = suggestion(tag, EVENT_TYPES)
-                message = (
-                    f"unknown event type {describe_value(tag)}{hint}; valid types: {', '.join(EVENT_TYPES)}"
-                )
+                message = f"unknown event type {describe_value(tag)}{hint}; valid types: {', '.join(EVENT_TYPES)}"
                 self.report(order, line, "type", message, event_id)
             elif error["type"] == "union_tag_not_found":
                 self.report(order, line, "type", f"required (one of: {', '.join(EVENT_TYPES)})", event_id)
@@ -205,10 +216,7 @@ class _Checker:
                 continue
             if c.event.invoice in issued:
                 prior = issued[c.event.invoice]
-                message = (
-                    f"invoice {c.event.invoice!r} is already issued by event {prior.event.id!r} "
-                    f"({prior.where})"
-                )
+                message = f"invoice {c.event.invoice!r} is already issued by event {prior.event.id!r} ({prior.where})"
                 self.report(c.order, c.line, "invoice", message, c.event.id)
             else:
                 issued[c.event.invoice] = c
@@ -249,9 +257,7 @@ def _check(
     candidates = checker.dedupe(candidates)
     checker.check_invoices(candidates)
     records = checker.records(candidates)
-    ordered = sorted(
-        [(-1, issue) for issue in syntax] + checker.issues, key=lambda oi: (oi[1].line or 0, oi[0])
-    )
+    ordered = sorted([(-1, issue) for issue in syntax] + checker.issues, key=lambda oi: (oi[1].line or 0, oi[0]))
     issues = [issue for _, issue in ordered]
     if issues and not skip_invalid:
         raise EventError(issues)
@@ -279,9 +285,7 @@ def load_events(path: str | Path, contract: Contract, *, skip_invalid: bool = Fa
     file = str(path)
     suffix = path.suffix.lower()
     if suffix not in EVENT_SUFFIXES:
-        raise EventError(
-            [Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .jsonl or .json")]
-        )
+        raise EventError([Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .jsonl or .json")])
     problems: list[Issue] = []
     if suffix != ".json":  # streamed: the file is never held whole
         try:

@@ -101,7 +101,7 @@ def decode(text: str, start: int = 0) -> tuple[object, int]:
     except RecursionError:
         raise LineProblem("", limits.depth_message()) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise LineProblem("", f"not a usable JSON value: {str(exc)[:limits.EXCERPT]}") from None
+        raise LineProblem("", f"not a usable JSON value: {str(exc)[: limits.EXCERPT]}") from None
     problem = refusal(value)
     if problem is not None:
         raise LineProblem(*problem, end=end)

@@ -165,7 +165,7 @@ def read_yaml(text: str) -> tuple[object, LineIndex]:
     except RecursionError:
         raise DocumentSyntaxError(limits.depth_message(), None) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise DocumentSyntaxError(f"invalid YAML: {str(exc)[:limits.EXCERPT]}", None) from None
+        raise DocumentSyntaxError(f"invalid YAML: {str(exc)[: limits.EXCERPT]}", None) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -184,7 +184,7 @@ def read_json(text: str) -> object:
     except RecursionError:
         raise DocumentSyntaxError(limits.depth_message(), None) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise DocumentSyntaxError(f"invalid JSON: {str(exc)[:limits.EXCERPT]}", None) from None
+        raise DocumentSyntaxError(f"invalid JSON: {str(exc)[: limits.EXCERPT]}", None) from None
     if limits.depth_of(data) > limits.MAX_DEPTH:
         raise DocumentSyntaxError(limits.depth_message(), None)
     return data
@@ -208,7 +208,9 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def json_array_items(text: str, file: str = "<events>", problems: list[Issue] | None = None) -> list[tuple[int, object]]:
+def json_array_items(
+    text: str, file: str = "<events>", problems: list[Issue] | None = None
+) -> list[tuple[int, object]]:
     """The elements of a top-level JSON array, each with the line it starts on.
 
     Each element passes the event gate of :mod:`contractrules.model.jsonl` (size, depth,
@@ -246,9 +248,7 @@ def json_array_items(text: str, file: str = "<events>", problems: list[Issue] | 
                     big.end = end
                     raise big
             except json.JSONDecodeError as exc:
-                raise DocumentSyntaxError(
-                    f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno
-                ) from None
+                raise DocumentSyntaxError(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
             except LineProblem as exc:
                 if problems is None or exc.end is None:
                     raise DocumentSyntaxError(str(exc), line_of(pos)) from None

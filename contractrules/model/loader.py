@@ -73,9 +73,7 @@ def parse_contract(data: object, file: str = "<contract>", lines: LineMap | None
     """Validate a parsed contract document; raise ContractError with every issue."""
     lines = lines or {}
     if data is None:
-        raise ContractError(
-            [Issue(file, 1, "", "empty document: expected a contract (id, parties, timezone, ...)")]
-        )
+        raise ContractError([Issue(file, 1, "", "empty document: expected a contract (id, parties, timezone, ...)")])
     if not isinstance(data, dict):
         raise ContractError(
             [
@@ -104,8 +102,13 @@ def _kind(data: object) -> str:
     """What a whole document is, without quoting it (it may be any file: never echo it)."""
     if isinstance(data, str):
         return "a text (is this a contract file?)"
-    return describe_value(data) if isinstance(data, (int, float, bool)) else f"a {type(data).__name__}" \
-        if not isinstance(data, list) else "a list"
+    return (
+        describe_value(data)
+        if isinstance(data, (int, float, bool))
+        else f"a {type(data).__name__}"
+        if not isinstance(data, list)
+        else "a list"
+    )
 
 
 def read_contract(path: str | Path) -> ContractSource:
@@ -117,8 +120,9 @@ def read_contract(path: str | Path) -> ContractSource:
         raise ContractError(
             [Issue(file, None, "", f"unsupported file type {suffix or '(none)'!r}: use .yaml, .yml or .json")]
         )
-    return contract_from_text(read_text(path, file, ContractError, limits.MAX_CONTRACT_BYTES), file,
-                              json=suffix == ".json")
+    return contract_from_text(
+        read_text(path, file, ContractError, limits.MAX_CONTRACT_BYTES), file, json=suffix == ".json"
+    )
 
 
 def contract_from_text(text: str, file: str, *, json: bool) -> ContractSource:

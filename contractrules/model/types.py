@@ -131,8 +131,7 @@ def parse_at(value: Any) -> date | datetime:
     if stamp.tzinfo is None or stamp.utcoffset() is None:
         shown = describe_value(value if isinstance(value, str) else stamp.isoformat())
         raise ValueError(
-            f"timestamp without offset: {shown} "
-            "(add 'Z' or an offset like '+02:00', or give a plain date)"
+            f"timestamp without offset: {shown} (add 'Z' or an offset like '+02:00', or give a plain date)"
         )
     return _in_range(stamp)
 

@@ -71,8 +71,9 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
     return result
 
 
-def penalty(store: Store, contract_id: str, invoice: str, as_of: date,
-            known_at: datetime | date | str | None = None) -> PenaltyAnswer:
+def penalty(
+    store: Store, contract_id: str, invoice: str, as_of: date, known_at: datetime | date | str | None = None
+) -> PenaltyAnswer:
     """One invoice's penalty answer (InputError with field ``invoice`` if it was not issued)."""
     return penalty_of(answer(store, contract_id, as_of, known_at), invoice)
 

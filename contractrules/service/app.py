@@ -103,8 +103,11 @@ class Stores:
 _bearer = HTTPBearer(auto_error=False, description="An API key from `contractrules tenant create NAME`")
 CONTRACT_ID = Path(min_length=1, max_length=200, description="The contract's id (unique per tenant)")
 AS_OF = Query(description="Evaluate as of this local date of the contract (YYYY-MM-DD)")
-KNOWN_AT = Query(None, description="Answer with only what the store had recorded by then: a timestamp with "
-                 "offset, or a date (= the end of that day, UTC)")
+KNOWN_AT = Query(
+    None,
+    description="Answer with only what the store had recorded by then: a timestamp with "
+    "offset, or a date (= the end of that day, UTC)",
+)
 EFFECTIVE_FROM = Query(None, description="Record the document as an amendment effective from this date")
 LIMIT = Query(100, ge=1, le=1000, description="Items per page")
 CURSOR = Query(None, max_length=2000, description="next_cursor of the previous page")
@@ -130,15 +133,18 @@ def _call(fn, *args, **kwargs):
         raise ProblemError(422, "invalid-input", "the body is nested too deeply") from None
 
 
-def tenant_of(request: Request,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+def tenant_of(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
     """The tenant whose key the request carries, or a 401 problem."""
     tenant = None
     if credentials is not None:
         tenant = _call(tenants.authenticate, request.app.state.stores.get(), credentials.credentials)
     if tenant is None:
-        raise ProblemError(401, "unauthorized", "a valid API key is required: Authorization: Bearer KEY",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise ProblemError(
+            401,
+            "unauthorized",
+            "a valid API key is required: Authorization: Bearer KEY",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return tenant
 
 
@@ -161,9 +167,13 @@ def create_app(settings: Settings) -> FastAPI:
         stores.close()
         answers.close()
 
-    app = FastAPI(title="contractrules", version="1", lifespan=lifespan,
-                  description="Contract terms evaluated against events in event time: what is owed, what is "
-                  "late, which penalties may be charged. Errors are RFC 9457 problem details.")
+    app = FastAPI(
+        title="contractrules",
+        version="1",
+        lifespan=lifespan,
+        description="Contract terms evaluated against events in event time: what is owed, what is "
+        "late, which penalties may be charged. Errors are RFC 9457 problem details.",
+    )
     app.state.stores = stores
     install(app)
 
@@ -179,15 +189,27 @@ def create_app(settings: Settings) -> FastAPI:
         return ContractList(contracts=_call(stores.get(tenant).contract_ids))
 
     created: dict[int | str, dict[str, Any]] = {
-        201: {"model": ContractWritten, "description": "Version 1 of a new contract was recorded"}}
+        201: {"model": ContractWritten, "description": "Version 1 of a new contract was recorded"}
+    }
 
-    @app.put("/contracts/{contract_id}", response_model=ContractWritten,
-             responses={**created, **errors(401, 404, 409, 413, 415, 422, 503)},
-             openapi_extra={"requestBody": {"required": True, "description": "A contract document (docs/contract-format.md)",
-                                            "content": {"application/json": {"schema": {"type": "object"}},
-                                                        "application/yaml": {"schema": {"type": "object"}}}}})
-    async def put_contract(request: Request, tenant: Tenant, contract_id: str = CONTRACT_ID,
-                           effective_from: date | None = EFFECTIVE_FROM):
+    @app.put(
+        "/contracts/{contract_id}",
+        response_model=ContractWritten,
+        responses={**created, **errors(401, 404, 409, 413, 415, 422, 503)},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "A contract document (docs/contract-format.md)",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/yaml": {"schema": {"type": "object"}},
+                },
+            }
+        },
+    )
+    async def put_contract(
+        request: Request, tenant: Tenant, contract_id: str = CONTRACT_ID, effective_from: date | None = EFFECTIVE_FROM
+    ):
         raw = await bodies.read(request, settings.max_body)
 
         def write():
@@ -196,8 +218,12 @@ def create_app(settings: Settings) -> FastAPI:
             return result
 
         result = await run_in_threadpool(write)
-        body = ContractWritten(contract=result.contract_id, version=result.version, new_version=result.new_version,
-                               recorded_at=result.recorded_at)
+        body = ContractWritten(
+            contract=result.contract_id,
+            version=result.version,
+            new_version=result.new_version,
+            recorded_at=result.recorded_at,
+        )
         status = 201 if result.new_version and result.version == 1 else 200
         return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
@@ -206,19 +232,33 @@ def create_app(settings: Settings) -> FastAPI:
         events = _call(stores.get(tenant).events, contract_id)
         return JSONResponse({"contract": contract_id, "events": events})
 
-    @app.post("/contracts/{contract_id}/events", response_model=EventsWritten,
-              responses=errors(401, 404, 409, 413, 415, 422, 503),
-              openapi_extra={"requestBody": {"required": True, "description": "A batch of events: a JSON array, "
-                                             "or JSON Lines (application/jsonl, application/x-ndjson)",
-                                             "content": {"application/json": {"schema": {
-                                                 "type": "array", "items": {"type": "object"}}},
-                                                 "application/x-ndjson": {"schema": _LINES},
-                                                 "application/jsonl": {"schema": _LINES}}}})
-    async def post_events(request: Request, tenant: Tenant, contract_id: str = CONTRACT_ID,
-                          idempotency_key: str | None = Header(None, max_length=255)):
+    @app.post(
+        "/contracts/{contract_id}/events",
+        response_model=EventsWritten,
+        responses=errors(401, 404, 409, 413, 415, 422, 503),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "A batch of events: a JSON array, "
+                "or JSON Lines (application/jsonl, application/x-ndjson)",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                    "application/x-ndjson": {"schema": _LINES},
+                    "application/jsonl": {"schema": _LINES},
+                },
+            }
+        },
+    )
+    async def post_events(
+        request: Request,
+        tenant: Tenant,
+        contract_id: str = CONTRACT_ID,
+        idempotency_key: str | None = Header(None, max_length=255),
+    ):
         raw = await bodies.read(request, settings.max_body)
-        request_hash = hashlib.sha256(contract_id.encode() + b"\0" + bodies.media_type(request).encode() + b"\0"
-                                      + raw).hexdigest()
+        request_hash = hashlib.sha256(
+            contract_id.encode() + b"\0" + bodies.media_type(request).encode() + b"\0" + raw
+        ).hexdigest()
 
         def write():
             store = stores.get(tenant)
@@ -226,13 +266,20 @@ def create_app(settings: Settings) -> FastAPI:
                 seen = _call(tenants.idempotent_response, store, tenant, idempotency_key)
                 if seen is not None:
                     if seen[0] != request_hash:
-                        raise ProblemError(422, "idempotency-key-reused",
-                                           "this Idempotency-Key was used for a different request")
+                        raise ProblemError(
+                            422, "idempotency-key-reused", "this Idempotency-Key was used for a different request"
+                        )
                     return seen[1], seen[2], True
             items = _call(bodies.events, request, raw, settings.max_events)
             result = _call(store.append_events, contract_id, items, source=bodies.BODY)
-            body = EventsWritten(contract=result.contract_id, version=result.version, added=result.added,
-                                 duplicates=result.duplicates, batch=result.batch, recorded_at=result.recorded_at)
+            body = EventsWritten(
+                contract=result.contract_id,
+                version=result.version,
+                added=result.added,
+                duplicates=result.duplicates,
+                batch=result.batch,
+                recorded_at=result.recorded_at,
+            )
             text = json.dumps(body.model_dump(mode="json"))
             if idempotency_key is not None:
                 _call(tenants.record_response, store, tenant, idempotency_key, request_hash, 200, text)
@@ -246,38 +293,62 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(json.loads(text), status_code=status, headers=headers)
 
     @app.get("/contracts/{contract_id}/answer", response_model=Answer, responses=errors(401, 404, 422, 503))
-    def get_answer(tenant: Tenant, contract_id: str = CONTRACT_ID, as_of: date = AS_OF,
-                   known_at: str | None = KNOWN_AT):
+    def get_answer(
+        tenant: Tenant, contract_id: str = CONTRACT_ID, as_of: date = AS_OF, known_at: str | None = KNOWN_AT
+    ):
         answer = _call(answers.answer, stores.get(tenant), contract_id, as_of, known_at)
         return JSONResponse(answer.to_dict())
 
-    @app.get("/contracts/{contract_id}/penalties/{invoice}", response_model=PenaltyAnswer,
-             responses=errors(401, 404, 422, 503))
-    def get_penalty(tenant: Tenant, contract_id: str = CONTRACT_ID,
-                    invoice: str = Path(min_length=1, max_length=200), as_of: date = AS_OF,
-                    known_at: str | None = KNOWN_AT):
+    @app.get(
+        "/contracts/{contract_id}/penalties/{invoice}",
+        response_model=PenaltyAnswer,
+        responses=errors(401, 404, 422, 503),
+    )
+    def get_penalty(
+        tenant: Tenant,
+        contract_id: str = CONTRACT_ID,
+        invoice: str = Path(min_length=1, max_length=200),
+        as_of: date = AS_OF,
+        known_at: str | None = KNOWN_AT,
+    ):
         store = stores.get(tenant)
         answer = _call(answers.answer, store, contract_id, as_of, known_at)
         try:
             pen = answers.penalty_of(answer, invoice)
         except InputError as exc:
-            raise ProblemError(404, "not-found", f"no invoice {invoice!r} issued by {as_of}",
-                               from_error(exc).errors) from None
+            raise ProblemError(
+                404, "not-found", f"no invoice {invoice!r} issued by {as_of}", from_error(exc).errors
+            ) from None
         return JSONResponse(pen.model_dump(mode="json"))
 
     @app.get("/obligations", response_model=ObligationPage, responses=auth)
-    def get_obligations(tenant: Tenant, as_of: date = AS_OF, status: Status | None = None,
-                        kind: ObligationKind | None = None, due_after: date | None = None,
-                        due_before: date | None = None, limit: int = LIMIT, cursor: str | None = CURSOR):
+    def get_obligations(
+        tenant: Tenant,
+        as_of: date = AS_OF,
+        status: Status | None = None,
+        kind: ObligationKind | None = None,
+        due_after: date | None = None,
+        due_before: date | None = None,
+        limit: int = LIMIT,
+        cursor: str | None = CURSOR,
+    ):
         pick = listing.obligations(status, kind, due_after, due_before)
         items, nxt = _call(listing.page, stores.get(tenant), as_of, limit, cursor, pick)
         return JSONResponse({"as_of": as_of.isoformat(), "items": items, "next_cursor": nxt})
 
     @app.get("/violations", response_model=ViolationPage, responses=auth)
-    def get_violations(tenant: Tenant, as_of: date = AS_OF, kind: ViolationKind | None = None,
-                       severity: Literal["breach", "advisory"] | None = None, on_after: date | None = None,
-                       on_before: date | None = None, enforceable_after: date | None = None,
-                       enforceable_before: date | None = None, limit: int = LIMIT, cursor: str | None = CURSOR):
+    def get_violations(
+        tenant: Tenant,
+        as_of: date = AS_OF,
+        kind: ViolationKind | None = None,
+        severity: Literal["breach", "advisory"] | None = None,
+        on_after: date | None = None,
+        on_before: date | None = None,
+        enforceable_after: date | None = None,
+        enforceable_before: date | None = None,
+        limit: int = LIMIT,
+        cursor: str | None = CURSOR,
+    ):
         pick = listing.violations(kind, severity, on_after, on_before, enforceable_after, enforceable_before)
         items, nxt = _call(listing.page, stores.get(tenant), as_of, limit, cursor, pick)
         return JSONResponse({"as_of": as_of.isoformat(), "items": items, "next_cursor": nxt})

@@ -46,8 +46,9 @@ async def read(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> ProblemError:
-    return ProblemError(413, "body-too-large", f"the request body is larger than {limit} bytes; "
-                        "split it into several requests")
+    return ProblemError(
+        413, "body-too-large", f"the request body is larger than {limit} bytes; split it into several requests"
+    )
 
 
 def _text(raw: bytes, error: type) -> str:
@@ -58,8 +59,9 @@ def _text(raw: bytes, error: type) -> str:
 
 
 def _unsupported(kind: str, allowed: tuple[str, ...]) -> ProblemError:
-    return ProblemError(415, "unsupported-media-type",
-                        f"{kind or 'no Content-Type'} is not accepted here: use " + " or ".join(allowed))
+    return ProblemError(
+        415, "unsupported-media-type", f"{kind or 'no Content-Type'} is not accepted here: use " + " or ".join(allowed)
+    )
 
 
 def contract(request: Request, raw: bytes, contract_id: str) -> Contract:
@@ -69,8 +71,16 @@ def contract(request: Request, raw: bytes, contract_id: str) -> Contract:
         raise _unsupported(kind, JSON_TYPES + YAML_TYPES)
     source = contract_from_text(_text(raw, ContractError), BODY, json=kind in JSON_TYPES)
     if source.contract.id != contract_id:
-        raise ContractError([Issue(BODY, source.line("id"), "id",
-                                   f"the document's id is {source.contract.id!r}, the URL's {contract_id!r}")])
+        raise ContractError(
+            [
+                Issue(
+                    BODY,
+                    source.line("id"),
+                    "id",
+                    f"the document's id is {source.contract.id!r}, the URL's {contract_id!r}",
+                )
+            ]
+        )
     return source.contract
 
 
@@ -99,7 +109,10 @@ def events(request: Request, raw: bytes, max_events: int) -> list[tuple[int, obj
     else:
         raise _unsupported(kind, JSON_TYPES + LINES_TYPES)
     if len(items) > max_events:
-        raise ProblemError(422, "too-many-events", f"more than {max_events} events in one request; "
-                           "split the batch (each request is one atomic batch)",
-                           [ProblemItem(field="", line=items[max_events][0], message="the first event over the limit")])
+        raise ProblemError(
+            422,
+            "too-many-events",
+            f"more than {max_events} events in one request; split the batch (each request is one atomic batch)",
+            [ProblemItem(field="", line=items[max_events][0], message="the first event over the limit")],
+        )
     return items

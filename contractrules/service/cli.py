@@ -16,12 +16,27 @@ from contractrules.store.cli import _open, db_option, guarded
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--max-body", default=10 * 1024 * 1024, show_default=True, type=click.IntRange(1),
-              help="Largest request body accepted, in bytes (larger: 413).")
-@click.option("--max-events", default=10_000, show_default=True, type=click.IntRange(1),
-              help="Most events accepted in one request (more: 422).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Request threads (each keeps one store connection).")
+@click.option(
+    "--max-body",
+    default=10 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Largest request body accepted, in bytes (larger: 413).",
+)
+@click.option(
+    "--max-events",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most events accepted in one request (more: 422).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Request threads (each keeps one store connection).",
+)
 @guarded
 def serve(db: str | None, host: str, port: int, max_body: int, max_events: int, threads: int) -> None:
     """Serve the store over HTTP (JSON; OpenAPI at /openapi.json; docs/service.md)."""
@@ -30,7 +45,9 @@ def serve(db: str | None, host: str, port: int, max_body: int, max_events: int, 
 
         from contractrules.service.app import Settings, create_app
     except ImportError as exc:
-        raise click.ClickException(f"serve needs the server extra: pip install 'contractrules[server]' ({exc})") from None
+        raise click.ClickException(
+            f"serve needs the server extra: pip install 'contractrules[server]' ({exc})"
+        ) from None
     from contractrules.store.url import DEFAULT_URL, display
 
     url = db or DEFAULT_URL

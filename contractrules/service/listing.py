@@ -39,8 +39,12 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
             return value[0], value[1]
     except (binascii.Error, ValueError, UnicodeDecodeError):
         pass
-    raise ProblemError(422, "invalid-request", "the cursor is not one this service gave",
-                       [ProblemItem(field="query.cursor", message="invalid cursor")])
+    raise ProblemError(
+        422,
+        "invalid-request",
+        "the cursor is not one this service gave",
+        [ProblemItem(field="query.cursor", message="invalid cursor")],
+    )
 
 
 def _between(value: date | None, low: date | None, high: date | None) -> bool:
@@ -51,8 +55,9 @@ def _between(value: date | None, low: date | None, high: date | None) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def page(store: Store, as_of: date, limit: int, cursor: str | None,
-         pick: Callable[[object], Iterator[tuple[str, dict]]]) -> tuple[list[dict], str | None]:
+def page(
+    store: Store, as_of: date, limit: int, cursor: str | None, pick: Callable[[object], Iterator[tuple[str, dict]]]
+) -> tuple[list[dict], str | None]:
     """Up to ``limit`` items after ``cursor``; ``pick(answer)`` yields ``(item id, item)``."""
     after = decode_cursor(cursor)
     out: list[tuple[str, str, dict]] = []
@@ -76,9 +81,13 @@ def page(store: Store, as_of: date, limit: int, cursor: str | None,
 def obligations(status, kind, due_after, due_before) -> Callable:
     def pick(answer):
         for ob in answer.obligations:
-            if (status is None or ob.status == status) and (kind is None or ob.kind == kind) \
-                    and _between(ob.due, due_after, due_before):
+            if (
+                (status is None or ob.status == status)
+                and (kind is None or ob.kind == kind)
+                and _between(ob.due, due_after, due_before)
+            ):
                 yield ob.id, {"contract": answer.contract, "obligation": ob.model_dump(mode="json")}
+
     return pick
 
 
@@ -87,9 +96,19 @@ def violations(kind, severity, on_after, on_before, enforceable_after, enforceab
         by_invoice = {f"late_payment:{p.invoice}": p for p in answer.penalties}
         for v in answer.violations:
             pen = by_invoice.get(v.id)
-            if (kind is None or v.kind == kind) and (severity is None or v.severity == severity) \
-                    and _between(v.on, on_after, on_before) \
-                    and _between(pen.enforceable_from if pen else None, enforceable_after, enforceable_before):
-                yield v.id, {"contract": answer.contract, "violation": v.model_dump(mode="json"),
-                             "penalty": pen.model_dump(mode="json") if pen else None}
+            if (
+                (kind is None or v.kind == kind)
+                and (severity is None or v.severity == severity)
+                and _between(v.on, on_after, on_before)
+                and _between(pen.enforceable_from if pen else None, enforceable_after, enforceable_before)
+            ):
+                yield (
+                    v.id,
+                    {
+                        "contract": answer.contract,
+                        "violation": v.model_dump(mode="json"),
+                        "penalty": pen.model_dump(mode="json") if pen else None,
+                    },
+                )
+
     return pick

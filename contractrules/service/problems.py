@@ -58,18 +58,26 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raise in an endpoint to answer with a problem."""
 
-    def __init__(self, status: int, kind: str, detail: str, errors: Iterable[ProblemItem] = (),
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        errors: Iterable[ProblemItem] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.kind, self.detail = status, kind, detail
         self.errors = list(errors)
         self.headers = headers
 
 
-def problem_response(status: int, kind: str, detail: str, errors: Iterable[ProblemItem] = (),
-                     headers: dict[str, str] | None = None) -> JSONResponse:
-    body = Problem(type=BASE + kind, title=TITLES.get(status, "Error"), status=status, detail=detail,
-                   errors=list(errors))
+def problem_response(
+    status: int, kind: str, detail: str, errors: Iterable[ProblemItem] = (), headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = Problem(
+        type=BASE + kind, title=TITLES.get(status, "Error"), status=status, detail=detail, errors=list(errors)
+    )
     return JSONResponse(body.model_dump(mode="json"), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -82,8 +90,9 @@ def from_error(exc: Exception) -> ProblemError:
     if isinstance(exc, UnknownContractError):
         return ProblemError(404, "not-found", "no such contract", items(exc.issues))
     if isinstance(exc, ConflictError):
-        return ProblemError(409, "conflict", "the request contradicts what is stored; nothing was written",
-                            items(exc.issues))
+        return ProblemError(
+            409, "conflict", "the request contradicts what is stored; nothing was written", items(exc.issues)
+        )
     if isinstance(exc, InputError):
         return ProblemError(422, "invalid-input", "the request is invalid; nothing was written", items(exc.issues))
     if isinstance(exc, StoreError):
@@ -101,15 +110,20 @@ async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
 
 
 async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [ProblemItem(field=_location(e.get("loc", ())), message=str(e.get("msg", "invalid")))
-              for e in exc.errors()]
+    errors = [
+        ProblemItem(field=_location(e.get("loc", ())), message=str(e.get("msg", "invalid"))) for e in exc.errors()
+    ]
     return problem_response(422, "invalid-request", "the request's parameters are invalid", errors)
 
 
 async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     kinds = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}
-    return problem_response(exc.status_code, kinds.get(exc.status_code, "http-error"), str(exc.detail),
-                            headers=getattr(exc, "headers", None))
+    return problem_response(
+        exc.status_code,
+        kinds.get(exc.status_code, "http-error"),
+        str(exc.detail),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def on_crash(request: Request, exc: Exception) -> JSONResponse:  # a bug: never a traceback to the client
@@ -125,5 +139,11 @@ def install(app) -> None:
 
 #: ``responses=`` for the OpenAPI document: every error is a Problem.
 def errors(*statuses: int) -> dict:
-    return {s: {"model": Problem, "description": TITLES.get(s, "Error"),
-                "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}} for s in statuses}
+    return {
+        s: {
+            "model": Problem,
+            "description": TITLES.get(s, "Error"),
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in statuses
+    }

@@ -205,37 +205,62 @@ class Store(ABC):
         current = self.schema_version()
         where = display(self.url)
         if current is None:
-            raise StoreNotInitialisedError(f"{where} holds no contractrules store: create it with "
-                             f"`contractrules db init --db {where}`")
+            raise StoreNotInitialisedError(
+                f"{where} holds no contractrules store: create it with `contractrules db init --db {where}`"
+            )
         if current < SCHEMA_VERSION:
-            raise StoreNotInitialisedError(f"{where} has schema version {current}, this contractrules needs {SCHEMA_VERSION}: "
-                             f"upgrade it in place with `contractrules db init --db {where}`")
+            raise StoreNotInitialisedError(
+                f"{where} has schema version {current}, this contractrules needs {SCHEMA_VERSION}: "
+                f"upgrade it in place with `contractrules db init --db {where}`"
+            )
         if current > SCHEMA_VERSION:
-            raise StoreError(f"{where} has schema version {current}, newer than this contractrules knows "
-                             f"({SCHEMA_VERSION}): upgrade contractrules")
+            raise StoreError(
+                f"{where} has schema version {current}, newer than this contractrules knows "
+                f"({SCHEMA_VERSION}): upgrade contractrules"
+            )
         return current
 
     @staticmethod
     def _migrations(current: int | None, target: int | None) -> tuple[Migration, ...]:
         if current is not None and current > SCHEMA_VERSION:
-            raise StoreError(f"the store has schema version {current}, newer than this contractrules knows "
-                             f"({SCHEMA_VERSION}): upgrade contractrules")
+            raise StoreError(
+                f"the store has schema version {current}, newer than this contractrules knows "
+                f"({SCHEMA_VERSION}): upgrade contractrules"
+            )
         return pending(current, SCHEMA_VERSION if target is None else target)
 
     # -- writing ----------------------------------------------------------------------
-    def add_contract(self, contract: Contract | dict | str | Path, *, effective_from: date | str | None = None,
-                     contract_id: str | None = None) -> IngestResult:
+    def add_contract(
+        self,
+        contract: Contract | dict | str | Path,
+        *,
+        effective_from: date | str | None = None,
+        contract_id: str | None = None,
+    ) -> IngestResult:
         """Store a contract, or an amended version of it effective from a date."""
         return self.ingest(contract, None, contract_id=contract_id, effective_from=effective_from)
 
-    def append_events(self, contract_id: str, events: str | Path | Iterable, *, source: str | None = None,
-                      progress: Callable[[int], None] | None = None) -> IngestResult:
+    def append_events(
+        self,
+        contract_id: str,
+        events: str | Path | Iterable,
+        *,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
         """Append a batch of events (a file, or a list of event dicts) to a stored contract."""
         return self.ingest(None, events, contract_id=contract_id, source=source, progress=progress)
 
-    def ingest(self, contract: Contract | dict | str | Path | None = None, events: str | Path | Iterable | None = None,
-               *, contract_id: str | None = None, effective_from: date | str | None = None,
-               source: str | None = None, progress: Callable[[int], None] | None = None) -> IngestResult:
+    def ingest(
+        self,
+        contract: Contract | dict | str | Path | None = None,
+        events: str | Path | Iterable | None = None,
+        *,
+        contract_id: str | None = None,
+        effective_from: date | str | None = None,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestResult:
         """Write a contract (version) and/or events as one atomic, idempotent batch.
 
         ``contract_id`` names the stored contract when no document is given, and must
@@ -244,9 +269,17 @@ class Store(ABC):
         """
         doc, doc_file = _contract_input(contract) if contract is not None else (None, "<contract>")
         if doc is not None and contract_id is not None and doc.id != contract_id:
-            raise ConflictError([Issue(doc_file, None, "id",
-                                       f"contract id change: the document's id is {doc.id!r}, not {contract_id!r}; "
-                                       "a contract's id never changes (store it as a new contract)")])
+            raise ConflictError(
+                [
+                    Issue(
+                        doc_file,
+                        None,
+                        "id",
+                        f"contract id change: the document's id is {doc.id!r}, not {contract_id!r}; "
+                        "a contract's id never changes (store it as a new contract)",
+                    )
+                ]
+            )
         cid = contract_id or (doc.id if doc is not None else None)
         if cid is None:
             raise InputError([Issue("<call>", None, "contract", "give a contract document or a contract_id")])
@@ -261,8 +294,9 @@ class Store(ABC):
             versions = self._versions(tx, cid)
             step = vers.next_version(versions, doc, eff, doc_file) if doc is not None else None
             if doc is None and not versions:
-                raise UnknownContractError([Issue(file, None, "contract",
-                                                  f"no contract {cid!r} in the store: add the contract first")])
+                raise UnknownContractError(
+                    [Issue(file, None, "contract", f"no contract {cid!r} in the store: add the contract first")]
+                )
             current = doc if step is not None and doc is not None else versions[-1].contract
             version = step[0] if step is not None else versions[-1].version
             staging = None
@@ -276,13 +310,23 @@ class Store(ABC):
                 return IngestResult(cid, version, False, 0, outcome.duplicates, None, None)
             recorded = self._next_instant(tx, cid)
             at = self._to_ts(recorded)
-            (batch_id,) = tx.one(SQL["insert_batch"], (self.tenant, cid, at, file if events is not None else doc_file,
-                                                      version if step else None, outcome.added))
+            (batch_id,) = tx.one(
+                SQL["insert_batch"],
+                (
+                    self.tenant,
+                    cid,
+                    at,
+                    file if events is not None else doc_file,
+                    version if step else None,
+                    outcome.added,
+                ),
+            )
             if step is not None:
                 text = contract_json(current)  # the new version's document
-                tx.many(SQL["insert_version"], [(self.tenant, cid, version, self._to_date(step[1]), text,
-                                                  content_hash(text),
-                                                  at, batch_id)])
+                tx.many(
+                    SQL["insert_version"],
+                    [(self.tenant, cid, version, self._to_date(step[1]), text, content_hash(text), at, batch_id)],
+                )
             if staging is not None:
                 staging.write(at, batch_id, outcome.added)
         return IngestResult(cid, version, step is not None, outcome.added, outcome.duplicates, batch_id, recorded)
@@ -303,8 +347,11 @@ class Store(ABC):
             contract = self._contracts.get(key)
             if contract is None:
                 contract = self._contracts[key] = parse_contract(json.loads(document), "<store>")
-            out.append(vers.ContractVersion(contract_id, version, self._from_date(eff), self._from_ts(recorded),
-                                            digest, contract))
+            out.append(
+                vers.ContractVersion(
+                    contract_id, version, self._from_date(eff), self._from_ts(recorded), digest, contract
+                )
+            )
         return out
 
     def versions(self, contract_id: str) -> list[vers.ContractVersion]:
@@ -312,8 +359,9 @@ class Store(ABC):
         with self._read() as tx:
             found = self._versions(tx, contract_id)
         if not found:
-            raise UnknownContractError([Issue("<store>", None, "contract",
-                                              f"no contract {contract_id!r} in the store")])
+            raise UnknownContractError(
+                [Issue("<store>", None, "contract", f"no contract {contract_id!r} in the store")]
+            )
         return found
 
     def events(self, contract_id: str) -> list[dict]:
@@ -322,8 +370,9 @@ class Store(ABC):
             known = tx.one(SQL["last_recorded"], (self.tenant, contract_id))[0] is not None
             rows = tx.all(SQL["events"], (self.tenant, contract_id))
         if not known:
-            raise UnknownContractError([Issue("<store>", None, "contract",
-                                              f"no contract {contract_id!r} in the store")])
+            raise UnknownContractError(
+                [Issue("<store>", None, "contract", f"no contract {contract_id!r} in the store")]
+            )
         return [json.loads(content) for (content,) in rows]
 
     def last_batch(self, contract_id: str) -> int | None:
@@ -349,11 +398,14 @@ class Store(ABC):
         """The event log of a contract in recording order (seq): bookkeeping and each event's ``meta``."""
         with self._read() as tx:
             rows = tx.all(SQL["log"], (self.tenant, contract_id))
-        return [LogEntry(s, e, t, self._from_date(d), self._from_ts(r), b, line, json.loads(c).get("meta"))
-                for s, e, t, d, r, b, line, c in rows]
+        return [
+            LogEntry(s, e, t, self._from_date(d), self._from_ts(r), b, line, json.loads(c).get("meta"))
+            for s, e, t, d, r, b, line, c in rows
+        ]
 
-    def snapshot(self, contract_id: str, as_of: date | str, *,
-                 known_at: datetime | date | str | None = None) -> Snapshot:
+    def snapshot(
+        self, contract_id: str, as_of: date | str, *, known_at: datetime | date | str | None = None
+    ) -> Snapshot:
         """The contract version and events that answer as of ``as_of``, known at ``known_at``.
 
         One consistent read: events dated after ``as_of`` are not loaded (the engine
@@ -403,10 +455,10 @@ class Store(ABC):
             return self._live.answer(snap, self.engine(), tenant)
         return evaluate(snap.contract, snap.load, snap.as_of, engine=self.engine())
 
-    def penalty(self, contract_id: str, invoice: str, as_of: date | str, *,
-                known_at: datetime | date | str | None = None):
+    def penalty(
+        self, contract_id: str, invoice: str, as_of: date | str, *, known_at: datetime | date | str | None = None
+    ):
         """The ``penalty`` answer for one invoice of a stored contract."""
         from contractrules.api import penalty_of
 
         return penalty_of(self.evaluate(contract_id, as_of, known_at=known_at), invoice)
-

@@ -247,11 +247,20 @@ class _Stream:
                 if new == previous:  # stored by an older canonical form
                     self.duplicates += 1
                     return None
-                self.conflicts.append((order, Issue(
-                    self.file, line, "id",
-                    f"event {event_id!r} is already stored with different content "
-                    f"({_differences(previous, new)}; recorded {old.recorded_at:%Y-%m-%d %H:%M:%S} UTC, "
-                    f"batch {old.batch_id}); stored events never change: record a new event instead", event_id)))
+                self.conflicts.append(
+                    (
+                        order,
+                        Issue(
+                            self.file,
+                            line,
+                            "id",
+                            f"event {event_id!r} is already stored with different content "
+                            f"({_differences(previous, new)}; recorded {old.recorded_at:%Y-%m-%d %H:%M:%S} UTC, "
+                            f"batch {old.batch_id}); stored events never change: record a new event instead",
+                            event_id,
+                        ),
+                    )
+                )
                 return None
         candidate = self.checker.validate(order, line, obj)
         if candidate is None:
@@ -270,11 +279,17 @@ class _Stream:
         """Raise with every issue (sorted by line), or say what was staged."""
         for event_id, (order, line, later) in self.clashes.items():
             where = ", ".join(_where(o, n) for o, n in later)
-            self.checker.report(order, line, "id", f"id {event_id!r} is reused with different content on {where}",
-                                event_id)
+            self.checker.report(
+                order, line, "id", f"id {event_id!r} is reused with different content on {where}", event_id
+            )
             for o, n in later:
-                self.checker.report(o, n, "id", f"duplicate id {event_id!r} with different content "
-                                    f"(first on {_where(order, line)})", event_id)
+                self.checker.report(
+                    o,
+                    n,
+                    "id",
+                    f"duplicate id {event_id!r} with different content (first on {_where(order, line)})",
+                    event_id,
+                )
         found = [(-1, issue) for issue in syntax] + self.conflicts + self.checker.issues
         if found:
             every = [issue for _, issue in sorted(found, key=lambda oi: (oi[1].line or 0, oi[0]))]
@@ -282,8 +297,15 @@ class _Stream:
         return Outcome(self.added, self.duplicates)
 
 
-def check(contract: Contract, items: ItemStream, file: str, staging: Staging, syntax: Sequence[Issue] = (),
-          chunk: int | None = None, progress: Callable[[int], None] | None = None) -> Outcome:
+def check(
+    contract: Contract,
+    items: ItemStream,
+    file: str,
+    staging: Staging,
+    syntax: Sequence[Issue] = (),
+    chunk: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Outcome:
     """Check a batch chunk by chunk, staging its new events; raise with every issue found.
 
     Memory holds one chunk of objects and the issues, whatever the batch's size: the

@@ -67,8 +67,9 @@ def disk_full(exc: BaseException) -> bool:
     if getattr(cause, "sqlstate", None) == "53100" or getattr(cause, "errno", None) == 28:
         return True
     text = str(exc).lower()
-    return any(words in text for words in ("database or disk is full", "no space left on device",
-                                           "could not extend file"))
+    return any(
+        words in text for words in ("database or disk is full", "no space left on device", "could not extend file")
+    )
 
 
 def _open(db: str | None, migrate: bool = False, tenant: str = "default"):
@@ -77,8 +78,9 @@ def _open(db: str | None, migrate: bool = False, tenant: str = "default"):
     return open_store(db or DEFAULT_URL, migrate=migrate, tenant=tenant)
 
 
-def load_from_store(db: str | None, contract_id: str, as_of, known_at, files: tuple, skip_invalid: bool,
-                    tenant: str = "default"):
+def load_from_store(
+    db: str | None, contract_id: str, as_of, known_at, files: tuple, skip_invalid: bool, tenant: str = "default"
+):
     """``(contract, EventLoad)`` for ``evaluate``/``penalty --contract ID`` (StoreError -> exit 1)."""
     if any(f is not None for f in files):
         raise click.UsageError("--contract reads the contract and its events from the store: drop CONTRACT/EVENTS")
@@ -137,8 +139,7 @@ def db_status(db: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"store": display(store.url), "schema_version": version, **counts}, indent=2))
         return
-    click.echo(f"{display(store.url)}: schema version {version}; " +
-               ", ".join(f"{n} {k}" for k, n in counts.items()))
+    click.echo(f"{display(store.url)}: schema version {version}; " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 # --------------------------------------------------------------------------- ingest
@@ -149,12 +150,18 @@ def db_status(db: str | None, fmt: str) -> None:
 @db_option
 @contract_option
 @tenant_option
-@click.option("--effective-from", "effective_from", type=ISO_DATE, default=None,
-              help="Record CONTRACT as an amendment (a new version) effective from this date.")
+@click.option(
+    "--effective-from",
+    "effective_from",
+    type=ISO_DATE,
+    default=None,
+    help="Record CONTRACT as an amendment (a new version) effective from this date.",
+)
 @format_option("table")
 @guarded
-def ingest(files: tuple[str, ...], db: str | None, contract_id: str | None, tenant: str, effective_from,
-           fmt: str) -> None:
+def ingest(
+    files: tuple[str, ...], db: str | None, contract_id: str | None, tenant: str, effective_from, fmt: str
+) -> None:
     """Record CONTRACT and/or EVENTS in the store, as one atomic, idempotent batch.
 
     \b
@@ -188,8 +195,11 @@ def _report(result, fmt: str) -> None:
         return
     version = f"contract version {result.version}" + (" recorded" if result.new_version else "")
     events = f"{result.added} event(s) added, {result.duplicates} already stored"
-    where = (f" (batch {result.batch}, recorded {result.recorded_at.isoformat()})"
-             if result.batch is not None else " (nothing new)")
+    where = (
+        f" (batch {result.batch}, recorded {result.recorded_at.isoformat()})"
+        if result.batch is not None
+        else " (nothing new)"
+    )
     click.echo(f"{result.contract_id}: {version}; {events}{where}")
 
 

@@ -123,7 +123,9 @@ class PostgresStore(Store):
             for migration in self._migrations(current, target):
                 for statement in migration.postgres:
                     tx.run(statement)
-                tx.many("INSERT INTO cr_schema (version, description) VALUES (?, ?)",
-                        [(migration.version, migration.description)])
+                tx.many(
+                    "INSERT INTO cr_schema (version, description) VALUES (?, ?)",
+                    [(migration.version, migration.description)],
+                )
             (version,) = tx.one("SELECT max(version) FROM cr_schema")
         return version

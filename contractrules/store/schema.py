@@ -164,13 +164,14 @@ _IDEMPOTENCY = """CREATE TABLE cr_idempotency (
 
 
 def _sqlite_tenants() -> tuple[str, ...]:
-    contracts = _TABLES_SQLITE[2].replace("CREATE TABLE cr_contracts (", f"CREATE TABLE cr_contracts_t (\n        {_TENANT},")
+    contracts = _TABLES_SQLITE[2].replace(
+        "CREATE TABLE cr_contracts (", f"CREATE TABLE cr_contracts_t (\n        {_TENANT},"
+    )
     contracts = contracts.replace("PRIMARY KEY (contract_id, version)", "PRIMARY KEY (tenant, contract_id, version)")
     events = _TABLES_SQLITE[3].replace("CREATE TABLE cr_events (", f"CREATE TABLE cr_events_t (\n        {_TENANT},")
     events = events.replace("UNIQUE (contract_id, event_id)", "UNIQUE (tenant, contract_id, event_id)")
     c_cols = "contract_id, version, effective_from, document, content_hash, recorded_at, batch_id"
-    e_cols = ("seq, contract_id, event_id, type, local_date, content, content_hash, recorded_at, batch_id, "
-              "source_line")
+    e_cols = "seq, contract_id, event_id, type, local_date, content, content_hash, recorded_at, batch_id, source_line"
     guards = tuple(g for g in _sqlite_guards() if " ON cr_contracts " in g or " ON cr_events " in g)
     return (
         f"ALTER TABLE cr_batches ADD COLUMN {_TENANT}",
@@ -212,8 +213,12 @@ def _postgres_tenants() -> tuple[str, ...]:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contracts, events and batches", _TABLES_SQLITE, _TABLES_POSTGRES),
     Migration(2, "append-only guards", _sqlite_guards(), _postgres_guards()),
-    Migration(3, "tenants: the key is (tenant, contract_id); API keys; idempotency records",
-              _sqlite_tenants(), _postgres_tenants()),
+    Migration(
+        3,
+        "tenants: the key is (tenant, contract_id); API keys; idempotency records",
+        _sqlite_tenants(),
+        _postgres_tenants(),
+    ),
 )
 
 #: The schema version this code reads and writes.

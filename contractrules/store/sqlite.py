@@ -53,11 +53,14 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.timeout = timeout
         if not create and not self.path.exists():
-            raise StoreNotInitialisedError(f"no store at {self.path}: create it with `contractrules db init --db {url}`")
+            raise StoreNotInitialisedError(
+                f"no store at {self.path}: create it with `contractrules db init --db {url}`"
+            )
         mode = "rwc" if create else "rw"
         try:
-            self._conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode={mode}", uri=True,
-                                         timeout=timeout, isolation_level=None)
+            self._conn = sqlite3.connect(
+                f"{self.path.absolute().as_uri()}?mode={mode}", uri=True, timeout=timeout, isolation_level=None
+            )
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
@@ -85,8 +88,10 @@ class SQLiteStore(Store):
                     if "locked" not in str(exc) and "busy" not in str(exc):
                         raise
                     if time.monotonic() >= deadline:
-                        raise StoreError(f"{self.path}: the write lock was busy for {self.timeout:g} s "
-                                         "(nothing was written; try again)") from None
+                        raise StoreError(
+                            f"{self.path}: the write lock was busy for {self.timeout:g} s "
+                            "(nothing was written; try again)"
+                        ) from None
                     time.sleep(random.uniform(0.0005, 0.002))
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
@@ -155,7 +160,9 @@ class SQLiteStore(Store):
             for migration in self._migrations(current, target):
                 for statement in migration.sqlite:
                     tx.run(statement)
-                tx.many("INSERT INTO cr_schema (version, description) VALUES (?, ?)",
-                        [(migration.version, migration.description)])
+                tx.many(
+                    "INSERT INTO cr_schema (version, description) VALUES (?, ?)",
+                    [(migration.version, migration.description)],
+                )
             (version,) = tx.one("SELECT max(version) FROM cr_schema")
         return version

@@ -70,8 +70,15 @@ def _marks(n: int) -> str:
 class TxStaging:
     """:class:`contractrules.store.checks.Staging` on a write transaction of ``backend``."""
 
-    def __init__(self, tx: Any, backend: str, tenant: str, contract_id: str, to_date: Callable[[Any], Any],
-                 from_ts: Callable[[Any], datetime]) -> None:
+    def __init__(
+        self,
+        tx: Any,
+        backend: str,
+        tenant: str,
+        contract_id: str,
+        to_date: Callable[[Any], Any],
+        from_ts: Callable[[Any], datetime],
+    ) -> None:
         self.tx = tx
         self.backend = backend
         self.tenant = tenant
@@ -114,8 +121,13 @@ class TxStaging:
             after = rows[-1][0]
 
     def stage(self, rows: Sequence[Staged]) -> None:
-        self.tx.many(SQL["stage"], [(r.order, r.event_id, r.type, self._to_date(r.local_date), r.content,
-                                     r.content_hash, r.line) for r in rows])
+        self.tx.many(
+            SQL["stage"],
+            [
+                (r.order, r.event_id, r.type, self._to_date(r.local_date), r.content, r.content_hash, r.line)
+                for r in rows
+            ],
+        )
         invoices = [(r.invoice, r.event_id, r.line, 0) for r in rows if r.invoice is not None]
         if invoices:
             if not self._invoices_copied:

@@ -48,7 +48,7 @@ def _hash(secret: str, salt: str) -> str:
 def _split(key: str) -> tuple[str, str] | None:
     if not isinstance(key, str) or not key.startswith(PREFIX) or len(key) > 200:
         return None
-    key_id, sep, secret = key[len(PREFIX):].partition("_")
+    key_id, sep, secret = key[len(PREFIX) :].partition("_")
     if not sep or len(key_id) != 16 or not secret:
         return None
     return key_id, secret
@@ -62,8 +62,10 @@ def _issue(store: Store, tx, name: str) -> str:
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_hex(16)
-    tx.many("INSERT INTO cr_keys (key_id, tenant, salt, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(key_id, name, salt, _hash(secret, salt), store._to_ts(store._now(tx)))])
+    tx.many(
+        "INSERT INTO cr_keys (key_id, tenant, salt, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(key_id, name, salt, _hash(secret, salt), store._to_ts(store._now(tx)))],
+    )
     return f"{PREFIX}{key_id}_{secret}"
 
 
@@ -72,9 +74,16 @@ def create_tenant(store: Store, name: str) -> str:
     name = tenant_name(name)
     with store._write(_LOCK_ID) as tx:
         if name in _tenants(store, tx):
-            raise ConflictError([Issue("<tenant>", None, "tenant",
-                                       f"tenant {name!r} exists already: issue another key with "
-                                       f"`contractrules tenant key {name}`")])
+            raise ConflictError(
+                [
+                    Issue(
+                        "<tenant>",
+                        None,
+                        "tenant",
+                        f"tenant {name!r} exists already: issue another key with `contractrules tenant key {name}`",
+                    )
+                ]
+            )
         return _issue(store, tx, name)
 
 
@@ -107,8 +116,7 @@ def revoke(store: Store, name: str, key_id: str | None = None) -> int:
             params = (name, key_id)
         active = [row[0] for row in tx.all(sql, params)]
         if key_id is not None and not active:
-            raise InputError([Issue("<tenant>", None, "key",
-                                              f"tenant {name!r} has no active key {key_id!r}")])
+            raise InputError([Issue("<tenant>", None, "key", f"tenant {name!r} has no active key {key_id!r}")])
         now = store._to_ts(store._now(tx))
         for k in active:
             tx.many("UPDATE cr_keys SET revoked_at = ? WHERE key_id = ?", [(now, k)])
@@ -141,14 +149,17 @@ def authenticate(store: Store, key: str) -> str | None:
 def idempotent_response(store: Store, tenant: str, key: str) -> tuple[str, int, str] | None:
     """``(request_hash, status, response)`` recorded for an Idempotency-Key, or None."""
     with store._read() as tx:
-        row = tx.one("SELECT request_hash, status, response FROM cr_idempotency WHERE tenant = ? AND idem_key = ?",
-                     (tenant, key))
+        row = tx.one(
+            "SELECT request_hash, status, response FROM cr_idempotency WHERE tenant = ? AND idem_key = ?", (tenant, key)
+        )
     return (row[0], int(row[1]), row[2]) if row is not None else None
 
 
 def record_response(store: Store, tenant: str, key: str, request_hash: str, status: int, response: str) -> None:
     """Remember the response to an Idempotency-Key (the first one recorded wins)."""
     with store._write(_LOCK_ID) as tx:
-        tx.many("INSERT INTO cr_idempotency (tenant, idem_key, request_hash, status, response, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(tenant, key, request_hash, status, response, store._to_ts(store._now(tx)))])
+        tx.many(
+            "INSERT INTO cr_idempotency (tenant, idem_key, request_hash, status, response, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(tenant, key, request_hash, status, response, store._to_ts(store._now(tx)))],
+        )

@@ -32,7 +32,7 @@ def backend_of(url: str | Path) -> tuple[str, str]:
         return "sqlite", text
     scheme = match.group(1).lower()
     if scheme == "sqlite":
-        path = text[len("sqlite://"):]
+        path = text[len("sqlite://") :]
         if not path.startswith("/") or path == "/":
             raise StoreError(f"bad SQLite URL {text!r}: use sqlite:///relative.db or sqlite:////absolute/path.db")
         return "sqlite", path[1:]

@@ -28,9 +28,17 @@ _TENANT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 def tenant_name(name: str) -> str:
     """A valid tenant name (lower-case letters, digits, ``-`` and ``_``; 1-63), or InputError."""
     if not isinstance(name, str) or not _TENANT_NAME.fullmatch(name):
-        raise InputError([Issue("<tenant>", None, "tenant",
-                                f"bad tenant name {name!r}: use 1-63 lower-case letters, digits, '-' or '_' "
-                                "(starting with a letter or digit)")])
+        raise InputError(
+            [
+                Issue(
+                    "<tenant>",
+                    None,
+                    "tenant",
+                    f"bad tenant name {name!r}: use 1-63 lower-case letters, digits, '-' or '_' "
+                    "(starting with a letter or digit)",
+                )
+            ]
+        )
     return name
 
 

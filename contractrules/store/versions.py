@@ -76,18 +76,26 @@ def choose(contract_id: str, versions: list[ContractVersion], as_of: date, known
     if not visible:
         assert known is not None, "with no known_at every version is visible"
         first = min(v.recorded_at for v in versions)
-        raise UnknownContractError([Issue(
-            "<store>", None, "known_at",
-            f"contract {contract_id!r} was not recorded yet at {known.isoformat()} "
-            f"(first recorded {first.isoformat()})")])
+        raise UnknownContractError(
+            [
+                Issue(
+                    "<store>",
+                    None,
+                    "known_at",
+                    f"contract {contract_id!r} was not recorded yet at {known.isoformat()} "
+                    f"(first recorded {first.isoformat()})",
+                )
+            ]
+        )
     effective = [v for v in visible if v.effective_from <= as_of]
     if effective:
         return max(effective, key=lambda v: (v.effective_from, v.version))
     return min(visible, key=lambda v: (v.effective_from, -v.version))
 
 
-def next_version(versions: list[ContractVersion], contract: Contract, effective_from: date | None,
-                 file: str) -> tuple[int, date] | None:
+def next_version(
+    versions: list[ContractVersion], contract: Contract, effective_from: date | None, file: str
+) -> tuple[int, date] | None:
     """``(version, effective_from)`` to write for ``contract``, or None if it is already stored.
 
     Raises ConflictError if the document changes the contract's identity, or differs
@@ -97,9 +105,13 @@ def next_version(versions: list[ContractVersion], contract: Contract, effective_
         return 1, effective_from or contract.start
     latest = versions[-1]
     changed = [
-        Issue(file, None, path,
-              f"an amendment cannot change {path}: version {latest.version} has "
-              f"{_field(latest.contract, path)!r}, this document {_field(contract, path)!r}")
+        Issue(
+            file,
+            None,
+            path,
+            f"an amendment cannot change {path}: version {latest.version} has "
+            f"{_field(latest.contract, path)!r}, this document {_field(contract, path)!r}",
+        )
         for path in IDENTITY
         if _field(latest.contract, path) != _field(contract, path)
     ]
@@ -111,12 +123,19 @@ def next_version(versions: list[ContractVersion], contract: Contract, effective_
             return None
         paths = changed_fields(latest.contract, contract)
         shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
-        raise ConflictError([Issue(
-            file, None, "effective_from",
-            f"contract {contract.id!r} differs from its latest version {latest.version} "
-            f"(effective from {latest.effective_from}) in {shown}: to record it as an amendment give the date it "
-            f"takes effect (effective_from, --effective-from DATE); to add events only, give the "
-            f"contract id (--contract {contract.id})")])
+        raise ConflictError(
+            [
+                Issue(
+                    file,
+                    None,
+                    "effective_from",
+                    f"contract {contract.id!r} differs from its latest version {latest.version} "
+                    f"(effective from {latest.effective_from}) in {shown}: to record it as an amendment give the date it "
+                    f"takes effect (effective_from, --effective-from DATE); to add events only, give the "
+                    f"contract id (--contract {contract.id})",
+                )
+            ]
+        )
     if any(v.effective_from == effective_from and v.contract == contract for v in versions):
         return None
     return latest.version + 1, effective_from
@@ -129,13 +148,25 @@ def _terms_problems(old: Contract, new: Contract, file: str) -> list[Issue]:
         before, after = getattr(old.terms, name), getattr(new.terms, name)
         if (before is None) != (after is None):
             what = "add" if before is None else "remove"
-            out.append(Issue(file, None, f"terms.{name}", f"an amendment cannot {what} terms.{name}: "
-                             "record a new contract (a new id)"))
+            out.append(
+                Issue(
+                    file,
+                    None,
+                    f"terms.{name}",
+                    f"an amendment cannot {what} terms.{name}: record a new contract (a new id)",
+                )
+            )
     if old.terms.billing is not None and new.terms.billing is not None:
         for key in FIXED_BILLING:
             if getattr(old.terms.billing, key) != getattr(new.terms.billing, key):
-                out.append(Issue(file, None, f"terms.billing.{key}", f"terms.billing.{key} cannot be amended: "
-                                 "a new schedule is a new contract (a new id)"))
+                out.append(
+                    Issue(
+                        file,
+                        None,
+                        f"terms.billing.{key}",
+                        f"terms.billing.{key} cannot be amended: a new schedule is a new contract (a new id)",
+                    )
+                )
     return out
 
 
@@ -162,15 +193,18 @@ def combine(chosen: ContractVersion, versions: list[ContractVersion], known: dat
         for a in v.contract.amendments:
             amendments[a.id] = a.model_dump(mode="json")
     for v in dated[1:]:
-        terms = {name: (None if value is None else value.model_dump(mode="json"))
-                 for name, value in v.contract.terms}
+        terms = {name: (None if value is None else value.model_dump(mode="json")) for name, value in v.contract.terms}
         terms = {k: t for k, t in terms.items() if t is not None}
         billing = terms.get("billing")
         if billing is not None:  # the schedule is the same in every version (checked when stored)
             terms["billing"] = {k: x for k, x in billing.items() if k not in FIXED_BILLING}
         amendments[f"version-{v.version}"] = {
-            "id": f"version-{v.version}", "effective": v.effective_from.isoformat(),
-            "agreed_by": [parties.provider.id, parties.client.id], "channel": None, "terms": terms}
+            "id": f"version-{v.version}",
+            "effective": v.effective_from.isoformat(),
+            "agreed_by": [parties.provider.id, parties.client.id],
+            "channel": None,
+            "terms": terms,
+        }
     data = chosen.contract.model_dump(mode="json", exclude_unset=True)
     data["terms"] = dated[0].contract.terms.model_dump(mode="json", exclude_unset=True)
     data["amendments"] = list(amendments.values())

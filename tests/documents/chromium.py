@@ -36,8 +36,8 @@ class Page:
     text: str
     png: bytes
     pdf: bytes
-    errors: list[str] = field(default_factory=list)     # console errors, exceptions, failed loads
-    requests: list[str] = field(default_factory=list)   # every URL the page asked for
+    errors: list[str] = field(default_factory=list)  # console errors, exceptions, failed loads
+    requests: list[str] = field(default_factory=list)  # every URL the page asked for
 
 
 class Chromium:
@@ -51,11 +51,18 @@ class Chromium:
         os.close(to_browser_r)
         os.close(from_browser_w)
         to_browser_r, from_browser_w = moved
-        cmd = (f'exec "$0" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run '
-               f'--no-default-browser-check --hide-scrollbars --mute-audio --remote-debugging-pipe '
-               f'--user-data-dir="$1" about:blank 3<&{to_browser_r} 4>&{from_browser_w}')
-        self.proc = subprocess.Popen(["bash", "-c", cmd, exe, self.profile], pass_fds=(to_browser_r, from_browser_w),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = (
+            f'exec "$0" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run '
+            f"--no-default-browser-check --hide-scrollbars --mute-audio --remote-debugging-pipe "
+            f'--user-data-dir="$1" about:blank 3<&{to_browser_r} 4>&{from_browser_w}'
+        )
+        self.proc = subprocess.Popen(
+            ["bash", "-c", cmd, exe, self.profile],
+            pass_fds=(to_browser_r, from_browser_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buf = b""
@@ -106,8 +113,9 @@ class Chromium:
         s = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable", s)
-        self.call("Emulation.setDeviceMetricsOverride", s, width=width, height=height, deviceScaleFactor=1,
-                  mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride", s, width=width, height=height, deviceScaleFactor=1, mobile=False
+        )
         start = len(self.events)
         self.call("Page.navigate", s, url=url)
         self.wait_for("Page.loadEventFired", s)

@@ -53,7 +53,9 @@ def _flat(text: str) -> str:
 def _load(browser, tmp_path, name, as_of, lang):
     folder = STORIES / name
     page = tmp_path / f"{name}-{lang}.html"
-    page.write_text(render_report(folder / "contract.yaml", folder / "events.jsonl", as_of, lang=lang), encoding="utf-8")
+    page.write_text(
+        render_report(folder / "contract.yaml", folder / "events.jsonl", as_of, lang=lang), encoding="utf-8"
+    )
     answer = evaluate(folder / "contract.yaml", folder / "events.jsonl", as_of)
     return browser.load(page.as_uri()), answer
 
@@ -62,7 +64,7 @@ def _load(browser, tmp_path, name, as_of, lang):
 def test_story_report_renders_cleanly_with_the_answer_figures(browser, tmp_path, name, as_of, lang):
     page, answer = _load(browser, tmp_path, name, as_of, lang)
     assert page.errors == []
-    assert page.requests == [page.url]                      # nothing fetched but the page itself
+    assert page.requests == [page.url]  # nothing fetched but the page itself
     text = _flat(page.text)
     loc = LOCALE[lang]
     money = lambda v: _flat(format_currency(Decimal(v), answer.obligations[0].currency, locale=loc))  # noqa: E731
@@ -84,11 +86,24 @@ def test_story_report_renders_cleanly_with_the_answer_figures(browser, tmp_path,
 def test_agency_report_in_spanish_reads_the_hand_computed_figures(browser, tmp_path):
     page, _ = _load(browser, tmp_path, "website-care", date(2025, 10, 1), "es")
     text = _flat(page.text)
-    for expected in ("Extracto de cuenta", "645,42 €", "600,00 €", "45,42 €", "5,42 €", "40,00 €",
-                     "5,4247", "Exigible desde el 1 de octubre de 2025.", "30 ago 2025", "1 oct 2025",
-                     "10 %", "terms.late_penalty.interest.annual_rate", "e25, e27, e26", "270,00 €"):
+    for expected in (
+        "Extracto de cuenta",
+        "645,42 €",
+        "600,00 €",
+        "45,42 €",
+        "5,42 €",
+        "40,00 €",
+        "5,4247",
+        "Exigible desde el 1 de octubre de 2025.",
+        "30 ago 2025",
+        "1 oct 2025",
+        "10 %",
+        "terms.late_penalty.interest.annual_rate",
+        "e25, e27, e26",
+        "270,00 €",
+    ):
         assert expected in text, expected
-    assert "€645.42" not in text and "645.42" not in text       # no English number format leaks
+    assert "€645.42" not in text and "645.42" not in text  # no English number format leaks
 
 
 def test_agency_report_in_english_uses_english_formats(browser, tmp_path):
@@ -106,9 +121,9 @@ def test_screenshot_is_not_blank_and_the_pdf_is_a4(browser, tmp_path, name, as_o
     img = Image.open(io.BytesIO(page.png)).convert("RGB")
     assert img.size == (900, 1300)
     colours = img.getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 50          # text, tables, the timeline's colours
+    assert colours is not None and len(colours) > 50  # text, tables, the timeline's colours
     white = max(colours)[0] / (img.size[0] * img.size[1])
-    assert white < 0.97                                        # not an empty page
+    assert white < 0.97  # not an empty page
     assert page.pdf.startswith(b"%PDF")
     boxes = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", page.pdf))
     assert boxes and all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes)

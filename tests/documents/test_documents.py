@@ -39,7 +39,7 @@ def test_agency_report_in_spanish_has_the_statement_and_the_interest_table():
     html = render_report(C, E, OCT1, lang="es")
     text = _text(html)
     assert '<html lang="es">' in html and "<script" not in html.lower()
-    assert "http://" not in html and "https://" not in html      # nothing to fetch
+    assert "http://" not in html and "https://" not in html  # nothing to fetch
     # the interest table of INV-2025-07: one segment, 33 days at 10 % on 600,00 €
     assert re.search(r"30 ago 2025 1 oct 2025 33 600,00 € 10 % terms\.late_penalty\.interest\.annual_rate 5,4247", text)
     assert "Intereses, redondeados una sola vez terms.late_penalty.interest.annual_rate 5,42 €" in text
@@ -73,8 +73,10 @@ def test_other_findings_without_the_notice_waiver():
     events = [json.loads(line) for line in (AGENCY / "events.jsonl").read_text().splitlines() if '"e24"' not in line]
     text = _text(render_report(C, events, OCT1, lang="es"))
     assert "Otros hallazgos" in text
-    assert "30 jul 2025 preaviso más corto que el del contrato incumplimiento short_notice:e23 ACME Comercial S.A." in text
-    assert text.count("servicio no prestado") == 12            # August's scans, owed until 31 August
+    assert (
+        "30 jul 2025 preaviso más corto que el del contrato incumplimiento short_notice:e23 ACME Comercial S.A." in text
+    )
+    assert text.count("servicio no prestado") == 12  # August's scans, owed until 31 August
     assert "Otros hallazgos" not in _text(render_report(C, E, OCT1, lang="es"))
 
 
@@ -83,11 +85,13 @@ def test_letter_markdown_in_spanish():
     assert md.startswith("# Requerimiento de pago — factura INV-2025-07\n")
     assert "BORRADOR" in md and "No constituye asesoramiento jurídico" in md
     assert "| **Total** | **645,42 €** |" in md
-    assert "| 30 ago 2025 | 1 oct 2025 | 33 | 600,00 € | 10 % | terms.late_penalty.interest.annual_rate | 5,4247 |" in md
+    assert (
+        "| 30 ago 2025 | 1 oct 2025 | 33 | 600,00 € | 10 % | terms.late_penalty.interest.annual_rate | 5,4247 |" in md
+    )
     assert "Ley 3/2004, de 29 de diciembre" in md and "art. 5" in md and "art. 7" in md and "art. 8" in md
     assert "Directiva 2011/7/UE" in md
-    assert "a más tardar el 11 de octubre de 2025" in md           # as_of + 10 days
-    assert "0,1644 EUR por día" in md                               # 600 × 10 % / 365
+    assert "a más tardar el 11 de octubre de 2025" in md  # as_of + 10 days
+    assert "0,1644 EUR por día" in md  # 600 × 10 % / 365
     for eid in ("e25", "e26", "e27"):
         assert f"— {eid}:" in md
 
@@ -100,11 +104,12 @@ def test_letter_pay_by_html_and_english():
 
 
 def test_letter_for_an_invoice_paid_late_claims_the_penalty():
-    md = render_letter(FREELANCE / "contract.yaml", FREELANCE / "events.jsonl", "INV-0042", date(2025, 4, 30),
-                       lang="es").replace("\u00a0", " ")
+    md = render_letter(
+        FREELANCE / "contract.yaml", FREELANCE / "events.jsonl", "INV-0042", date(2025, 4, 30), lang="es"
+    ).replace("\u00a0", " ")
     assert "Se pagó con retraso, y la penalización por demora sigue pendiente de pago." in md
     assert "| Pendiente de la factura INV-0042 | 0,00 US$ |" in md and "| **Total** | **9,95 US$** |" in md
-    assert "Ley 3/2004" not in md and "Directiva" not in md         # no jurisdiction: only the contract
+    assert "Ley 3/2004" not in md and "Directiva" not in md  # no jurisdiction: only the contract
 
 
 def test_letter_before_the_penalty_is_enforceable_claims_only_the_invoice():
@@ -113,11 +118,14 @@ def test_letter_before_the_penalty_is_enforceable_claims_only_the_invoice():
     assert "can be charged from 1 October 2025" in md and "€43.62 so far" in md
 
 
-@pytest.mark.parametrize(("invoice", "as_of", "message"), [
-    ("INV-2025-06", OCT1, "nothing is owed on it as of 2025-10-01"),
-    ("INV-2025-07", date(2025, 8, 20), "not late as of 2025-08-20 (due 2025-08-29)"),
-    ("INV-404", OCT1, "no invoice INV-404 issued by 2025-10-01"),
-])
+@pytest.mark.parametrize(
+    ("invoice", "as_of", "message"),
+    [
+        ("INV-2025-06", OCT1, "nothing is owed on it as of 2025-10-01"),
+        ("INV-2025-07", date(2025, 8, 20), "not late as of 2025-08-20 (due 2025-08-29)"),
+        ("INV-404", OCT1, "no invoice INV-404 issued by 2025-10-01"),
+    ],
+)
 def test_letter_refuses_invoices_with_nothing_to_claim(invoice, as_of, message):
     with pytest.raises(InputError) as err:
         render_letter(C, E, invoice, as_of)
@@ -127,7 +135,7 @@ def test_letter_refuses_invoices_with_nothing_to_claim(invoice, as_of, message):
 def test_an_answer_read_back_from_json_cannot_make_a_report():
     answer = evaluate(C, E, OCT1)
     again = Answer.model_validate_json(answer.to_json())
-    assert again == answer                       # the detail is not part of the answer's identity
+    assert again == answer  # the detail is not part of the answer's identity
     with pytest.raises(InputError):
         report_from_answer(parse_contract_file(), again)
 
@@ -139,16 +147,30 @@ def parse_contract_file():
 
 
 def _small(**terms):
-    return parse_contract({
-        "id": "small", "timezone": "Europe/London", "currency": terms.pop("currency", "EUR"),
-        "start": "2025-01-01", "parties": {"provider": {"id": "p", "name": "Prov Ltd"}, "client": {"id": "c"}},
-        **terms,
-    })
+    return parse_contract(
+        {
+            "id": "small",
+            "timezone": "Europe/London",
+            "currency": terms.pop("currency", "EUR"),
+            "start": "2025-01-01",
+            "parties": {"provider": {"id": "p", "name": "Prov Ltd"}, "client": {"id": "c"}},
+            **terms,
+        }
+    )
 
 
 def _invoice(at: str, amount: str) -> list[dict]:
-    return [{"id": "i1", "type": "invoice_issued", "at": at, "invoice": "INV-1", "amount": amount, "by": "p",
-             "channel": "email"}]
+    return [
+        {
+            "id": "i1",
+            "type": "invoice_issued",
+            "at": at,
+            "invoice": "INV-1",
+            "amount": amount,
+            "by": "p",
+            "channel": "email",
+        }
+    ]
 
 
 def test_uk_statutory_letter_cites_the_act_the_table_row_and_the_compensation_tier():
@@ -170,7 +192,7 @@ def test_penalty_paid_and_credited_is_shown_line_by_line():
     assert "Penalty terms.late_penalty €47.95" in text
     assert "Payment towards the penalty · 10 Mar 2025 p2 −€20.00" in text
     assert "Credit note on the penalty · 12 Mar 2025 c1 −€5.00" in text
-    assert "Penalty still owed €22.95" in text and "Owed now €122.95" in text     # + INV-2 100.00, not due yet:
+    assert "Penalty still owed €22.95" in text and "Owed now €122.95" in text  # + INV-2 100.00, not due yet:
     assert "Unpaid invoices €100.00 of which overdue: €0.00" in text
     md = render_letter(contract, events, "INV-1", date(2025, 3, 12), lang="en")
     assert "| Paid or credited towards the penalty | −€25.00 |" in md and "| **Total** | **€22.95** |" in md
@@ -181,19 +203,32 @@ def test_penalty_paid_and_credited_is_shown_line_by_line():
 
 def test_unapplied_money_is_shown():
     contract = _small(terms={"payment": {"terms_days": 10}})
-    events = [*_invoice("2025-03-01", "100.00"),
-              {"id": "p1", "type": "payment_received", "at": "2025-03-05", "amount": "150.00", "by": "c"}]
+    events = [
+        *_invoice("2025-03-01", "100.00"),
+        {"id": "p1", "type": "payment_received", "at": "2025-03-05", "amount": "150.00", "by": "c"},
+    ]
     text = _text(render_report(contract, events, date(2025, 4, 10), lang="en"))
     assert "Money received that pays no open debt (unapplied credit): €50.00 — events: p1 (5 Mar 2025)" in text
 
 
 def test_a_binding_cap_is_shown():
-    contract = _small(terms={"payment": {"terms_days": 10}, "late_penalty": {
-        "grace_days": 0, "interest": {"annual_rate": "0.35", "day_count": "act/360"}, "cap": "0.02"}})
+    contract = _small(
+        terms={
+            "payment": {"terms_days": 10},
+            "late_penalty": {
+                "grace_days": 0,
+                "interest": {"annual_rate": "0.35", "day_count": "act/360"},
+                "cap": "0.02",
+            },
+        }
+    )
     # 1000 × 0.35 × 30 / 360 = 29.1667 unrounded, capped at 2 % of 1000 = 20.00
     text = _text(render_report(contract, _invoice("2025-03-01", "1000.00"), date(2025, 4, 10), lang="es"))
     assert "29,1667" in text and "se aplica el límite de 20,00 €" in text
-    assert "Intereses, redondeados una sola vez — se aplica el límite de 20,00 € terms.late_penalty.interest.annual_rate 20,00 €" in text
+    assert (
+        "Intereses, redondeados una sola vez — se aplica el límite de 20,00 € terms.late_penalty.interest.annual_rate 20,00 €"
+        in text
+    )
 
 
 # ------------------------------------------------------------------ escaping
@@ -203,21 +238,51 @@ HOSTILE = '<script>alert("x")</script>'
 
 def _hostile():
     contract = {
-        "id": "evil-1", "title": f"Title {HOSTILE} & co", "timezone": "Europe/Madrid", "currency": "EUR",
+        "id": "evil-1",
+        "title": f"Title {HOSTILE} & co",
+        "timezone": "Europe/Madrid",
+        "currency": "EUR",
         "start": "2025-01-01",
         "parties": {"provider": {"id": "p", "name": f"Prov {HOSTILE}"}, "client": {"id": "c", "name": "Cli <b>x</b>"}},
-        "terms": {"payment": {"terms_days": 10},
-                  "late_penalty": {"grace_days": 0, "interest": {"annual_rate": "0.1"}, "fixed_fee": "40"},
-                  "scope": {"services": [{"id": "build", "on_request": {"respond_within_days": 5}, "assets": ["a"]}],
-                            "change_order_rate": {"amount": "50", "per": "hour"}}},
+        "terms": {
+            "payment": {"terms_days": 10},
+            "late_penalty": {"grace_days": 0, "interest": {"annual_rate": "0.1"}, "fixed_fee": "40"},
+            "scope": {
+                "services": [{"id": "build", "on_request": {"respond_within_days": 5}, "assets": ["a"]}],
+                "change_order_rate": {"amount": "50", "per": "hour"},
+            },
+        },
     }
     events = [
-        {"id": "i<script>", "type": "invoice_issued", "at": "2025-01-10", "invoice": "INV<script>x</script>",
-         "amount": "100.00", "by": "p", "channel": "email"},
-        {"id": "w1", "type": "work_requested", "at": "2025-01-12", "by": "c", "channel": "phone",
-         "service": "svc<img src=x onerror=alert(1)>", "asset": "as<script>", "description": HOSTILE},
-        {"id": "w2", "type": "work_performed", "at": "2025-01-13", "by": "p", "channel": "email",
-         "service": "extra]](javascript:alert(1))", "asset": "a|b", "hours": "2"},
+        {
+            "id": "i<script>",
+            "type": "invoice_issued",
+            "at": "2025-01-10",
+            "invoice": "INV<script>x</script>",
+            "amount": "100.00",
+            "by": "p",
+            "channel": "email",
+        },
+        {
+            "id": "w1",
+            "type": "work_requested",
+            "at": "2025-01-12",
+            "by": "c",
+            "channel": "phone",
+            "service": "svc<img src=x onerror=alert(1)>",
+            "asset": "as<script>",
+            "description": HOSTILE,
+        },
+        {
+            "id": "w2",
+            "type": "work_performed",
+            "at": "2025-01-13",
+            "by": "p",
+            "channel": "email",
+            "service": "extra]](javascript:alert(1))",
+            "asset": "a|b",
+            "hours": "2",
+        },
     ]
     return parse_contract(contract), events
 
@@ -226,7 +291,7 @@ def test_hostile_titles_descriptions_and_ids_are_text_in_the_report():
     contract, events = _hostile()
     html = render_report(contract, events, date(2025, 3, 1), lang="es")
     assert "<script" not in html.lower() and "<img" not in html.lower() and "<b>" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html      # the description, as text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # the description, as text
     assert "INV&lt;script&gt;x&lt;/script&gt;" in html
     assert "Title &lt;script&gt;" in html and "&amp; co" in html
 
@@ -237,7 +302,7 @@ def test_hostile_values_are_text_in_the_letter(tmp_path):
     assert "<script" not in html.lower()
     md = render_letter(contract, events, "INV<script>x</script>", date(2025, 3, 1))
     assert not re.search(r"(?<!\\)[<>]", md) and "\\<script\\>" in md
-    assert "Prov \\<script\\>alert(\"x\")\\</script\\>" in md
+    assert 'Prov \\<script\\>alert("x")\\</script\\>' in md
 
 
 # ------------------------------------------------------------------ languages
@@ -260,7 +325,7 @@ def test_locale_formats():
     assert en.money("1234.56", "EUR") == "€1,234.56"
     assert es.date(OCT1) == "1 de octubre de 2025" and en.date(OCT1) == "1 October 2025"
     assert es.rate("0.1015").replace("\u00a0", " ") == "10,15 %" and en.rate("0.08") == "8%"
-    assert es.number("5.42465", 4) == "5,4247" and es.number("0.00005", 4) == "0,0001"   # half-up
+    assert es.number("5.42465", 4) == "5,4247" and es.number("0.00005", 4) == "0,0001"  # half-up
     with pytest.raises(InputError):
         Lang("fr")
 
@@ -277,8 +342,24 @@ def test_cli_report_and_letter(tmp_path):
     res = runner.invoke(main, ["letter", C, E, "--invoice", "INV-2025-07", "--as-of", "2025-10-01"])
     assert res.exit_code == 0 and res.output.startswith("# Demand for payment — invoice INV-2025-07")
     letter = tmp_path / "l.html"
-    res = runner.invoke(main, ["letter", C, E, "--invoice", "INV-2025-07", "--as-of", "2025-10-01", "--lang", "es",
-                               "--pay-by", "2025-10-15", "--out", str(letter)])
+    res = runner.invoke(
+        main,
+        [
+            "letter",
+            C,
+            E,
+            "--invoice",
+            "INV-2025-07",
+            "--as-of",
+            "2025-10-01",
+            "--lang",
+            "es",
+            "--pay-by",
+            "2025-10-15",
+            "--out",
+            str(letter),
+        ],
+    )
     assert res.exit_code == 0
     assert letter.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "15 de octubre de 2025" in letter.read_text(encoding="utf-8")
@@ -302,19 +383,53 @@ def test_report_from_a_store(tmp_path):
     assert runner.invoke(main, ["db", "init", "--db", url]).exit_code == 0
     res = runner.invoke(main, ["ingest", "--db", url, C, E])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(main, ["report", "--db", url, "--contract", "website-care-2025", "--as-of", "2025-10-01",
-                               "--lang", "es"])
+    res = runner.invoke(
+        main, ["report", "--db", url, "--contract", "website-care-2025", "--as-of", "2025-10-01", "--lang", "es"]
+    )
     assert res.exit_code == 0, res.output
     assert "645,42 €" in res.output.replace("\u00a0", " ")
-    with open_store(url) as store:                 # the same report from the store's snapshot, in Python
+    with open_store(url) as store:  # the same report from the store's snapshot, in Python
         snap = store.snapshot("website-care-2025", OCT1)
     html = report_from_answer(snap.contract, evaluate(snap.contract, snap.load, OCT1), lang="es")
     assert html.rstrip("\n") == res.output.rstrip("\n")
 
 
-TEMPLATE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "strong", "span",
-                 "dl", "dt", "dd", "section", "div", "svg", "rect", "text", "line", "path", "circle", "table",
-                 "thead", "tbody", "tr", "th", "td", "br", "ul", "li", "footer"}
+TEMPLATE_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "strong",
+    "span",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "div",
+    "svg",
+    "rect",
+    "text",
+    "line",
+    "path",
+    "circle",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "br",
+    "ul",
+    "li",
+    "footer",
+}
 
 
 class _Collect(HTMLParser):

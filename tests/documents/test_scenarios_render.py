@@ -20,8 +20,11 @@ from contractrules.model import load_contract, load_events
 from tests.conftest import ROOT
 
 SCENARIOS = sorted(p.parent for p in (ROOT / "tests" / "scenarios").glob("*/expected.json"))
-CASES = [(folder, c["as_of"]) for folder in SCENARIOS
-         for c in json.loads((folder / "expected.json").read_text(encoding="utf-8"))["checks"]]
+CASES = [
+    (folder, c["as_of"])
+    for folder in SCENARIOS
+    for c in json.loads((folder / "expected.json").read_text(encoding="utf-8"))["checks"]
+]
 
 
 @pytest.mark.parametrize(("folder", "as_of"), CASES, ids=[f"{f.name}@{d}" for f, d in CASES])
@@ -40,6 +43,6 @@ def test_scenario_documents_render(folder, as_of):
             try:
                 md = letter(contract, answer, invoice, lang)
             except InputError:
-                assert ob.status != "violated" or ob.balance == "0.00"   # nothing to claim
+                assert ob.status != "violated" or ob.balance == "0.00"  # nothing to claim
                 continue
             assert invoice in md and ("BORRADOR" in md if lang == "es" else "DRAFT" in md)

@@ -39,7 +39,15 @@ def make_records(contract, events: list[dict]):
 
 
 def invoice(eid: str, inv: str, at: str, amount: str = "600.00", period: str | None = None) -> dict:
-    e = {"id": eid, "type": "invoice_issued", "at": at, "invoice": inv, "amount": amount, "by": "studio", "channel": "email"}
+    e = {
+        "id": eid,
+        "type": "invoice_issued",
+        "at": at,
+        "invoice": inv,
+        "amount": amount,
+        "by": "studio",
+        "channel": "email",
+    }
     if period:
         e["period"] = period
     return e

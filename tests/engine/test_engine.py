@@ -116,8 +116,12 @@ def test_an_unknown_action_name_is_refused():
 
 def test_an_unsupported_clause_is_a_clear_compile_error(monkeypatch):
     monkeypatch.delitem(CLAUSES, "scope")
-    c = make_contract(terms={**make_contract().model_dump(mode="json")["terms"],
-                             "scope": {"services": [{"id": "scan", "every": "cycle", "assets": ["a.example"]}]}})
+    c = make_contract(
+        terms={
+            **make_contract().model_dump(mode="json")["terms"],
+            "scope": {"services": [{"id": "scan", "every": "cycle", "assets": ["a.example"]}]},
+        }
+    )
     with pytest.raises(CompileError, match=r"terms\.scope: no compiler for clause kind 'scope'"):
         compile_contract(c)
 
@@ -140,9 +144,13 @@ def test_no_wall_clock_in_the_library():
     root = Path(__file__).resolve().parents[2] / "contractrules"
     pattern = re.compile(r"\b(date\.today|datetime\.now|datetime\.utcnow|time\.time|time\.monotonic)\s*\(")
     allowed = {"store", "batch"}
-    offenders = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py")
-                 if p.relative_to(root).parts[0] not in allowed
-                 for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    offenders = [
+        f"{p.relative_to(root)}:{i}"
+        for p in root.rglob("*.py")
+        if p.relative_to(root).parts[0] not in allowed
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert offenders == []
 
 

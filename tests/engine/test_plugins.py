@@ -21,10 +21,17 @@ PACKAGE = ROOT / "contractrules"
 
 
 def _kickoff(run, tick) -> None:
-    run.oblige(WorkingObligation(
-        id="service:kickoff:meeting:start", kind="service", debtor=run.provider, creditor=run.client,
-        clause="terms.kickoff", arose_on=run.today, due=run.today + timedelta(days=run.params["kickoff"]["days"]),
-    ))
+    run.oblige(
+        WorkingObligation(
+            id="service:kickoff:meeting:start",
+            kind="service",
+            debtor=run.provider,
+            creditor=run.client,
+            clause="terms.kickoff",
+            arose_on=run.today,
+            due=run.today + timedelta(days=run.params["kickoff"]["days"]),
+        )
+    )
 
 
 def _finish(run) -> None:
@@ -36,8 +43,10 @@ def _finish(run) -> None:
 
 TOY = SimpleNamespace(
     applies=lambda contract: True,
-    compile=lambda contract: {"rules": {"kickoff.start": rule(on_clock("kickoff.start"), "kickoff.start")},
-                              "params": {"days": 3}},
+    compile=lambda contract: {
+        "rules": {"kickoff.start": rule(on_clock("kickoff.start"), "kickoff.start")},
+        "params": {"days": 3},
+    },
     ACTIONS={"kickoff.start": _kickoff},
     start=lambda run: run.schedule(run.start + timedelta(days=1), "kickoff.start"),
     finish=_finish,
@@ -120,6 +129,6 @@ def test_no_import_cycle_between_compiler_clauses_engine_and_ledger():
 
     layers = ["engine", "compiler", "ledger", "model"]
     for i, upper in enumerate(layers):
-        for lower in layers[i + 1:]:
+        for lower in layers[i + 1 :]:
             assert not reaches(lower, upper), f"{lower} reaches {upper}: arrows must point down"
     assert not graph.get("ledger", set()) & {"compiler", "engine", "store", "batch", "api", "cli"}

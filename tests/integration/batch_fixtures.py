@@ -53,8 +53,16 @@ def contract(cid: str, **overrides) -> dict:
 
 
 def invoice(eid: str = "e1", inv: str = "INV-1", at: str = "2025-01-31", amount: str = "600.00") -> dict:
-    return {"id": eid, "type": "invoice_issued", "at": at, "by": "studio", "channel": "email",
-            "invoice": inv, "amount": amount, "period": "2025-01-01"}
+    return {
+        "id": eid,
+        "type": "invoice_issued",
+        "at": at,
+        "by": "studio",
+        "channel": "email",
+        "invoice": inv,
+        "amount": amount,
+        "period": "2025-01-01",
+    }
 
 
 def payment(eid: str = "e2", at: str = "2025-02-15", amount: str = "600.00", inv: str | None = "INV-1") -> dict:
@@ -71,8 +79,9 @@ BAD_EVENTS = [invoice("c1", "INV-C"), {"id": "c2", "type": "invoice_paid", "at":
 def write_contract(directory: Path, name: str, doc: dict) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text(json.dumps(doc, indent=2) if name.endswith(".json") else yaml.safe_dump(doc, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(doc, indent=2) if name.endswith(".json") else yaml.safe_dump(doc, sort_keys=False), encoding="utf-8"
+    )
     return path
 
 

@@ -43,9 +43,28 @@ class Server:
         self.port = free_port()
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open by the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "contractrules", "serve", "--db", self.db, "--host", "127.0.0.1",
-             "--port", str(self.port), "--max-body", str(MAX_BODY), "--max-events", str(MAX_EVENTS), *self.extra],
-            stdout=log, stderr=log, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "contractrules",
+                "serve",
+                "--db",
+                self.db,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--max-body",
+                str(MAX_BODY),
+                "--max-events",
+                str(MAX_EVENTS),
+                *self.extra,
+            ],
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 CID = "golden-penalty-over-time"
 
-INVOICE = {"id": "e1", "type": "invoice_issued", "at": "2025-07-31", "by": "studio", "channel": "email",
-           "invoice": "INV-07", "amount": "600.00"}
+INVOICE = {
+    "id": "e1",
+    "type": "invoice_issued",
+    "at": "2025-07-31",
+    "by": "studio",
+    "channel": "email",
+    "invoice": "INV-07",
+    "amount": "600.00",
+}
 
 
 def payment(event_id: str, at: str, amount: str = "600.00", invoice: str | None = "INV-07") -> dict:

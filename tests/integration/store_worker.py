@@ -1,12 +1,12 @@
 """A separate process that writes to a store, for the concurrency and crash tests.
 
-    python store_worker.py write URL CONTRACT_ID PREFIX N BATCH GO_FILE
-        print "ready", wait for GO_FILE, then append N invoices PREFIX-1..PREFIX-N in batches of BATCH,
-        each batch also re-sending the shared events (identical in every worker);
-        print "done" at the end.
-    python store_worker.py hang URL CONTRACT_ID PREFIX N
-        append N invoices as ONE batch; after the first chunk is inserted (inside the
-        open transaction) print "mid-batch" and sleep, waiting to be killed.
+python store_worker.py write URL CONTRACT_ID PREFIX N BATCH GO_FILE
+    print "ready", wait for GO_FILE, then append N invoices PREFIX-1..PREFIX-N in batches of BATCH,
+    each batch also re-sending the shared events (identical in every worker);
+    print "done" at the end.
+python store_worker.py hang URL CONTRACT_ID PREFIX N
+    append N invoices as ONE batch; after the first chunk is inserted (inside the
+    open transaction) print "mid-batch" and sleep, waiting to be killed.
 """
 
 from __future__ import annotations
@@ -17,13 +17,31 @@ from pathlib import Path
 
 from contractrules.store import open_store
 
-SHARED = [{"id": f"shared-{n}", "type": "invoice_issued", "at": "2025-02-01", "by": "studio",
-           "invoice": f"SHARED-{n}", "amount": "10.00"} for n in range(1, 4)]
+SHARED = [
+    {
+        "id": f"shared-{n}",
+        "type": "invoice_issued",
+        "at": "2025-02-01",
+        "by": "studio",
+        "invoice": f"SHARED-{n}",
+        "amount": "10.00",
+    }
+    for n in range(1, 4)
+]
 
 
 def invoices(prefix: str, first: int, last: int) -> list[dict]:
-    return [{"id": f"{prefix}-{n}", "type": "invoice_issued", "at": f"2025-03-{1 + n % 28:02d}", "by": "studio",
-             "invoice": f"{prefix}-{n}", "amount": f"{n}.00"} for n in range(first, last + 1)]
+    return [
+        {
+            "id": f"{prefix}-{n}",
+            "type": "invoice_issued",
+            "at": f"2025-03-{1 + n % 28:02d}",
+            "by": "studio",
+            "invoice": f"{prefix}-{n}",
+            "amount": f"{n}.00",
+        }
+        for n in range(first, last + 1)
+    ]
 
 
 def write(url: str, cid: str, prefix: str, n: int, size: int, go: str) -> None:
@@ -32,8 +50,9 @@ def write(url: str, cid: str, prefix: str, n: int, size: int, go: str) -> None:
         while not Path(go).exists():
             time.sleep(0.005)
         for start in range(1, n + 1, size):
-            store.append_events(cid, invoices(prefix, start, min(n, start + size - 1)) + SHARED,
-                                source=f"{prefix}:{start}")
+            store.append_events(
+                cid, invoices(prefix, start, min(n, start + size - 1)) + SHARED, source=f"{prefix}:{start}"
+            )
     print("done", flush=True)
 
 

@@ -55,21 +55,35 @@ def test_answers_are_the_hand_computed_ones_and_never_mix_colliding_ids(tmp_path
     assert (a["contract"], b["contract"]) == (A, B)  # sorted by contract id
     pay_a = next(o for o in a["obligations"] if o["id"] == "payment:INV-1")
     assert (pay_a["status"], pay_a["due"], pay_a["balance"]) == ("violated", "2025-03-02", "600.00")
-    assert [(v["id"], v["on"]) for v in a["violations"]] == [("late_payment:INV-1", "2025-03-03"),
-                                                            ("unbilled:2025-02-01", "2025-03-08")]
-    assert a["penalties"] == [{"invoice": "INV-1", "enforceable": True, "enforceable_from": "2025-03-18",
-                               "interest": "4.93", "fixed_fee": "40.00", "total": "44.93", "paid": "0.00",
-                               "balance": "44.93", "reasons": []}]
+    assert [(v["id"], v["on"]) for v in a["violations"]] == [
+        ("late_payment:INV-1", "2025-03-03"),
+        ("unbilled:2025-02-01", "2025-03-08"),
+    ]
+    assert a["penalties"] == [
+        {
+            "invoice": "INV-1",
+            "enforceable": True,
+            "enforceable_from": "2025-03-18",
+            "interest": "4.93",
+            "fixed_fee": "40.00",
+            "total": "44.93",
+            "paid": "0.00",
+            "balance": "44.93",
+            "reasons": [],
+        }
+    ]
     pay_b = next(o for o in b["obligations"] if o["id"] == "payment:INV-1")
     assert (pay_b["status"], pay_b["fulfilled_on"], pay_b["balance"]) == ("fulfilled", "2025-02-15", "0.00")
     assert [(v["id"], v["on"]) for v in b["violations"]] == [("unbilled:2025-02-01", "2025-03-08")]
     assert b["penalties"] == []
     for answer in (a, b):
         billing = {o["id"]: (o["status"], o["due"]) for o in answer["obligations"] if o["kind"] == "billing"}
-        assert billing == {"billing:2025-01-01": ("fulfilled", "2025-02-07"),
-                           "billing:2025-02-01": ("violated", "2025-03-07"),
-                           "billing:2025-03-01": ("pending", "2025-04-07"),
-                           "billing:2025-04-01": ("pending", "2025-05-07")}
+        assert billing == {
+            "billing:2025-01-01": ("fulfilled", "2025-02-07"),
+            "billing:2025-02-01": ("violated", "2025-03-07"),
+            "billing:2025-03-01": ("pending", "2025-04-07"),
+            "billing:2025-04-01": ("pending", "2025-05-07"),
+        }
     assert summary.ok and summary.errors == 0
     assert (summary.contracts, summary.evaluated, summary.events) == (2, 2, 3)
     assert dict(summary.violations) == {"late_payment": 1, "unbilled": 2}
@@ -92,16 +106,26 @@ def test_one_line_answer_is_the_evaluate_command_answer(tmp_path):
 
 def test_bad_contracts_and_events_go_to_the_errors_file_and_the_rest_completes(tmp_path):
     d, ev = _mixed(tmp_path)
-    result = _cli("--contracts", str(d), "--events", str(ev), "--as-of", "2025-04-01",
-                  "--out", str(tmp_path / "out.jsonl"), "--workers", "1")
+    result = _cli(
+        "--contracts",
+        str(d),
+        "--events",
+        str(ev),
+        "--as-of",
+        "2025-04-01",
+        "--out",
+        str(tmp_path / "out.jsonl"),
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 3, result.output
     assert [a["contract"] for a in read_jsonl(tmp_path / "out.jsonl")] == [A, B]
     errors = read_jsonl(tmp_path / "out.errors.jsonl")
     where = [(e["stage"], e["contract"], Path(e["file"]).name, e["line"], e["field"], e["event_id"]) for e in errors]
     assert where == [
-        ("input", None, "events.jsonl", 7, "", None),                      # malformed line: no contract
-        ("input", "ghost", "events.jsonl", 4, "contract", None),           # no such contract file
-        ("events", "acme-bad-events", "events.jsonl", 6, "type", "c2"),    # unknown event type
+        ("input", None, "events.jsonl", 7, "", None),  # malformed line: no contract
+        ("input", "ghost", "events.jsonl", 4, "contract", None),  # no such contract file
+        ("events", "acme-bad-events", "events.jsonl", 6, "type", "c2"),  # unknown event type
         ("contract", "acme-invalid", "d.yaml", 14, "terms.billing.anchor_day", None),
     ]
     assert "malformed JSON" in errors[0]["message"] and "invoice_paid" in errors[2]["message"]
@@ -167,14 +191,23 @@ def test_parquet_tables_hold_the_same_answers(tmp_path):
 
     d, ev = good_dir(tmp_path), events_file(tmp_path, GOOD_EVENTS)
     run_batch(d, ev, AS_OF, tmp_path / "tables", workers=1)
-    tables = {n: pq.read_table(tmp_path / "tables" / f"{n}.parquet").to_pylist()
-              for n in ("contracts", "obligations", "violations", "penalties")}
+    tables = {
+        n: pq.read_table(tmp_path / "tables" / f"{n}.parquet").to_pylist()
+        for n in ("contracts", "obligations", "violations", "penalties")
+    }
     assert [r["contract"] for r in tables["contracts"]] == [A, B]
     assert [(r["contract"], r["id"]) for r in tables["violations"]] == [
-        (A, "late_payment:INV-1"), (A, "unbilled:2025-02-01"), (B, "unbilled:2025-02-01")]
+        (A, "late_payment:INV-1"),
+        (A, "unbilled:2025-02-01"),
+        (B, "unbilled:2025-02-01"),
+    ]
     (pen,) = tables["penalties"]
-    assert (pen["contract"], pen["currency"], pen["total"], pen["enforceable_from"].isoformat()) == \
-        (A, "EUR", "44.93", "2025-03-18")
+    assert (pen["contract"], pen["currency"], pen["total"], pen["enforceable_from"].isoformat()) == (
+        A,
+        "EUR",
+        "44.93",
+        "2025-03-18",
+    )
     assert (pen["paid"], pen["balance"]) == ("0.00", "44.93")
     assert [(r["unapplied_credit"], r["currency"]) for r in tables["contracts"]] == [("0.00", "EUR")] * 2
     run_batch(d, ev, AS_OF, tmp_path / "ref.jsonl", workers=1)
@@ -215,9 +248,11 @@ class _Flaky(InProcess):
     def submit(self, fn, chunk):
         self.calls += 1
         if any(job.contract_id == self.deadly for job in chunk.jobs) or self.calls == 1:
+
             class Lost:
                 def result(self):
                     raise RuntimeError("worker process died")
+
             return Lost()
         return super().submit(fn, chunk)
 
@@ -243,8 +278,16 @@ def test_a_lost_worker_costs_only_the_contract_that_kills_it(tmp_path):
 def test_bad_invocations_exit_2(tmp_path):
     d = good_dir(tmp_path)
     (tmp_path / "events.csv").write_text("x\n")
-    result = _cli("--contracts", str(d), "--events", str(tmp_path / "events.csv"), "--as-of", "2025-04-01",
-                  "--out", str(tmp_path / "o.jsonl"))
+    result = _cli(
+        "--contracts",
+        str(d),
+        "--events",
+        str(tmp_path / "events.csv"),
+        "--as-of",
+        "2025-04-01",
+        "--out",
+        str(tmp_path / "o.jsonl"),
+    )
     assert result.exit_code == 2 and "--events" in result.output
     result = _cli("--contracts", str(tmp_path / "nope"), "--as-of", "2025-04-01", "--out", str(tmp_path / "o.jsonl"))
     assert result.exit_code == 2
@@ -260,15 +303,35 @@ def test_missing_dask_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(InputError, match=r"pip install 'contractrules\[dask\]'"):
         run_batch(good_dir(tmp_path), None, AS_OF, tmp_path / "o.jsonl", dask="local")
-    result = _cli("--contracts", str(tmp_path / "contracts"), "--as-of", "2025-04-01",
-                  "--out", str(tmp_path / "o.jsonl"), "--dask", "local")
+    result = _cli(
+        "--contracts",
+        str(tmp_path / "contracts"),
+        "--as-of",
+        "2025-04-01",
+        "--out",
+        str(tmp_path / "o.jsonl"),
+        "--dask",
+        "local",
+    )
     assert result.exit_code == 2 and "contractrules[dask]" in result.output
 
 
 def test_clean_run_exits_0_and_is_quiet_without_a_terminal(tmp_path):
     d, ev = good_dir(tmp_path), events_file(tmp_path, GOOD_EVENTS)
-    result = _cli("--contracts", str(d), "--events", str(ev), "--as-of", "2025-04-01",
-                  "--out", str(tmp_path / "out.jsonl"), "--workers", "1", "--summary-json", str(tmp_path / "s.json"))
+    result = _cli(
+        "--contracts",
+        str(d),
+        "--events",
+        str(ev),
+        "--as-of",
+        "2025-04-01",
+        "--out",
+        str(tmp_path / "out.jsonl"),
+        "--workers",
+        "1",
+        "--summary-json",
+        str(tmp_path / "s.json"),
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == ""  # no progress bar: not a terminal
     saved = json.loads((tmp_path / "s.json").read_text())
@@ -282,8 +345,11 @@ def test_batch_applies_the_amendments_in_the_contract_files(tmp_path):
     contracts, events = tmp_path / "contracts", tmp_path / "events"
     contracts.mkdir()
     events.mkdir()
-    for name in ("amendment_fee_change_mid_history", "amendment_grace_change_between_invoices",
-                 "amendment_rate_change_inside_interest_period"):
+    for name in (
+        "amendment_fee_change_mid_history",
+        "amendment_grace_change_between_invoices",
+        "amendment_rate_change_inside_interest_period",
+    ):
         text = (scenarios / name / "contract.yaml").read_text()
         cid = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("id: "))
         (contracts / f"{name}.yaml").write_text(text)

@@ -15,8 +15,16 @@ def test_the_workload_is_seeded_and_realistic():
     assert a.contracts == b.contracts and a.events == b.events
     assert generate(30, 12, seed=6).events != a.events
     kinds = {e["type"] for evs in a.events.values() for e in evs}
-    assert {"invoice_issued", "payment_received", "credit_note", "reminder_sent", "dispute_opened",
-            "dispute_resolved", "work_requested", "work_performed"} <= kinds
+    assert {
+        "invoice_issued",
+        "payment_received",
+        "credit_note",
+        "reminder_sent",
+        "dispute_opened",
+        "dispute_resolved",
+        "work_requested",
+        "work_performed",
+    } <= kinds
     payments = [e for evs in a.events.values() for e in evs if e["type"] == "payment_received"]
     assert any("invoice" not in p for p in payments)  # FIFO payments
     assert any(e["type"] == "waiver" for evs in generate(300, 24, seed=1).events.values() for e in evs)
@@ -37,5 +45,7 @@ def test_smoke_benchmark_records_rates_ratios_scaling_and_machine(tmp_path):
     assert dk["identical_output"] is True and len(dk["peak_rss_mb_per_worker"]) == 2
     assert len(r["scaling"]["workers_2"]["peak_rss_mb_per_worker"]) == 2
     assert len(r["commit"]) == 40 and r["machine"]["cpus"] >= 1
-    assert set(r["goals"]) >= {"end_to_end_at_least_20000_events_per_s",
-                               "end_to_end_at_least_a_third_of_raw_durable_rules"}
+    assert set(r["goals"]) >= {
+        "end_to_end_at_least_20000_events_per_s",
+        "end_to_end_at_least_a_third_of_raw_durable_rules",
+    }

@@ -29,8 +29,9 @@ def cluster():
         if os.environ.get("CI"):
             pytest.fail(f"Dask is required in CI and {why}", pytrace=False)
         pytest.skip(why)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as c:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as c:
         yield c
 
 
@@ -66,4 +67,5 @@ def test_dask_parquet_tables_match_local_ones(tmp_path, cluster):
     run_batch(d, ev, AS_OF, tmp_path / "dask", dask=cluster.scheduler_address, chunk_size=4)
     for name in ("contracts", "obligations", "violations", "penalties"):
         assert pq.read_table(tmp_path / "dask" / f"{name}.parquet").equals(
-            pq.read_table(tmp_path / "local" / f"{name}.parquet")), name
+            pq.read_table(tmp_path / "local" / f"{name}.parquet")
+        ), name

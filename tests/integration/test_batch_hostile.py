@@ -48,17 +48,23 @@ def leftovers(directory: Path) -> list[str]:
 # --------------------------------------------------------------------------- 1 outputs vs inputs
 
 
-@pytest.mark.parametrize("option, target", [
-    ("--out", "events"), ("--errors", "events"), ("--summary-json", "events"),
-    ("--out", "inside-contracts"), ("--errors", "inside-contracts"), ("--out", "contracts-dir"),
-    ("--out", "link-to-events"),
-])
+@pytest.mark.parametrize(
+    "option, target",
+    [
+        ("--out", "events"),
+        ("--errors", "events"),
+        ("--summary-json", "events"),
+        ("--out", "inside-contracts"),
+        ("--errors", "inside-contracts"),
+        ("--out", "contracts-dir"),
+        ("--out", "link-to-events"),
+    ],
+)
 def test_1_an_output_that_is_or_lies_inside_an_input_is_refused(tmp_path, option, target):
     d, ev = good_dir(tmp_path), events_file(tmp_path, GOOD_EVENTS)
     link = tmp_path / "link.jsonl"
     link.symlink_to(ev)
-    path = {"events": ev, "inside-contracts": d / "answers.jsonl", "contracts-dir": d,
-            "link-to-events": link}[target]
+    path = {"events": ev, "inside-contracts": d / "answers.jsonl", "contracts-dir": d, "link-to-events": link}[target]
     before = snapshot(d, ev)
     args = ["--contracts", d, "--events", ev]
     if option != "--out":
@@ -89,8 +95,9 @@ def test_1_parquet_tables_may_not_overwrite_a_parquet_events_file(tmp_path):
 # --------------------------------------------------------------------------- 2 one bad file alone
 
 
-@pytest.mark.parametrize("junk", [b"id: bad\x00one\n", b"id: bad\x01\n", b"\xff\xfe\x00\x01garbage",
-                                  b"id: [" * 3000, b"{" * 100_000])
+@pytest.mark.parametrize(
+    "junk", [b"id: bad\x00one\n", b"id: bad\x01\n", b"\xff\xfe\x00\x01garbage", b"id: [" * 3000, b"{" * 100_000]
+)
 def test_2_a_file_with_control_characters_or_binary_fails_alone(tmp_path, junk):
     d, ev = good_dir(tmp_path), events_file(tmp_path, GOOD_EVENTS)
     (d / "zz.yaml").write_bytes(junk)
@@ -203,8 +210,9 @@ def test_4_parquet_holds_amounts_beyond_decimal128_38_4(tmp_path):
     assert batch("--contracts", d, "--events", ev, "--out", tmp_path / "a.jsonl").exit_code == 0
     (answer,) = read_jsonl(tmp_path / "a.jsonl")
     rows = pq.read_table(tmp_path / "tables" / "obligations.parquet").to_pylist()
-    assert [(r["id"], r["amount"], r["balance"]) for r in rows] == \
-        [(o["id"], o["amount"], o["balance"]) for o in answer["obligations"]]
+    assert [(r["id"], r["amount"], r["balance"]) for r in rows] == [
+        (o["id"], o["amount"], o["balance"]) for o in answer["obligations"]
+    ]
     (row,) = [r for r in rows if r["id"] == "payment:INV-1"]
     assert (row["amount"], row["balance"]) == (big, "0.01")
     assert pq.read_table(tmp_path / "tables" / "contracts.parquet").num_rows == 1
@@ -246,8 +254,10 @@ def test_18_links_out_of_the_directory_are_not_followed_nor_quoted(tmp_path):
     errors = read_jsonl(tmp_path / "a.errors.jsonl")
     text = (tmp_path / "a.errors.jsonl").read_text() + result.output
     assert "root:x" not in text and "elsewhere" not in [a["contract"] for a in read_jsonl(out)]
-    assert {e["file"].rsplit("/", 1)[1] for e in errors if "symbolic link" in e["message"]} == \
-        {"passwd.yaml", "other.yaml"}
+    assert {e["file"].rsplit("/", 1)[1] for e in errors if "symbolic link" in e["message"]} == {
+        "passwd.yaml",
+        "other.yaml",
+    }
     assert any("declared by 2 files" in e["message"] for e in errors)
 
 

@@ -17,7 +17,8 @@ from contractrules.model import read_contract
 from tests.conftest import ROOT
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "contracts").iterdir()) + sorted(
-    (ROOT / "tests" / "scenarios").glob("*/contract.yaml"))
+    (ROOT / "tests" / "scenarios").glob("*/contract.yaml")
+)
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -36,17 +37,19 @@ def test_fast_contract_loading_gives_exactly_what_read_contract_gives(path):
 VALID = (ROOT / "tests" / "fixtures" / "contracts" / "valid_full.yaml").read_text()
 
 
-@pytest.mark.parametrize("name, content", [
-    ("bom.yaml", b"\xef\xbb\xbf" + VALID.encode()),                     # a BOM is fine
-    ("utf16.yaml", VALID.encode("utf-16")),                               # not UTF-8: refused
-    ("merge.yaml", VALID.replace("timezone: Europe/Madrid",
-                                 "base: &b {timezone: Europe/Madrid}\n<<: *b").encode()),
-    ("tagged.yaml", VALID.replace("currency: EUR", "currency: !!str EUR").encode()),
-    ("set.yaml", VALID.replace("jurisdiction: ES", "jurisdiction: !!set {ES}").encode()),
-    ("empty.yaml", b"# nothing\n"),
-    ("list.json", b"[1, 2]"),
-    ("nested-dup.json", b'{"id": "a", "parties": {"provider": {"id": "x", "id": "y"}}}'),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("bom.yaml", b"\xef\xbb\xbf" + VALID.encode()),  # a BOM is fine
+        ("utf16.yaml", VALID.encode("utf-16")),  # not UTF-8: refused
+        ("merge.yaml", VALID.replace("timezone: Europe/Madrid", "base: &b {timezone: Europe/Madrid}\n<<: *b").encode()),
+        ("tagged.yaml", VALID.replace("currency: EUR", "currency: !!str EUR").encode()),
+        ("set.yaml", VALID.replace("jurisdiction: ES", "jurisdiction: !!set {ES}").encode()),
+        ("empty.yaml", b"# nothing\n"),
+        ("list.json", b"[1, 2]"),
+        ("nested-dup.json", b'{"id": "a", "parties": {"provider": {"id": "x", "id": "y"}}}'),
+    ],
+)
 def test_fast_loading_agrees_with_read_contract_on_odd_files(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
@@ -72,17 +75,20 @@ def test_a_repeated_key_is_not_silently_resolved_by_the_fast_path(tmp_path):
         load_contract(j)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("id: acme-web\nparties: {}\n", "acme-web"),
-    ("# comment\ntitle: x\nterms:\n  id: nested\n  scope: {services: [{id: s1}]}\nid: 'quoted'\n", "quoted"),
-    ("{title: t, id: flow-style}", "flow-style"),
-    ("parties:\n  provider: {id: studio}\n", None),           # only nested ids
-    ("base: &b {id: x}\n<<: *b\n", None),                      # a merge key: leave it to the full load
-    ("id: 2025-01-01\n", None),                                # not a string
-    ("id: [a]\n", None),
-    ("- id: a\n", None),                                       # not a mapping
-    ("id: a\nparties: [\n", "a"),                                 # a plan only: the worker reports the error
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("id: acme-web\nparties: {}\n", "acme-web"),
+        ("# comment\ntitle: x\nterms:\n  id: nested\n  scope: {services: [{id: s1}]}\nid: 'quoted'\n", "quoted"),
+        ("{title: t, id: flow-style}", "flow-style"),
+        ("parties:\n  provider: {id: studio}\n", None),  # only nested ids
+        ("base: &b {id: x}\n<<: *b\n", None),  # a merge key: leave it to the full load
+        ("id: 2025-01-01\n", None),  # not a string
+        ("id: [a]\n", None),
+        ("- id: a\n", None),  # not a mapping
+        ("id: a\nparties: [\n", "a"),  # a plan only: the worker reports the error
+    ],
+)
 def test_quick_id_reads_the_top_level_id_only(tmp_path, text, expected):
     path = tmp_path / "c.yaml"
     path.write_text(text)
@@ -99,10 +105,10 @@ def test_the_single_events_file_index_finds_every_line_of_a_contract(tmp_path):
     lines = [
         '{"contract": "a", "id": "e1"}',
         '{"id": "e2", "contract": "b", "note": "the \\"contract\\": \\"a\\" text is not a field"}',
-        '',
-        '{"contract": "a", "id": "e3", "meta": {"contract": "b"}}',   # two "contract" keys: parsed
+        "",
+        '{"contract": "a", "id": "e3", "meta": {"contract": "b"}}',  # two "contract" keys: parsed
         '{"id": "e4"}',
-        '[1, 2]',
+        "[1, 2]",
         '{"contract": 7, "id": "e5"}',
     ]
     path = tmp_path / "events.jsonl"
@@ -113,7 +119,10 @@ def test_the_single_events_file_index_finds_every_line_of_a_contract(tmp_path):
         assert source.ref("a").lines == (1, 4)
         assert [json.loads(raw)["id"] for raw in source.ref("b").raws] == ["e2"]
         assert [(i.line, i.field, i.event_id) for i in source.issues] == [
-            (5, "contract", "e4"), (6, "", None), (7, "contract", "e5")]
+            (5, "contract", "e4"),
+            (6, "", None),
+            (7, "contract", "e5"),
+        ]
         assert source.total == 3
     finally:
         source.close()

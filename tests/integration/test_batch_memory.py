@@ -54,8 +54,9 @@ def test_memory_is_flat_over_5000_contracts_and_colliding_ids_stay_apart(tmp_pat
                 f.write(json.dumps({"contract": cid, **e}) + "\n")
 
     probe = RssProbe()
-    summary = run_batch(paths["contracts"], paths["events"], AS_OF, tmp_path / "out.jsonl", workers=1,
-                        chunk_size=50, progress=probe)
+    summary = run_batch(
+        paths["contracts"], paths["events"], AS_OF, tmp_path / "out.jsonl", workers=1, chunk_size=50, progress=probe
+    )
 
     assert summary.contracts == N and summary.evaluated == N, summary.failed[:3]
     assert summary.ok, (tmp_path / "out.errors.jsonl").read_text()[:2000]

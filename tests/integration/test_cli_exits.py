@@ -24,8 +24,10 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     c = tmp_path / "c.yaml"
     c.write_text(yaml.safe_dump({**contract("acme-x"), "start": "1990-01-01"}, sort_keys=False))
     e = tmp_path / "e.jsonl"
-    e.write_text('{"id": "e1", "type": "invoice_issued", "at": "1990-01-31", "by": "studio", '
-                 '"invoice": "INV-1", "amount": "600.00"}\n')
+    e.write_text(
+        '{"id": "e1", "type": "invoice_issued", "at": "1990-01-31", "by": "studio", '
+        '"invoice": "INV-1", "amount": "600.00"}\n'
+    )
     return c, e
 
 
@@ -34,8 +36,13 @@ def test_a_reader_that_went_away_exits_141_quietly(tmp_path, fmt):
     c, e = files(tmp_path)
     r, w = os.pipe()
     os.close(r)  # nobody will read
-    proc = subprocess.run([*EXE, "evaluate", str(c), str(e), "--as-of", "2199-01-01", "--format", fmt, "--all"],
-                          stdout=w, stderr=subprocess.PIPE, text=True, timeout=120)
+    proc = subprocess.run(
+        [*EXE, "evaluate", str(c), str(e), "--as-of", "2199-01-01", "--format", fmt, "--all"],
+        stdout=w,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
     os.close(w)
     assert proc.returncode == 141, proc.stderr
     assert proc.stderr == ""
@@ -53,8 +60,13 @@ def test_help_into_a_closed_pipe_exits_141(tmp_path):
 def test_a_full_disk_exits_5_and_says_so(tmp_path):
     c, e = files(tmp_path)
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([*EXE, "evaluate", str(c), str(e), "--as-of", "2025-01-01"], stdout=full,
-                              stderr=subprocess.PIPE, text=True, timeout=60)
+        proc = subprocess.run(
+            [*EXE, "evaluate", str(c), str(e), "--as-of", "2025-01-01"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     assert proc.returncode == 5
     assert "disk full" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -79,15 +91,38 @@ def test_ctrl_c_during_a_batch_leaves_the_old_output_untouched(tmp_path, workers
     for n in range(60):
         (d / f"c{n:03d}.yaml").write_text(yaml.safe_dump({**contract(f"acme-{n:03d}"), "start": "1990-01-01"}))
     ev = tmp_path / "events.jsonl"
-    ev.write_text("".join(f'{{"contract": "acme-{n:03d}", ' + str(invoice(at="1990-01-31"))[1:].replace("'", '"')
-                          + "\n" for n in range(60)))
+    ev.write_text(
+        "".join(
+            f'{{"contract": "acme-{n:03d}", ' + str(invoice(at="1990-01-31"))[1:].replace("'", '"') + "\n"
+            for n in range(60)
+        )
+    )
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "answers.jsonl"
     out.write_text("old answers\n")
-    proc = subprocess.Popen([*EXE, "batch", "--contracts", str(d), "--events", str(ev), "--as-of", "2199-01-01",
-                             "--out", str(out), "--workers", workers, "--chunk-size", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            *EXE,
+            "batch",
+            "--contracts",
+            str(d),
+            "--events",
+            str(ev),
+            "--as-of",
+            "2199-01-01",
+            "--out",
+            str(out),
+            "--workers",
+            workers,
+            "--chunk-size",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not list(out_dir.glob(".answers.jsonl.*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)

@@ -19,14 +19,38 @@ def _batch(t: int, b: int) -> list[dict]:
     """Thread t's batch b: two events shared by every thread of the contract, two its own."""
     own = f"T{t}-B{b}"
     return [
-        {"id": "shared-inv", "type": "invoice_issued", "at": "2025-07-01", "by": "studio", "invoice": "S-1",
-         "amount": "1000.00"},
-        {"id": "shared-pay", "type": "payment_received", "at": "2025-08-20", "by": "acme", "invoice": "S-1",
-         "amount": "400.00"},
-        {"id": f"{own}-inv", "type": "invoice_issued", "at": f"2025-07-{b + 2:02d}", "by": "studio",
-         "invoice": own, "amount": f"{100 + t}.00"},
-        {"id": f"{own}-pay", "type": "payment_received", "at": f"2025-08-{b + 25:02d}", "by": "acme",
-         "invoice": own, "amount": "50.00"},
+        {
+            "id": "shared-inv",
+            "type": "invoice_issued",
+            "at": "2025-07-01",
+            "by": "studio",
+            "invoice": "S-1",
+            "amount": "1000.00",
+        },
+        {
+            "id": "shared-pay",
+            "type": "payment_received",
+            "at": "2025-08-20",
+            "by": "acme",
+            "invoice": "S-1",
+            "amount": "400.00",
+        },
+        {
+            "id": f"{own}-inv",
+            "type": "invoice_issued",
+            "at": f"2025-07-{b + 2:02d}",
+            "by": "studio",
+            "invoice": own,
+            "amount": f"{100 + t}.00",
+        },
+        {
+            "id": f"{own}-pay",
+            "type": "payment_received",
+            "at": f"2025-08-{b + 25:02d}",
+            "by": "acme",
+            "invoice": own,
+            "amount": "50.00",
+        },
     ]
 
 

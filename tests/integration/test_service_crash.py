@@ -16,10 +16,20 @@ CID = "crash"
 
 def _batch(c: int, b: int) -> list[dict]:
     inv = f"C{c}-B{b}"
-    events = [{"id": f"{inv}-inv", "type": "invoice_issued", "at": "2025-07-01", "by": "studio", "invoice": inv,
-               "amount": "100.00"}]
-    events += [{"id": f"{inv}-r{k}", "type": "reminder_sent", "at": "2025-09-01", "by": "studio", "invoice": inv}
-               for k in range(PER_BATCH - 1)]
+    events = [
+        {
+            "id": f"{inv}-inv",
+            "type": "invoice_issued",
+            "at": "2025-07-01",
+            "by": "studio",
+            "invoice": inv,
+            "amount": "100.00",
+        }
+    ]
+    events += [
+        {"id": f"{inv}-r{k}", "type": "reminder_sent", "at": "2025-09-01", "by": "studio", "invoice": inv}
+        for k in range(PER_BATCH - 1)
+    ]
     return events
 
 

@@ -66,16 +66,23 @@ def test_the_curl_session_of_docs_service_md(tmp_path):
     db = f"sqlite:///{tmp_path / 'billing.db'}"
     run = [sys.executable, "-m", "contractrules"]
     subprocess.run([*run, "db", "init", "--db", db], check=True, capture_output=True, timeout=60)
-    created = subprocess.run([*run, "tenant", "create", "acme", "--db", db], capture_output=True, text=True,
-                             timeout=60, check=True)
+    created = subprocess.run(
+        [*run, "tenant", "create", "acme", "--db", db], capture_output=True, text=True, timeout=60, check=True
+    )
     key = created.stdout.strip()
     assert created.stdout == key + "\n"
     server = Server(db, tmp_path / "server.log").start()
     try:
         for command, expected in session():
             command = command.replace("127.0.0.1:8080", f"127.0.0.1:{server.port}")
-            done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                                  env={"KEY": key, "PATH": "/usr/bin:/bin:/usr/local/bin"})
+            done = subprocess.run(
+                ["bash", "-c", command],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=60,
+                env={"KEY": key, "PATH": "/usr/bin:/bin:/usr/local/bin"},
+            )
             assert done.returncode == 0, done.stderr
             try:
                 shown = json.loads(expected)

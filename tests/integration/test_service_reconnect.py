@@ -23,8 +23,10 @@ def test_the_server_reconnects_after_its_connections_are_killed(pg_server, tmp_p
                 for _ in range(10):  # every request thread has opened its connection
                     assert api.get("/contracts").status_code == 200
                 with psycopg.connect(pg_server, autocommit=True) as conn:
-                    killed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                          "WHERE application_name = %s", (name,)).fetchone()[0]
+                    killed = conn.execute(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                        (name,),
+                    ).fetchone()[0]
                 assert killed >= 1
                 statuses = [api.get("/contracts").status_code for _ in range(40)]
             assert set(statuses) <= {200, 503}, statuses

@@ -34,8 +34,13 @@ def _json_lines(ctx, value) -> bytes:
 
 
 KNOWN = "schema-known"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 EXAMPLES = 8  # per operation, mode (positive, negative) and backend
 
 
@@ -60,9 +65,15 @@ def test_the_server_keeps_its_openapi_contract(service):
     assert len(operations) == 9  # every endpoint is described
     cases = [(op, mode) for op in operations for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
     for operation, mode in cases:  # negative: data the schema forbids, which must be a 4xx
+
         @given(case=st.tuples(operation.as_strategy(mode), st.booleans()).map(_known))
-        @settings(max_examples=EXAMPLES, derandomize=True, deadline=10_000, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            deadline=10_000,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case) -> None:
             case.call_and_validate(base_url=service.url, headers=auth, checks=CHECKS, timeout=30)
 
@@ -77,22 +88,48 @@ def _successes(cid: str) -> list[tuple[str, str, dict]]:
     events = scenario_events()
     as_of = {"as_of": "2025-10-01"}
     return [
-        ("PUT", "/contracts/{contract_id}", {"path_parameters": {"contract_id": cid}, "body": contract_doc(cid),
-                                             "media_type": "application/json"}),
-        ("PUT", "/contracts/{contract_id}", {"path_parameters": {"contract_id": cid}, "body": contract_doc(cid),
-                                             "media_type": "application/yaml"}),
-        ("POST", "/contracts/{contract_id}/events", {"path_parameters": {"contract_id": cid}, "body": events,
-                                                     "media_type": "application/json"}),
-        ("POST", "/contracts/{contract_id}/events", {"path_parameters": {"contract_id": cid}, "body": events,
-                                                     "media_type": "application/x-ndjson",
-                                                     "headers": {"Idempotency-Key": f"{cid}-1"}}),
-        ("POST", "/contracts/{contract_id}/events", {"path_parameters": {"contract_id": cid}, "body": events,
-                                                     "media_type": "application/jsonl",
-                                                     "headers": {"Idempotency-Key": f"{cid}-2"}}),
+        (
+            "PUT",
+            "/contracts/{contract_id}",
+            {"path_parameters": {"contract_id": cid}, "body": contract_doc(cid), "media_type": "application/json"},
+        ),
+        (
+            "PUT",
+            "/contracts/{contract_id}",
+            {"path_parameters": {"contract_id": cid}, "body": contract_doc(cid), "media_type": "application/yaml"},
+        ),
+        (
+            "POST",
+            "/contracts/{contract_id}/events",
+            {"path_parameters": {"contract_id": cid}, "body": events, "media_type": "application/json"},
+        ),
+        (
+            "POST",
+            "/contracts/{contract_id}/events",
+            {
+                "path_parameters": {"contract_id": cid},
+                "body": events,
+                "media_type": "application/x-ndjson",
+                "headers": {"Idempotency-Key": f"{cid}-1"},
+            },
+        ),
+        (
+            "POST",
+            "/contracts/{contract_id}/events",
+            {
+                "path_parameters": {"contract_id": cid},
+                "body": events,
+                "media_type": "application/jsonl",
+                "headers": {"Idempotency-Key": f"{cid}-2"},
+            },
+        ),
         ("GET", "/contracts/{contract_id}/events", {"path_parameters": {"contract_id": cid}}),
         ("GET", "/contracts/{contract_id}/answer", {"path_parameters": {"contract_id": cid}, "query": as_of}),
-        ("GET", "/contracts/{contract_id}/penalties/{invoice}",
-         {"path_parameters": {"contract_id": cid, "invoice": "INV-07"}, "query": as_of}),
+        (
+            "GET",
+            "/contracts/{contract_id}/penalties/{invoice}",
+            {"path_parameters": {"contract_id": cid, "invoice": "INV-07"}, "query": as_of},
+        ),
         ("GET", "/obligations", {"query": {**as_of, "limit": 1}}),
         ("GET", "/violations", {"query": {**as_of, "kind": "late_payment"}}),
         ("GET", "/contracts", {}),
@@ -107,6 +144,7 @@ def test_the_happy_paths_match_the_schema_too(service):
     statuses = []
     for method, path, args in _successes(cid):
         case = schema[path][method].Case(**args)
-        statuses.append(case.call_and_validate(base_url=service.url, headers=auth, checks=CHECKS, timeout=30)
-                        .status_code)
+        statuses.append(
+            case.call_and_validate(base_url=service.url, headers=auth, checks=CHECKS, timeout=30).status_code
+        )
     assert statuses == [201, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]

@@ -16,8 +16,9 @@ AS_OF = {"as_of": "2025-10-01"}
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "contractrules", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "contractrules", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
 
 
 @pytest.fixture
@@ -106,8 +107,10 @@ def test_the_cli_creates_lists_and_revokes_keys(service):
     assert _cli("tenant", "create", "Bad Name", "--db", service.db).returncode == 2
     assert _cli("tenant", "revoke", "nobody", "--db", service.db).returncode == 2
     first, second = (_cli("tenant", "key", name, "--db", service.db).stdout.strip() for _ in range(2))
-    with service.client(None, headers={"Authorization": f"Bearer {first}"}) as one, \
-            service.client(None, headers={"Authorization": f"Bearer {second}"}) as two:
+    with (
+        service.client(None, headers={"Authorization": f"Bearer {first}"}) as one,
+        service.client(None, headers={"Authorization": f"Bearer {second}"}) as two,
+    ):
         assert one.get("/contracts").status_code == two.get("/contracts").status_code == 200
         done = _cli("tenant", "revoke", name, "--key", second[4:20], "--db", service.db)
         assert done.stdout.strip() == f"{name}: 1 key(s) revoked"

@@ -22,8 +22,12 @@ def _check(result: dict, backend: str) -> None:
     assert (result["backend"], result["smoke"]) == (backend, True)
     events = result["penalty"]["contract"]["events"]
     # 2 bulk contracts + 20 incremental events + the five-year contract
-    assert result["store_counts"] == {"contracts": 4, "versions": 4, "events": 2 * events + 20 + events,
-                                      "batches": 4 + 2 + 20 + 2}
+    assert result["store_counts"] == {
+        "contracts": 4,
+        "versions": 4,
+        "events": 2 * events + 20 + events,
+        "batches": 4 + 2 + 20 + 2,
+    }
     assert result["ingest"]["bulk"]["events"] == 2 * events and result["ingest"]["bulk"]["events_per_s"] > 0
     for series in ("as_of_end", "as_of_end_gc_frozen", "as_of_end_known_at", "as_of_spread", "snapshot_only"):
         stats = result["penalty"][series]

@@ -84,7 +84,9 @@ def test_an_amendment_is_a_new_version_and_old_answers_stay_reproducible(store, 
     v2 = store.add_contract(_amended(contract_doc, 30), effective_from=date(2025, 9, 1))
     assert (v2.version, v2.new_version, v2.added) == (2, True, 0)
     assert [(v.version, v.effective_from) for v in store.versions(CID)] == [
-        (1, date(2025, 7, 1)), (2, date(2025, 9, 1))]
+        (1, date(2025, 7, 1)),
+        (2, date(2025, 9, 1)),
+    ]
     assert store.snapshot(CID, date(2025, 8, 31)).version.version == 1
     assert store.snapshot(CID, date(2025, 9, 1)).version.version == 2
     # SPEC v2 §6.7: the grace of an invoice is the one in force on its issue date. INV-07
@@ -115,7 +117,8 @@ def test_a_correction_with_the_same_date_supersedes_the_amendment(store, contrac
     # grace 20 for INV-09: 2025-10-05 + 21 = 2025-10-26
     assert store.penalty(CID, "INV-09", date(2025, 11, 1)).enforceable_from == date(2025, 10, 26)
     assert store.penalty(CID, "INV-09", date(2025, 11, 1), known_at=v3.recorded_at - TICK).enforceable_from == (
-        date(2025, 11, 5))
+        date(2025, 11, 5)
+    )
 
 
 def test_a_version_cannot_change_the_schedule_or_add_a_clause(store, contract_doc):

@@ -28,8 +28,14 @@ def test_init_ingest_and_answer_like_the_files(store_url):
     assert first.stdout.startswith(f"{CID}: contract version 1 recorded; 1 event(s) added, 0 already stored (batch 1")
     again = run("ingest", "--db", store_url, CONTRACT, EVENTS, "--format", "json")
     assert json.loads(again.stdout) | {"recorded_at": None} == {
-        "contract_id": CID, "version": 1, "new_version": False, "added": 0, "duplicates": 1, "batch": None,
-        "recorded_at": None}
+        "contract_id": CID,
+        "version": 1,
+        "new_version": False,
+        "added": 0,
+        "duplicates": 1,
+        "batch": None,
+        "recorded_at": None,
+    }
     for command in (["evaluate"], ["penalty", "--invoice", "INV-07"]):
         from_files = run(*command, CONTRACT, EVENTS, "--as-of", "2025-10-01")
         from_store = run(*command, "--db", store_url, "--contract", CID, "--as-of", "2025-10-01")
@@ -87,8 +93,9 @@ def test_refusals_and_their_exit_codes(store_url, tmp_path):
     assert usage.exit_code == 2 and "--db needs --contract ID" in usage.stderr
     mixed = run("evaluate", CONTRACT, "--db", store_url, "--contract", CID, "--as-of", "2025-10-01")
     assert mixed.exit_code == 2 and "drop CONTRACT/EVENTS" in mixed.stderr
-    naive = run("evaluate", "--contract", CID, "--db", store_url, "--as-of", "2025-10-01",
-                "--known-at", "2025-10-01T10:00")
+    naive = run(
+        "evaluate", "--contract", CID, "--db", store_url, "--as-of", "2025-10-01", "--known-at", "2025-10-01T10:00"
+    )
     assert naive.exit_code == 2 and "without offset" in naive.stderr
 
 

@@ -28,7 +28,12 @@ def test_contract_and_events_answer_like_the_golden_scenario(store, contract_doc
     # 32 days (2025-08-31 .. 2025-10-01) × 0.164384 = 5.26; + 40.00 fixed fee
     pen = store.penalty(CID, "INV-07", date(2025, 10, 1))
     assert (pen.enforceable, pen.enforceable_from, pen.interest, pen.total, pen.invoice_balance) == (
-        True, date(2025, 9, 15), "5.26", "45.26", "600.00")
+        True,
+        date(2025, 9, 15),
+        "5.26",
+        "45.26",
+        "600.00",
+    )
     assert store.evaluate(CID, "2025-10-01").penalty("INV-07").total == "45.26"
     assert store.contract_ids() == [CID]
 
@@ -40,7 +45,12 @@ def test_the_same_events_again_are_a_no_op(store, contract_doc):
     same = [{**INVOICE, "amount": "600.0", "by": "provider"}, payment("p1", "2025-09-20", amount="600")]
     again = store.ingest(contract_doc, same)
     assert (again.added, again.duplicates, again.new_version, again.batch, again.recorded_at) == (
-        0, 2, False, None, None)
+        0,
+        2,
+        False,
+        None,
+        None,
+    )
     assert store.counts() == {"contracts": 1, "versions": 1, "events": 2, "batches": 1}
 
 
@@ -58,16 +68,18 @@ def test_an_id_reused_with_other_content_is_refused_and_nothing_is_written(store
 
 def test_a_batch_with_one_bad_line_writes_nothing_and_names_it(store, contract_doc, tmp_path):
     store.add_contract(contract_doc)
-    path = write_jsonl(tmp_path / "batch.jsonl", [INVOICE, payment("p1", "2025-09-01", amount="-5.00"),
-                                                   reminder("r1", "2025-09-02")])
+    path = write_jsonl(
+        tmp_path / "batch.jsonl", [INVOICE, payment("p1", "2025-09-01", amount="-5.00"), reminder("r1", "2025-09-02")]
+    )
     with pytest.raises(EventError) as caught:
         store.append_events(CID, path)
     (issue,) = caught.value.issues
     assert (issue.file, issue.line, issue.field, issue.event_id) == (path, 2, "amount", "p1")
     assert store.counts()["events"] == 0
     # malformed JSON is named by its line too, together with every other problem
-    (tmp_path / "broken.jsonl").write_text(json.dumps(INVOICE) + "\n{not json\n" + json.dumps(
-        {**INVOICE, "id": "e2", "at": "2025-08-01T10:00:00"}) + "\n")
+    (tmp_path / "broken.jsonl").write_text(
+        json.dumps(INVOICE) + "\n{not json\n" + json.dumps({**INVOICE, "id": "e2", "at": "2025-08-01T10:00:00"}) + "\n"
+    )
     with pytest.raises(EventError) as caught:
         store.append_events(CID, tmp_path / "broken.jsonl")
     assert [(i.line, i.field) for i in caught.value.issues] == [(2, ""), (3, "at")]
@@ -120,8 +132,9 @@ def test_input_that_fails_validation_is_refused(store, contract_doc):
     assert store.counts() == NOTHING
     store.add_contract(contract_doc)
     with pytest.raises(EventError) as caught:
-        store.append_events(CID, [{**INVOICE, "by": "mallory"},
-                                  {"id": "x", "type": "invoice_sent", "at": "2025-08-01"}])
+        store.append_events(
+            CID, [{**INVOICE, "by": "mallory"}, {"id": "x", "type": "invoice_sent", "at": "2025-08-01"}]
+        )
     assert [(i.line, i.field) for i in caught.value.issues] == [(1, "by"), (2, "type")]
     with pytest.raises(InputError):
         store.append_events(CID, [{**INVOICE, "amount": "600.001"}])
@@ -136,8 +149,11 @@ def test_recorded_at_is_the_stores_clock_and_increases_batch_by_batch(store, con
     assert stamps == sorted(stamps) and len(set(stamps)) == 4
     log = store.log(CID)
     assert [(e.event_id, e.recorded_at, e.batch) for e in log] == [
-        ("e1", stamps[0], results[0].batch), ("r1", stamps[1], results[1].batch),
-        ("r2", stamps[2], results[2].batch), ("r3", stamps[3], results[3].batch)]
+        ("e1", stamps[0], results[0].batch),
+        ("r1", stamps[1], results[1].batch),
+        ("r2", stamps[2], results[2].batch),
+        ("r3", stamps[3], results[3].batch),
+    ]
     assert [e.seq for e in log] == sorted(e.seq for e in log)
     assert log[0].recorded_at.tzinfo == UTC and log[0].local_date == date(2025, 7, 31) and log[0].line == 1
 
@@ -155,8 +171,20 @@ def test_the_log_is_append_only_in_the_database(store, contract_doc):
 def _invoices(path, n: int):
     with path.open("w") as f:
         for i in range(n):
-            f.write(json.dumps({"id": f"w{i}", "type": "invoice_issued", "at": "2025-02-01", "by": "studio",
-                                "invoice": f"INV-{i}", "amount": "10.00", "channel": "email"}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"w{i}",
+                        "type": "invoice_issued",
+                        "at": "2025-02-01",
+                        "by": "studio",
+                        "invoice": f"INV-{i}",
+                        "amount": "10.00",
+                        "channel": "email",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -191,8 +219,9 @@ def test_issue15_14_ingest_memory_does_not_grow_with_the_batch(store, tmp_path):
         assert peaks[(8000, attempt)] < 4 * 1024 * 1024, (attempt, peaks)
 
 
-def test_a_batch_across_chunks_is_judged_whole_and_says_what_the_file_loader_says(store, contract_doc, tmp_path,
-                                                                                  monkeypatch):
+def test_a_batch_across_chunks_is_judged_whole_and_says_what_the_file_loader_says(
+    store, contract_doc, tmp_path, monkeypatch
+):
     """Chunks of 2 events: repeats, reused ids and invoices issued twice are found across
     chunks, with the loader's own issues for the same file, and nothing is written."""
     from contractrules.model import load_events
@@ -200,11 +229,16 @@ def test_a_batch_across_chunks_is_judged_whole_and_says_what_the_file_loader_say
 
     monkeypatch.setattr(checks, "CHUNK", 2)
     store.add_contract(contract_doc)
-    events = [INVOICE, reminder("r1", "2025-09-01"), payment("p1", "2025-09-10"),
-              reminder("r1", "2025-09-01"),                      # line 4: an identical repeat (dropped)
-              invoice("e2", "INV-08"), {**INVOICE, "amount": "650.00"},  # line 6: e1 reused, other content
-              invoice("e3", "INV-08"),                           # line 7: INV-08 issued again (line 5)
-              payment("p2", "2025-09-11", amount="-1.00")]       # line 8: a bad amount
+    events = [
+        INVOICE,
+        reminder("r1", "2025-09-01"),
+        payment("p1", "2025-09-10"),
+        reminder("r1", "2025-09-01"),  # line 4: an identical repeat (dropped)
+        invoice("e2", "INV-08"),
+        {**INVOICE, "amount": "650.00"},  # line 6: e1 reused, other content
+        invoice("e3", "INV-08"),  # line 7: INV-08 issued again (line 5)
+        payment("p2", "2025-09-11", amount="-1.00"),
+    ]  # line 8: a bad amount
     path = write_jsonl(tmp_path / "batch.jsonl", events)
     with pytest.raises(EventError) as caught:
         store.append_events(CID, path)
@@ -232,8 +266,10 @@ def test_a_conflict_in_the_last_chunk_writes_nothing_of_the_earlier_ones(store, 
     monkeypatch.setattr(checks, "CHUNK", 3)
     store.ingest(contract_doc, [INVOICE])
     before = store.counts()
-    batch = [reminder(f"r{n}", "2025-09-01") for n in range(1, 8)] + [invoice("e9", "INV-07"),
-                                                                      {**INVOICE, "channel": "letter"}]
+    batch = [reminder(f"r{n}", "2025-09-01") for n in range(1, 8)] + [
+        invoice("e9", "INV-07"),
+        {**INVOICE, "channel": "letter"},
+    ]
     with pytest.raises(ConflictError) as caught:
         store.append_events(CID, batch)
     assert [(i.line, i.field) for i in caught.value.issues] == [(8, "invoice"), (9, "id")]
@@ -268,8 +304,9 @@ def test_ids_and_invoices_are_looked_up_in_the_batchs_tenant_only(store, contrac
     repeats nor conflicts for the other's batches."""
     store.ingest(contract_doc, [INVOICE, reminder("r1", "2025-09-01"), invoice("e8", "INV-08")])
     store.tenant = "beta"
-    other = store.ingest(contract_doc, [{**INVOICE, "amount": "650.00"}, reminder("r1", "2025-09-01"),
-                                        invoice("e9", "INV-08")])
+    other = store.ingest(
+        contract_doc, [{**INVOICE, "amount": "650.00"}, reminder("r1", "2025-09-01"), invoice("e9", "INV-08")]
+    )
     assert (other.added, other.duplicates) == (3, 0)
     with pytest.raises(EventError) as caught:
         store.append_events(CID, [invoice("e5", "INV-07")])

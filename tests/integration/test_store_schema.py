@@ -31,18 +31,39 @@ def _old_rows(raw, contract_doc) -> None:
 
     doc = contract_json(parse_contract({**contract_doc, "id": "acme-web"}))
     event = '{"amount":"600.00","at":"2025-07-31","by":"studio","id":"e1","invoice":"INV-07","type":"invoice_issued"}'
-    at = raw._to_ts(raw._from_ts("2025-08-01T00:00:00.000000Z") if raw.backend == "sqlite" else
-                    __import__("datetime").datetime(2025, 8, 1, tzinfo=__import__("datetime").UTC))
+    at = raw._to_ts(
+        raw._from_ts("2025-08-01T00:00:00.000000Z")
+        if raw.backend == "sqlite"
+        else __import__("datetime").datetime(2025, 8, 1, tzinfo=__import__("datetime").UTC)
+    )
     with raw._write("") as tx:
-        (batch,) = tx.one("INSERT INTO cr_batches (contract_id, recorded_at, source, contract_version, n_events) "
-                          "VALUES (?, ?, ?, ?, ?) RETURNING batch_id", ("acme-web", at, "old", 1, 1))
-        tx.many("INSERT INTO cr_contracts (contract_id, version, effective_from, document, content_hash, "
-                "recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [("acme-web", 1, raw._to_date(__import__("datetime").date(2025, 7, 1)), doc, "h", at, batch)])
-        tx.many("INSERT INTO cr_events (contract_id, event_id, type, local_date, content, content_hash, "
-                "recorded_at, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [("acme-web", "e1", "invoice_issued", raw._to_date(__import__("datetime").date(2025, 7, 31)),
-                  event, "h", at, batch, 1)])
+        (batch,) = tx.one(
+            "INSERT INTO cr_batches (contract_id, recorded_at, source, contract_version, n_events) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING batch_id",
+            ("acme-web", at, "old", 1, 1),
+        )
+        tx.many(
+            "INSERT INTO cr_contracts (contract_id, version, effective_from, document, content_hash, "
+            "recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [("acme-web", 1, raw._to_date(__import__("datetime").date(2025, 7, 1)), doc, "h", at, batch)],
+        )
+        tx.many(
+            "INSERT INTO cr_events (contract_id, event_id, type, local_date, content, content_hash, "
+            "recorded_at, batch_id, source_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    "acme-web",
+                    "e1",
+                    "invoice_issued",
+                    raw._to_date(__import__("datetime").date(2025, 7, 31)),
+                    event,
+                    "h",
+                    at,
+                    batch,
+                    1,
+                )
+            ],
+        )
 
 
 def test_an_older_schema_is_upgraded_in_place_and_init_is_idempotent(store_url, contract_doc):
@@ -61,8 +82,19 @@ def test_an_older_schema_is_upgraded_in_place_and_init_is_idempotent(store_url, 
     with open_store(store_url, tenant="other") as other:  # the key is (tenant, contract id) now
         assert other.contract_ids() == []
         other.add_contract({**contract_doc, "id": "acme-web"})
-        other.append_events("acme-web", [{"id": "e1", "type": "invoice_issued", "at": "2025-07-31",
-                                          "by": "studio", "invoice": "INV-07", "amount": "100.00"}])
+        other.append_events(
+            "acme-web",
+            [
+                {
+                    "id": "e1",
+                    "type": "invoice_issued",
+                    "at": "2025-07-31",
+                    "by": "studio",
+                    "invoice": "INV-07",
+                    "amount": "100.00",
+                }
+            ],
+        )
         assert other.penalty("acme-web", "INV-07", "2025-10-01").total != "45.26"
     with open_store(store_url) as store:
         assert store.events("acme-web")[0]["amount"] == "600.00"

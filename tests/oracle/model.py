@@ -23,8 +23,19 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 DAY = timedelta(days=1)
-RANK = ["invoice_issued", "credit_note", "change_order_agreed", "work_requested", "work_performed",
-        "payment_received", "reminder_sent", "dispute_opened", "dispute_resolved", "termination_notice", "waiver"]
+RANK = [
+    "invoice_issued",
+    "credit_note",
+    "change_order_agreed",
+    "work_requested",
+    "work_performed",
+    "payment_received",
+    "reminder_sent",
+    "dispute_opened",
+    "dispute_resolved",
+    "termination_notice",
+    "waiver",
+]
 
 
 def money(x: Decimal) -> str:
@@ -74,18 +85,18 @@ class Inv:
     amount: Decimal
     due: date
     event: str
-    credited: Decimal = ZERO       # credit notes counted against the principal
-    paid: Decimal = ZERO           # money applied to the principal
+    credited: Decimal = ZERO  # credit notes counted against the principal
+    paid: Decimal = ZERO  # money applied to the principal
     ever_paid: bool = False
-    paid_by: dict = field(default_factory=dict)       # payment event id -> money on the principal
-    eod: dict = field(default_factory=dict)   # day -> end-of-day principal balance
-    zero_on: date | None = None    # day the principal balance reached zero
+    paid_by: dict = field(default_factory=dict)  # payment event id -> money on the principal
+    eod: dict = field(default_factory=dict)  # day -> end-of-day principal balance
+    zero_on: date | None = None  # day the principal balance reached zero
     pen_paid: Decimal = ZERO
     pen_credited: Decimal = ZERO
-    pen_moves: list = field(default_factory=list)     # days money or credit went to the penalty
-    grace_until: list = field(default_factory=list)   # (waiver day, until)
+    pen_moves: list = field(default_factory=list)  # days money or credit went to the penalty
+    grace_until: list = field(default_factory=list)  # (waiver day, until)
     waived_on: date | None = None
-    disputes: list = field(default_factory=list)      # [opened, resolved | None]
+    disputes: list = field(default_factory=list)  # [opened, resolved | None]
     reminder: date | None = None
 
     @property
@@ -98,10 +109,12 @@ class Oracle:
         self.t = terms
         self.as_of = as_of
         self.inv: dict[str, Inv] = {}
-        self.free: list[list] = []          # [event id, amount] unapplied credit, FIFO
-        self.held: dict[str, list] = {}     # invoice -> held events (dicts, event order)
-        self.events = sorted((e for e in events if date.fromisoformat(e["at"][:10]) <= as_of),
-                             key=lambda e: (e["at"][:10], e["at"][10:], RANK.index(e["type"]), e["id"]))
+        self.free: list[list] = []  # [event id, amount] unapplied credit, FIFO
+        self.held: dict[str, list] = {}  # invoice -> held events (dicts, event order)
+        self.events = sorted(
+            (e for e in events if date.fromisoformat(e["at"][:10]) <= as_of),
+            key=lambda e: (e["at"][:10], e["at"][10:], RANK.index(e["type"]), e["id"]),
+        )
         self.periods: dict[str, date] = {}  # cycle start iso -> earliest invoice date naming it
         self.run()
 
@@ -180,7 +193,7 @@ class Oracle:
                 inv.credited += min(amount, inv.amount - inv.credited)
                 excess = inv.paid - (inv.amount - inv.credited)
                 freed = []
-                for source in reversed(list(inv.paid_by)):   # the latest payments are freed first
+                for source in reversed(list(inv.paid_by)):  # the latest payments are freed first
                     take = min(inv.paid_by[source], excess)
                     if take > ZERO:
                         inv.paid_by[source] -= take
@@ -311,7 +324,7 @@ class Oracle:
         while d <= through:
             total += inv.eod.get(d, ZERO) * self.t.rate
             d += DAY
-        total /= self.t.basis   # divided once: the sum is exact (0.025 stays 0.025 → 0.03)
+        total /= self.t.basis  # divided once: the sum is exact (0.025 stays 0.025 → 0.03)
         if self.t.cap is not None:
             total = min(total, self.t.cap * inv.amount)
         return total
@@ -332,7 +345,10 @@ class Oracle:
             else:
                 status = "pending"
             out[f"payment:{inv.id}"] = {
-                "amount": money(inv.amount - inv.credited), "balance": money(inv.balance), "due": inv.due, "status": status,
+                "amount": money(inv.amount - inv.credited),
+                "balance": money(inv.balance),
+                "due": inv.due,
+                "status": status,
                 "fulfilled_on": inv.zero_on if status == "fulfilled" else None,
             }
         return out
@@ -366,8 +382,12 @@ class Oracle:
                 if self.t.reminder_days is not None:
                     frm = max(frm, inv.reminder + timedelta(days=self.t.reminder_days))
             entry = {
-                "enforceable": enforceable, "enforceable_from": frm, "interest": money(interest),
-                "fixed_fee": money(fee), "total": money(total), "paid": money(inv.pen_paid),
+                "enforceable": enforceable,
+                "enforceable_from": frm,
+                "interest": money(interest),
+                "fixed_fee": money(fee),
+                "total": money(total),
+                "paid": money(inv.pen_paid),
                 "balance": money(max(total - inv.pen_paid - inv.pen_credited, ZERO)),
             }
             out[inv.id] = entry
@@ -397,8 +417,12 @@ class Oracle:
                 status = "suspended"
             else:
                 status = "pending"
-            out[f"penalty:{inv.id}"] = {"amount": money(amount), "balance": money(balance), "status": status,
-                                        "due": first}
+            out[f"penalty:{inv.id}"] = {
+                "amount": money(amount),
+                "balance": money(balance),
+                "status": status,
+                "due": first,
+            }
         return out
 
     def settled_on(self, inv: Inv, amount: Decimal) -> date | None:
@@ -412,6 +436,7 @@ class Oracle:
         return sorted(ids | {source for source, amount in self.free if amount > ZERO})
 
     def unapplied(self) -> Decimal:
-        held = sum((Decimal(e["amount"]) for hs in self.held.values() for e in hs
-                    if e["type"] == "payment_received"), ZERO)
+        held = sum(
+            (Decimal(e["amount"]) for hs in self.held.values() for e in hs if e["type"] == "payment_received"), ZERO
+        )
         return held + sum((a for _, a in self.free), ZERO)

@@ -67,12 +67,20 @@ def contract_data(t: Terms) -> dict:
         "allocation": t.allocation,
     }
     return {
-        "id": "oracle", "timezone": "Europe/Madrid", "currency": "EUR", "start": START.isoformat(),
+        "id": "oracle",
+        "timezone": "Europe/Madrid",
+        "currency": "EUR",
+        "start": START.isoformat(),
         "end": None if t.end is None else t.end.isoformat(),
         "parties": {"provider": {"id": "studio"}, "client": {"id": "acme"}},
         "terms": {
-            "billing": {"cycle": "monthly", "anchor_day": 1, "fee": "500.00", "timing": t.timing,
-                        "invoice_within_days": t.invoice_within_days},
+            "billing": {
+                "cycle": "monthly",
+                "anchor_day": 1,
+                "fee": "500.00",
+                "timing": t.timing,
+                "invoice_within_days": t.invoice_within_days,
+            },
             "payment": {"terms_days": t.terms_days},
             "late_penalty": penalty,
             "termination": {"notice_days": t.notice_days, "effective": t.effective},
@@ -119,8 +127,11 @@ def streams(draw) -> list[dict]:
         target = draw(st.sampled_from(["invoice", "invoice", "penalty"]))
         name = draw(named)
         day = draw(days) if target == "invoice" else issued.get(name, 0) + draw(st.integers(0, 60))
-        add("credit_note", day, **{target: name, "by": "studio",
-                                           "amount": draw(st.sampled_from(["10.00", "50.00", "700.00", "3.21"]))})
+        add(
+            "credit_note",
+            day,
+            **{target: name, "by": "studio", "amount": draw(st.sampled_from(["10.00", "50.00", "700.00", "3.21"]))},
+        )
     for _ in range(draw(st.integers(0, 2))):
         inv = draw(named)
         opened = draw(days)
@@ -149,18 +160,42 @@ def streams(draw) -> list[dict]:
 def engine_view(answer) -> dict:
     obligations = {o.id: o for o in answer.obligations}
     return {
-        "payments": {i: {"amount": o.amount, "balance": o.balance, "due": o.due, "status": o.status, "fulfilled_on": o.fulfilled_on}
-                     for i, o in obligations.items() if o.kind == "payment"},
+        "payments": {
+            i: {
+                "amount": o.amount,
+                "balance": o.balance,
+                "due": o.due,
+                "status": o.status,
+                "fulfilled_on": o.fulfilled_on,
+            }
+            for i, o in obligations.items()
+            if o.kind == "payment"
+        },
         "late": {v.id: v.on for v in answer.violations if v.kind == "late_payment"},
-        "penalties": {p.invoice: {"enforceable": p.enforceable, "enforceable_from": p.enforceable_from,
-                                  "interest": p.interest, "fixed_fee": p.fixed_fee, "total": p.total,
-                                  "paid": p.paid, "balance": p.balance} for p in answer.penalties},
-        "penalty_obligations": {i: {"amount": o.amount, "balance": o.balance, "status": o.status, "due": o.due}
-                                for i, o in obligations.items() if o.kind == "penalty"},
+        "penalties": {
+            p.invoice: {
+                "enforceable": p.enforceable,
+                "enforceable_from": p.enforceable_from,
+                "interest": p.interest,
+                "fixed_fee": p.fixed_fee,
+                "total": p.total,
+                "paid": p.paid,
+                "balance": p.balance,
+            }
+            for p in answer.penalties
+        },
+        "penalty_obligations": {
+            i: {"amount": o.amount, "balance": o.balance, "status": o.status, "due": o.due}
+            for i, o in obligations.items()
+            if o.kind == "penalty"
+        },
         "unapplied": Decimal(answer.unapplied_credit.amount),
         "unapplied_from": sorted(answer.unapplied_credit.caused_by),
-        "billing": {i: {"due": o.due, "status": o.status, "fulfilled_on": o.fulfilled_on}
-                    for i, o in obligations.items() if o.kind == "billing"},
+        "billing": {
+            i: {"due": o.due, "status": o.status, "fulfilled_on": o.fulfilled_on}
+            for i, o in obligations.items()
+            if o.kind == "billing"
+        },
         "unbilled": {v.id: v.on for v in answer.violations if v.kind == "unbilled"},
         "effective_end": answer.state.effective_end,
     }
@@ -170,10 +205,15 @@ def oracle_view(t: Terms, events: list[dict], as_of: date) -> dict:
     o = Oracle(t, events, as_of)
     billing, unbilled = oracle_billing.billing(o)
     return {
-        "payments": o.payments(), "late": o.late_payments(), "penalties": o.penalties(),
-        "penalty_obligations": o.penalty_obligations(), "unapplied": o.unapplied(),
+        "payments": o.payments(),
+        "late": o.late_payments(),
+        "penalties": o.penalties(),
+        "penalty_obligations": o.penalty_obligations(),
+        "unapplied": o.unapplied(),
         "unapplied_from": o.unapplied_sources(),
-        "billing": billing, "unbilled": unbilled, "effective_end": oracle_billing.effective_end(o),
+        "billing": billing,
+        "unbilled": unbilled,
+        "effective_end": oracle_billing.effective_end(o),
     }
 
 
@@ -183,8 +223,11 @@ def compare(t: Terms, events: list[dict], as_of: date) -> None:
     # A penalty of 0.00 with the principal settled and nothing paid towards it is no debt:
     # the engine may list it (``discharged``) or not; SPEC and Decisions do not say.
     for view in (got, want):
-        view["penalty_obligations"] = {k: v for k, v in view["penalty_obligations"].items()
-                                       if not (v["amount"] == "0.00" and v["status"] in ("discharged", "fulfilled"))}
+        view["penalty_obligations"] = {
+            k: v
+            for k, v in view["penalty_obligations"].items()
+            if not (v["amount"] == "0.00" and v["status"] in ("discharged", "fulfilled"))
+        }
     # a discharged cycle's due date is whatever it was when the end moved before it: unchecked
     for view in (got, want):
         for ob in view["billing"].values():

@@ -34,15 +34,25 @@ from tests.strategies import mutated_text
 
 CID = "acme-fuzz"
 DOC = contract(CID)
-DOC["terms"]["scope"] = {"services": [{"id": "fix", "on_request": {"respond_within_days": 2},
-                                       "assets": ["a.example"]}]}
+DOC["terms"]["scope"] = {"services": [{"id": "fix", "on_request": {"respond_within_days": 2}, "assets": ["a.example"]}]}
 CONTRACT = yaml.safe_dump(DOC, sort_keys=False)
-EVENTS = "".join(json.dumps(e) + "\n" for e in [
-    invoice(), payment(amount="300.00"),
-    {"id": "w1", "type": "work_requested", "at": "2025-03-01T10:00:00+01:00", "by": "acme", "service": "fix",
-     "asset": "a.example", "description": "broken"},
-    {"id": "t1", "type": "termination_notice", "at": "2025-03-05", "by": "acme"},
-])
+EVENTS = "".join(
+    json.dumps(e) + "\n"
+    for e in [
+        invoice(),
+        payment(amount="300.00"),
+        {
+            "id": "w1",
+            "type": "work_requested",
+            "at": "2025-03-01T10:00:00+01:00",
+            "by": "acme",
+            "service": "fix",
+            "asset": "a.example",
+            "description": "broken",
+        },
+        {"id": "t1", "type": "termination_notice", "at": "2025-03-05", "by": "acme"},
+    ]
+)
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -73,9 +83,11 @@ def _snapshot(*paths: Path) -> dict[Path, bytes]:
 
 
 @FUZZ
-@given(contract_text=mutated_text(CONTRACT) | st.just(CONTRACT),
-       events_text=mutated_text(EVENTS) | st.just(EVENTS),
-       as_json=st.booleans())
+@given(
+    contract_text=mutated_text(CONTRACT) | st.just(CONTRACT),
+    events_text=mutated_text(EVENTS) | st.just(EVENTS),
+    as_json=st.booleans(),
+)
 def test_mutated_inputs_never_crash_check_evaluate_ingest(contract_text, events_text, as_json):
     if as_json:  # the same document as JSON, mutated as text
         contract_text = contract_text if contract_text != CONTRACT else json.dumps(DOC, indent=1)
@@ -87,10 +99,13 @@ def test_mutated_inputs_never_crash_check_evaluate_ingest(contract_text, events_
         _clean(runner.invoke(main, ["check", str(c)]), (0, 2))
         _clean(runner.invoke(main, ["check", str(c), str(e)]), (0, 2))
         _clean(runner.invoke(main, ["evaluate", str(c), str(e), "--as-of", "2025-06-01"]), (0, 2))
-        _clean(runner.invoke(main, ["evaluate", str(c), str(e), "--as-of", "2025-06-01", "--skip-invalid",
-                                    "--format", "table"]), (0, 2))
-        _clean(runner.invoke(main, ["penalty", str(c), str(e), "--invoice", "INV-1", "--as-of", "2025-06-01"]),
-               (0, 2))
+        _clean(
+            runner.invoke(
+                main, ["evaluate", str(c), str(e), "--as-of", "2025-06-01", "--skip-invalid", "--format", "table"]
+            ),
+            (0, 2),
+        )
+        _clean(runner.invoke(main, ["penalty", str(c), str(e), "--invoice", "INV-1", "--as-of", "2025-06-01"]), (0, 2))
         db = f"sqlite:///{root / 'store.db'}"
         _clean(runner.invoke(main, ["db", "init", "--db", db]), (0,))
         ingested = runner.invoke(main, ["ingest", str(c), str(e), "--db", db, "--format", "json"])
@@ -126,8 +141,22 @@ def test_mutated_inputs_never_crash_batch(contract_text, events_text, parquet):
         inputs = [d / "good.yaml", d / "fuzzed.yaml", ev]
         before = _snapshot(*inputs)
         out = root / "out" / ("tables" if parquet else "answers.jsonl")
-        result = runner.invoke(main, ["batch", "--contracts", str(d), "--events", str(ev), "--as-of", "2025-06-01",
-                                      "--out", str(out), "--workers", "1"])
+        result = runner.invoke(
+            main,
+            [
+                "batch",
+                "--contracts",
+                str(d),
+                "--events",
+                str(ev),
+                "--as-of",
+                "2025-06-01",
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+            ],
+        )
         _clean(result, (0, 2, 3))
         assert _snapshot(*inputs) == before
         assert not list(root.rglob("*.tmp"))
@@ -158,22 +187,34 @@ SMOKE = [
 
 
 def test_subprocess_smoke_cases(tmp_path):
-    events = EVENTS + '{"id": "x", "type": "invoice_issued", "amount": ' + "9" * 5000 + "}\n" + \
-        '{"id": "y\\ud800", "type": "waiver"}\n' + "[" * 100_000 + "\n"
+    events = (
+        EVENTS
+        + '{"id": "x", "type": "invoice_issued", "amount": '
+        + "9" * 5000
+        + "}\n"
+        + '{"id": "y\\ud800", "type": "waiver"}\n'
+        + "[" * 100_000
+        + "\n"
+    )
     for n, (command, text) in enumerate(SMOKE):
         c = tmp_path / f"c{n}.yaml"
         e = tmp_path / f"e{n}.jsonl"
         c.write_bytes(_bytes(text))
         e.write_bytes(_bytes(events))
         args = [str(c)] if command == "check" else [str(c), str(e), "--as-of", "9999-12-31"]
-        proc = subprocess.run([sys.executable, "-m", "contractrules", command, *args],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "contractrules", command, *args], capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 2, (command, proc.returncode, proc.stderr[-2000:])
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     e = tmp_path / "e-all.jsonl"
     e.write_bytes(_bytes(events))
-    proc = subprocess.run([sys.executable, "-m", "contractrules", "evaluate", str(tmp_path / "c3.yaml"), str(e),
-                           "--as-of", "2025-06-01"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "contractrules", "evaluate", str(tmp_path / "c3.yaml"), str(e), "--as-of", "2025-06-01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert ":5: not a usable JSON value" in proc.stderr and ":6 id: contains a lone surrogate" in proc.stderr
     assert ":7: nested more than 32 levels deep" in proc.stderr
@@ -188,27 +229,63 @@ def test_subprocess_smoke_ingest_and_batch(tmp_path):
     good.parent.mkdir()
     good.write_text(CONTRACT)
     (good.parent / "nul.yaml").write_bytes(b"id: x\x00\n")
-    (good.parent / "bomb.yaml").write_text(CONTRACT.replace(f"id: {CID}", "id: bomb") + "x: &a [" + ",".join(["y"] * 9) + "]\n"
-                                           + "".join(f"x{i}: &a{i} [*a, *a, *a, *a, *a]\n" for i in range(30)))
+    (good.parent / "bomb.yaml").write_text(
+        CONTRACT.replace(f"id: {CID}", "id: bomb")
+        + "x: &a ["
+        + ",".join(["y"] * 9)
+        + "]\n"
+        + "".join(f"x{i}: &a{i} [*a, *a, *a, *a, *a]\n" for i in range(30))
+    )
     events = tmp_path / "events.jsonl"
-    events.write_bytes(_bytes("".join(json.dumps({"contract": CID, **json.loads(line)}) + "\n"
-                                      for line in EVENTS.splitlines())
-                              + '{"contract": "' + CID + '", "id": "d", "id": "e"}\n'))
+    events.write_bytes(
+        _bytes(
+            "".join(json.dumps({"contract": CID, **json.loads(line)}) + "\n" for line in EVENTS.splitlines())
+            + '{"contract": "'
+            + CID
+            + '", "id": "d", "id": "e"}\n'
+        )
+    )
     before = _snapshot(good, events)
     db = f"sqlite:///{tmp_path / 's.db'}"
-    assert subprocess.run([sys.executable, "-m", "contractrules", "db", "init", "--db", db],
-                          capture_output=True, timeout=120).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "contractrules", "db", "init", "--db", db], capture_output=True, timeout=120
+        ).returncode
+        == 0
+    )
     bad_events = tmp_path / "bad.jsonl"
     bad_events.write_bytes(_bytes(EVENTS + '{"id": "z\\ud800", "type": "waiver"}\n'))
-    proc = subprocess.run([sys.executable, "-m", "contractrules", "ingest", str(good), str(bad_events), "--db", db],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "contractrules", "ingest", str(good), str(bad_events), "--db", db],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     with open_store(db) as store:
         assert set(store.counts().values()) == {0}
     out = tmp_path / "out.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "contractrules", "batch", "--contracts", str(good.parent),
-                           "--events", str(events), "--as-of", "2025-06-01", "--out", str(out), "--workers", "2"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contractrules",
+            "batch",
+            "--contracts",
+            str(good.parent),
+            "--events",
+            str(events),
+            "--as-of",
+            "2025-06-01",
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout and "internal error" not in proc.stderr + proc.stdout
     assert [json.loads(line)["contract"] for line in out.read_text().splitlines()] == []  # its events are bad

@@ -52,8 +52,9 @@ def test_interest_is_additive_over_adjacent_ranges(first, a, b, base, steps):
     bal, breaks = _balance(first, base, steps)
     mid, last = first + timedelta(days=a), first + timedelta(days=a + b)
     whole = accrue(first, last, bal, ES.rate, [*breaks, *ES.starts()])
-    parts = (accrue(first, mid, bal, ES.rate, [*breaks, *ES.starts()])
-             + accrue(mid + timedelta(days=1), last, bal, ES.rate, [*breaks, *ES.starts()]))
+    parts = accrue(first, mid, bal, ES.rate, [*breaks, *ES.starts()]) + accrue(
+        mid + timedelta(days=1), last, bal, ES.rate, [*breaks, *ES.starts()]
+    )
     assert abs(whole - parts) <= Decimal("1e-20")
 
 
@@ -69,7 +70,8 @@ def test_interest_is_monotone_in_days(first, a, extra, base, steps):
 def test_interest_is_monotone_in_the_balance(first, a, low, more):
     last = first + timedelta(days=a)
     assert accrue(first, last, lambda d: low + more, ES.rate, ES.starts()) >= accrue(
-        first, last, lambda d: low, ES.rate, ES.starts())
+        first, last, lambda d: low, ES.rate, ES.starts()
+    )
 
 
 @given(first=days, a=spans)

@@ -32,20 +32,34 @@ ES_RATES = law_table("ES").rates
 START = date(2024, 1, 1)
 
 REGIMES = {
-    "rate365": {"grace_days": 5, "interest": {"annual_rate": "0.10", "day_count": "act/365", "accrues_from": "due"},
-                "fixed_fee": "40.00"},
-    "rate360cap": {"grace_days": 0, "interest": {"annual_rate": "0.35", "day_count": "act/360", "accrues_from": "due"},
-                   "cap": "0.02"},
-    "grace_end": {"grace_days": 12, "interest": {"annual_rate": "0.08", "day_count": "act/365",
-                                                 "accrues_from": "grace_end"}},
+    "rate365": {
+        "grace_days": 5,
+        "interest": {"annual_rate": "0.10", "day_count": "act/365", "accrues_from": "due"},
+        "fixed_fee": "40.00",
+    },
+    "rate360cap": {
+        "grace_days": 0,
+        "interest": {"annual_rate": "0.35", "day_count": "act/360", "accrues_from": "due"},
+        "cap": "0.02",
+    },
+    "grace_end": {
+        "grace_days": 12,
+        "interest": {"annual_rate": "0.08", "day_count": "act/365", "accrues_from": "grace_end"},
+    },
     "statutory": None,
 }
 
 
 def _contract(regime: str):
     terms = {"payment": {"terms_days": 30}}
-    data = {"id": "t", "parties": {"provider": {"id": "p"}, "client": {"id": "c"}}, "timezone": "Europe/Madrid",
-            "currency": "EUR", "start": START.isoformat(), "terms": terms}
+    data = {
+        "id": "t",
+        "parties": {"provider": {"id": "p"}, "client": {"id": "c"}},
+        "timezone": "Europe/Madrid",
+        "currency": "EUR",
+        "start": START.isoformat(),
+        "terms": terms,
+    }
     if REGIMES[regime] is None:
         data["jurisdiction"] = "ES"
     else:
@@ -55,8 +69,9 @@ def _contract(regime: str):
 
 CONTRACTS = {name: _contract(name) for name in REGIMES}
 cents = st.integers(min_value=1, max_value=500_000_00)
-moves = st.lists(st.tuples(st.integers(0, 500), st.integers(1, 300_000_00), st.sampled_from(["pay", "credit"])),
-                 max_size=6)
+moves = st.lists(
+    st.tuples(st.integers(0, 500), st.integers(1, 300_000_00), st.sampled_from(["pay", "credit"])), max_size=6
+)
 
 
 def _money(c: int) -> Decimal:
@@ -70,29 +85,49 @@ def engine():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(regime=st.sampled_from(sorted(REGIMES)), issued=st.integers(0, 700), amount=cents, history=moves,
-       later=st.integers(1, 700))
+@given(
+    regime=st.sampled_from(sorted(REGIMES)),
+    issued=st.integers(0, 700),
+    amount=cents,
+    history=moves,
+    later=st.integers(1, 700),
+)
 def test_interest_table_is_the_engines_interest(engine, regime, issued, amount, history, later):
     contract = CONTRACTS[regime]
     day = START + timedelta(days=issued)
-    events = [{"id": "i1", "type": "invoice_issued", "at": day.isoformat(), "invoice": "INV-1",
-               "amount": str(_money(amount)), "by": "p", "channel": "email"}]
+    events = [
+        {
+            "id": "i1",
+            "type": "invoice_issued",
+            "at": day.isoformat(),
+            "invoice": "INV-1",
+            "amount": str(_money(amount)),
+            "by": "p",
+            "channel": "email",
+        }
+    ]
     for n, (offset, c, kind) in enumerate(history):
-        e = {"id": f"m{n}", "at": (day + timedelta(days=offset)).isoformat(), "invoice": "INV-1",
-             "amount": str(_money(c)), "by": "p" if kind == "credit" else "c", "channel": "email"}
+        e = {
+            "id": f"m{n}",
+            "at": (day + timedelta(days=offset)).isoformat(),
+            "invoice": "INV-1",
+            "amount": str(_money(c)),
+            "by": "p" if kind == "credit" else "c",
+            "channel": "email",
+        }
         e["type"] = "credit_note" if kind == "credit" else "payment_received"
         events.append(e)
     due = day + timedelta(days=30)
     as_of = due + timedelta(days=later)
     answer = evaluate(contract, events, as_of, engine=engine)
     pen = answer.penalty("INV-1")
-    assume(pen is not None)                     # paid on time: no late payment, no table
+    assume(pen is not None)  # paid on time: no late payment, no table
     spec = REGIMES[regime]
     first = due + timedelta(days=1)
     if spec is not None and spec["interest"]["accrues_from"] == "grace_end":
         first = due + timedelta(days=spec["grace_days"] + 1)
     tab = answer.detail["interest"].get("INV-1")
-    if tab is None:                             # no interest day yet: no table, no interest
+    if tab is None:  # no interest day yet: no table, no interest
         assert as_of < first and pen.interest == "0.00"
         return
     basis = 360 if spec is not None and spec["interest"]["day_count"] == "act/360" else 365
@@ -105,14 +140,18 @@ def test_interest_table_is_the_engines_interest(engine, regime, issued, amount, 
         assert segs[0].start == first and segs[-1].end == as_of
         assert all(b.start == a.end + timedelta(days=1) for a, b in zip(segs, segs[1:], strict=False))
         assert sum(s.days for s in segs) == (as_of - first).days + 1
-        assert all((a.balance, a.rate, a.source) != (b.balance, b.rate, b.source) for a, b in zip(segs, segs[1:], strict=False))
+        assert all(
+            (a.balance, a.rate, a.source) != (b.balance, b.rate, b.source) for a, b in zip(segs, segs[1:], strict=False)
+        )
     # the oracle: day by day, from the events, as exact rationals
     credits = [(date.fromisoformat(e["at"]), Decimal(e["amount"])) for e in events[1:] if e["type"] == "credit_note"]
     paid = [(date.fromisoformat(e["at"]), Decimal(e["amount"])) for e in events[1:] if e["type"] == "payment_received"]
     oracle = Fraction(0)
     d = first
     while d <= as_of:
-        left = max(_money(amount) - sum(a for w, a in credits if w <= d) - sum(a for w, a in paid if w <= d), Decimal(0))
+        left = max(
+            _money(amount) - sum(a for w, a in credits if w <= d) - sum(a for w, a in paid if w <= d), Decimal(0)
+        )
         rate = ES_RATES.at(d).rate if spec is None else Decimal(spec["interest"]["annual_rate"])
         oracle += Fraction(left) * Fraction(rate) / basis
         d += timedelta(days=1)

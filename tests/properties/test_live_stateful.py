@@ -29,8 +29,8 @@ from contractrules import live as live_module
 from contractrules.engine.engine import Engine
 from tests.strategies import STREAM_START, as_of_dates, event_streams, stream_contract_data
 
-LIVE_ENGINE = Engine()   # shared by every machine's live contracts
-FRESH = Engine()         # the full replays
+LIVE_ENGINE = Engine()  # shared by every machine's live contracts
+FRESH = Engine()  # the full replays
 
 
 @st.composite
@@ -38,11 +38,15 @@ def contracts(draw) -> dict:
     data = stream_contract_data("live")
     terms = data["terms"]
     terms["billing"]["timing"] = draw(st.sampled_from(["advance", "arrears"]))
-    terms["termination"] = draw(st.sampled_from([
-        {"notice_days": 30, "effective": "end_of_cycle"},
-        {"notice_days": 10, "effective": "notice_end"},
-        {"notice_months": 1},
-    ]))
+    terms["termination"] = draw(
+        st.sampled_from(
+            [
+                {"notice_days": 30, "effective": "end_of_cycle"},
+                {"notice_days": 10, "effective": "notice_end"},
+                {"notice_months": 1},
+            ]
+        )
+    )
     penalty = terms["late_penalty"]
     penalty["allocation"] = draw(st.sampled_from(["principal_first", "interest_first"]))
     if draw(st.booleans()):
@@ -51,8 +55,15 @@ def contracts(draw) -> dict:
         penalty["disputes_suspend"] = False
     if draw(st.booleans()):  # dated terms (SPEC §6.7): payment terms or the fee change mid-history
         terms_change = draw(st.sampled_from([{"payment": {"terms_days": 90}}, {"billing": {"fee": "650.00"}}]))
-        data["amendments"] = [{"id": "a1", "effective": draw(as_of_dates).isoformat(), "agreed_by": ["studio", "acme"],
-                               "channel": "email", "terms": terms_change}]
+        data["amendments"] = [
+            {
+                "id": "a1",
+                "effective": draw(as_of_dates).isoformat(),
+                "agreed_by": ["studio", "acme"],
+                "channel": "email",
+                "terms": terms_change,
+            }
+        ]
     if draw(st.booleans()):
         data["jurisdiction"] = "ES"
         if draw(st.booleans()):
@@ -93,8 +104,11 @@ class LiveMachine(RuleBasedStateMachine):
     def post_batch(self, data: st.DataObject) -> None:
         left = [e for e in self.stream if e["id"] not in self.posted]
         new = data.draw(st.lists(st.sampled_from(left), min_size=1, max_size=4, unique_by=lambda e: e["id"]))
-        again = data.draw(st.lists(st.sampled_from(list(self.posted.values())), max_size=2,
-                                   unique_by=lambda e: e["id"])) if self.posted else []
+        again = (
+            data.draw(st.lists(st.sampled_from(list(self.posted.values())), max_size=2, unique_by=lambda e: e["id"]))
+            if self.posted
+            else []
+        )
         batch = data.draw(st.permutations(new + again))
         latest = max((self._key(e) for e in self.posted.values()), default=None)
         result = self.live.post(batch)
@@ -124,7 +138,8 @@ class LiveMachine(RuleBasedStateMachine):
         invoices = sorted({e["invoice"] for e in self.posted.values() if e["type"] == "invoice_issued"})
         invoice = data.draw(st.sampled_from(invoices))
         assert outcome(self.live.penalty, invoice, as_of) == outcome(
-            cr.penalty, self.contract, list(self.posted.values()), invoice, as_of, engine=FRESH)
+            cr.penalty, self.contract, list(self.posted.values()), invoice, as_of, engine=FRESH
+        )
 
     @invariant()
     def every_posted_event_is_known(self) -> None:

@@ -36,7 +36,11 @@ def _restated(contract):
     for name, value in contract.terms:
         if value is None:
             continue
-        dumped = value.model_dump(mode="json") if hasattr(value, "model_dump") else [v.model_dump(mode="json") for v in value]
+        dumped = (
+            value.model_dump(mode="json")
+            if hasattr(value, "model_dump")
+            else [v.model_dump(mode="json") for v in value]
+        )
         if name == "billing":
             dumped = {k: v for k, v in dumped.items() if k not in FIXED_BILLING}
         terms[name] = dumped
@@ -45,9 +49,16 @@ def _restated(contract):
     while any(d == day for d, _ in taken):
         day += timedelta(days=1)
     parties = contract.parties
-    data["amendments"] = [*data.get("amendments", []), {
-        "id": "restated", "effective": day.isoformat(), "agreed_by": [parties.provider.id, parties.client.id],
-        "channel": "email", "terms": terms}]
+    data["amendments"] = [
+        *data.get("amendments", []),
+        {
+            "id": "restated",
+            "effective": day.isoformat(),
+            "agreed_by": [parties.provider.id, parties.client.id],
+            "channel": "email",
+            "terms": terms,
+        },
+    ]
     return parse_contract(data)
 
 
@@ -71,4 +82,6 @@ def test_restating_the_terms_changes_no_figure(name, engine):
     assert len(restated.amendments) == len(contract.amendments) + 1
     for check in json.loads((folder / "expected.json").read_text())["checks"]:
         as_of = date.fromisoformat(check["as_of"])
-        assert _figures(engine.evaluate(restated, records, as_of)) == _figures(engine.evaluate(contract, records, as_of))
+        assert _figures(engine.evaluate(restated, records, as_of)) == _figures(
+            engine.evaluate(contract, records, as_of)
+        )

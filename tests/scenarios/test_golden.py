@@ -91,8 +91,10 @@ def test_scenario(name: str, engine: Engine):
                 problems += [where + p for p in _compare(kind, got, check[kind], check.get(f"{kind}_exact", False))]
         for field, value in check.get("unapplied_credit", {}).items():
             if answer["unapplied_credit"].get(field) != value:
-                problems.append(f"{where}unapplied_credit.{field}: expected {value!r}, "
-                                f"got {answer['unapplied_credit'].get(field)!r}")
+                problems.append(
+                    f"{where}unapplied_credit.{field}: expected {value!r}, "
+                    f"got {answer['unapplied_credit'].get(field)!r}"
+                )
         if "rights" in check and answer["rights"] != check["rights"]:
             problems.append(f"{where}rights: expected {check['rights']!r}, got {answer['rights']!r}")
         warnings = check.get("warnings")

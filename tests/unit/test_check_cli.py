@@ -77,8 +77,10 @@ def test_check_mentions_the_interest_first_rule_only_for_es(tmp_path):
     (tmp_path / "es.yaml").write_text(doc)
     out = run(tmp_path / "es.yaml").stdout
     assert "allocation: interest first: money for a late invoice pays its penalty" in out
-    assert "ES: Código Civil art. 1173: a payment does not count towards capital while interest is unpaid " \
-           "(followed: allocation interest_first)" in out
+    assert (
+        "ES: Código Civil art. 1173: a payment does not count towards capital while interest is unpaid "
+        "(followed: allocation interest_first)" in out
+    )
     (tmp_path / "uk.yaml").write_text(doc.replace("jurisdiction: ES", "jurisdiction: UK"))
     out = run(tmp_path / "uk.yaml").stdout
     assert "allocation: interest first" in out and "1173" not in out
@@ -92,8 +94,10 @@ def test_an_event_naming_an_invoice_not_issued_is_not_bad_input():
     assert result.exit_code == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["unapplied_credit"] == {"amount": "600.00", "currency": "EUR", "caused_by": ["e2"]}
-    assert ("payment e2 of 2025-07-05 (600.00 EUR) names invoice INV-08, not issued by 2025-07-10: held as "
-            "unapplied credit reserved for it (nearest issued invoice: INV-07)") in answer["warnings"]
+    assert (
+        "payment e2 of 2025-07-05 (600.00 EUR) names invoice INV-08, not issued by 2025-07-10: held as "
+        "unapplied credit reserved for it (nearest issued invoice: INV-07)"
+    ) in answer["warnings"]
 
 
 def test_minimal_payment_only_contract_passes():
@@ -253,9 +257,7 @@ def test_error_decorator_maps_error_kinds_to_exit_codes():
     internal = CliRunner().invoke(boom, ["engine"])
     assert internal.exit_code == 1 and internal.stderr == "internal error: session broke\n"
     date_error = CliRunner().invoke(boom, ["date"])
-    assert date_error.exit_code == 2 and date_error.stderr.startswith(
-        "error: 2025-01-31 + 1 month(s) is ambiguous"
-    )
+    assert date_error.exit_code == 2 and date_error.stderr.startswith("error: 2025-01-31 + 1 month(s) is ambiguous")
 
 
 def test_python_dash_m_entry_point():
@@ -266,9 +268,7 @@ def test_python_dash_m_entry_point():
         check=False,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().endswith(
-        "anchor_day_32.yaml:10 terms.billing.anchor_day: must be 1..31, got 32"
-    )
+    assert proc.stderr.strip().endswith("anchor_day_32.yaml:10 terms.billing.anchor_day: must be 1..31, got 32")
 
 
 # --------------------------------------------------------------------------- warnings about the terms
@@ -300,8 +300,10 @@ ROLL_WARNING = "can move a due date before its invoice date"
 
 @pytest.mark.parametrize(("overflow", "warned"), [("error", True), ("clip", False), ("roll_forward", False)])
 def test_check_warns_that_notice_months_clip_under_overflow_error(tmp_path, overflow, warned):
-    lines = _check_terms(tmp_path, f'  billing: {{fee: "1.00", anchor_day: 1, month_overflow: {overflow}}}\n'
-                                   "  termination: {notice_months: 1}")
+    lines = _check_terms(
+        tmp_path,
+        f'  billing: {{fee: "1.00", anchor_day: 1, month_overflow: {overflow}}}\n  termination: {{notice_months: 1}}',
+    )
     assert any(line.startswith(NOTICE_WARNING) for line in lines) is warned, lines
 
 

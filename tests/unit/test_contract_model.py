@@ -216,9 +216,7 @@ def test_bad_contract_names_line_field_and_reason(name, expected):
 
 def test_issue_renders_as_file_line_field_message():
     issue = issues_of(FIXTURES / "anchor_day_32.yaml")[0]
-    assert (
-        str(issue) == f"{FIXTURES / 'anchor_day_32.yaml'}:10 terms.billing.anchor_day: must be 1..31, got 32"
-    )
+    assert str(issue) == f"{FIXTURES / 'anchor_day_32.yaml'}:10 terms.billing.anchor_day: must be 1..31, got 32"
 
 
 def test_every_problem_of_a_file_is_reported_in_one_run():
@@ -386,9 +384,7 @@ def test_read_contract_keeps_line_numbers():
 
 def test_direct_model_validate_still_checks_currency_and_jurisdiction():
     """Without parse_contract's context, the same rules hold (plain pydantic error)."""
-    with pytest.raises(
-        pydantic.ValidationError, match=r"terms\.billing\.fee: amount '10\.005' has 3 decimal places"
-    ):
+    with pytest.raises(pydantic.ValidationError, match=r"terms\.billing\.fee: amount '10\.005' has 3 decimal places"):
         Contract.model_validate(with_terms(billing={"fee": "10.005"}))
     with pytest.raises(pydantic.ValidationError, match="'statutory' needs a jurisdiction"):
         Contract.model_validate(with_terms(late_penalty={"fixed_fee": "statutory"}))

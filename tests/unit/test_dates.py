@@ -242,7 +242,13 @@ def test_ambiguous_dates_for_anchor_31():
     # error mode lists the same dates instead of raising
     assert ambiguous_dates(D("2025-01-31"), None, "monthly", 12, "error") == found
     forward = ambiguous_dates(D("2025-01-31"), None, "monthly", 12, "roll_forward")
-    assert [s.date.isoformat() for s in forward] == ["2025-03-01", "2025-05-01", "2025-07-01", "2025-10-01", "2025-12-01"]
+    assert [s.date.isoformat() for s in forward] == [
+        "2025-03-01",
+        "2025-05-01",
+        "2025-07-01",
+        "2025-10-01",
+        "2025-12-01",
+    ]
 
 
 def test_ambiguous_dates_for_anchor_28_and_29():

@@ -11,8 +11,13 @@ def test_demo_prints_both_stories_as_tables(capsys, tmp_path):
     assert "website-care" in out and "freelance-job" in out
     assert "penalty:INV-2025-07" in out and "ENFORCEABLE" in out
     # ... and writes the agency story's report and letter in Spanish, printing their paths
-    report, letter = tmp_path / "website-care-informe-es.html", tmp_path / "website-care-requerimiento-INV-2025-07-es.md"
-    assert "645,42" in report.read_text(encoding="utf-8") and "Requerimiento de pago" in letter.read_text(encoding="utf-8")
+    report, letter = (
+        tmp_path / "website-care-informe-es.html",
+        tmp_path / "website-care-requerimiento-INV-2025-07-es.md",
+    )
+    assert "645,42" in report.read_text(encoding="utf-8") and "Requerimiento de pago" in letter.read_text(
+        encoding="utf-8"
+    )
     flat = out.replace("\n", "")
     assert str(report) in flat and str(letter) in flat
 

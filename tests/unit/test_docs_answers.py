@@ -225,9 +225,7 @@ EXCERPTS = [b for b in ALL if b.excerpt_of is not None]
 def test_json_excerpt_is_real(block, at_root):
     assert block.info == "json", f"{block}: an excerpt comment must precede a json block"
     excerpt = json.loads(block.text)
-    assert found_in(json_output(block.excerpt_of), excerpt), (
-        f"{block}: not in the output of `{block.excerpt_of}`"
-    )
+    assert found_in(json_output(block.excerpt_of), excerpt), f"{block}: not in the output of `{block.excerpt_of}`"
 
 
 # --------------------------------------------------------------------------- (c) the story's figures
@@ -243,7 +241,7 @@ def figure_rows() -> list[dict[str, str]]:
     start = text.index(FIGURES_HEADER)
     names = [c.strip() for c in FIGURES_HEADER.strip("|").split("|")]
     rows = []
-    for line in text[start + 2:]:
+    for line in text[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append(dict(zip(names, (c.strip() for c in line.strip().strip("|").split("|")), strict=True)))

@@ -450,7 +450,9 @@ def test_freelance_job_answers_match_the_readme():
     from contractrules.api import evaluate
 
     folder = EXAMPLES / "freelance-job"
-    answer = evaluate(folder / "contract.yaml", folder / "events.jsonl", as_of=date(2025, 4, 30)).model_dump(mode="json")
+    answer = evaluate(folder / "contract.yaml", folder / "events.jsonl", as_of=date(2025, 4, 30)).model_dump(
+        mode="json"
+    )
     requests = {v["id"]: v["evidence"] for v in answer["violations"] if v["kind"] == "out_of_scope_request"}
     assert requests == {
         "out_of_scope_request:e05": "verbal",

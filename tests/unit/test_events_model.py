@@ -108,9 +108,7 @@ def test_hours_amounts_and_evidence(contract):
     assert events["e11"].hours == Decimal("1.5") and events["e12"].hours == Decimal("10")
     assert events["e5"].amount == Decimal("50")
     assert (
-        events["e1"].evidence == "written"
-        and events["e3"].evidence == "verbal"
-        and events["e4"].evidence == "unknown"
+        events["e1"].evidence == "written" and events["e3"].evidence == "verbal" and events["e4"].evidence == "unknown"
     )
 
 

@@ -30,7 +30,10 @@ def test_every_error_derives_from_the_root():
 
 def test_top_level_evaluate_answers():
     contract = {
-        "id": "mini", "timezone": "UTC", "currency": "EUR", "start": "2025-01-01",
+        "id": "mini",
+        "timezone": "UTC",
+        "currency": "EUR",
+        "start": "2025-01-01",
         "parties": {"provider": {"id": "p"}, "client": {"id": "c"}},
         "terms": {"payment": {"terms_days": 10}},
     }

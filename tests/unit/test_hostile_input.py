@@ -28,8 +28,7 @@ def write(tmp_path: Path, doc: dict | str, events: list | None = None, name: str
     c = tmp_path / name
     c.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     e = tmp_path / "e.jsonl"
-    e.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in (events or [])),
-                 encoding="utf-8")
+    e.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in (events or [])), encoding="utf-8")
     return c, e
 
 
@@ -48,8 +47,11 @@ def assert_bad_input(result, *needles: str) -> None:
 
 
 def test_6_thirty_digit_amounts_are_refused_not_rounded(tmp_path):
-    c, e = write(tmp_path, contract(CID), [invoice(amount="1234567890123456789012345678.01"),
-                                          payment(amount="1234567890123456789012345678.00")])
+    c, e = write(
+        tmp_path,
+        contract(CID),
+        [invoice(amount="1234567890123456789012345678.01"), payment(amount="1234567890123456789012345678.00")],
+    )
     assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"), "e.jsonl:1 amount:", "too large")
 
 
@@ -81,26 +83,38 @@ def test_6_rates_and_hours_have_a_digit_bound():
 # --------------------------------------------------------------------------- 7 who may send what
 
 
-@pytest.mark.parametrize("event, role", [
-    ({**invoice(), "by": "acme"}, "provider"),
-    ({**invoice(), "by": "client"}, "provider"),
-    ({"id": "cn", "type": "credit_note", "at": "2025-02-01", "by": "acme", "invoice": "INV-1", "amount": "1.00"},
-     "provider"),
-    ({**payment(), "by": "studio"}, "client"),
-    ({**payment(), "by": "provider"}, "client"),
-])
+@pytest.mark.parametrize(
+    "event, role",
+    [
+        ({**invoice(), "by": "acme"}, "provider"),
+        ({**invoice(), "by": "client"}, "provider"),
+        (
+            {"id": "cn", "type": "credit_note", "at": "2025-02-01", "by": "acme", "invoice": "INV-1", "amount": "1.00"},
+            "provider",
+        ),
+        ({**payment(), "by": "studio"}, "client"),
+        ({**payment(), "by": "provider"}, "client"),
+    ],
+)
 def test_7_invoices_and_credit_notes_by_the_provider_payments_by_the_client(tmp_path, event, role):
-    events = [invoice()] + ([event] if event["type"] != "invoice_issued" else []) if event["type"] != "invoice_issued" \
+    events = (
+        [invoice()] + ([event] if event["type"] != "invoice_issued" else [])
+        if event["type"] != "invoice_issued"
         else [event]
+    )
     c, e = write(tmp_path, contract(CID), events)
     line = len(events)
-    assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"),
-                     f"e.jsonl:{line} by: {event['type']} must be sent by the {role}")
+    assert_bad_input(
+        cli("evaluate", c, e, "--as-of", "2025-04-01"), f"e.jsonl:{line} by: {event['type']} must be sent by the {role}"
+    )
 
 
 def test_7_the_right_party_by_id_or_role_or_absent_is_accepted(tmp_path):
-    events = [{**invoice(), "by": "provider"}, {**payment(), "by": "client"},
-              {"id": "cn", "type": "credit_note", "at": "2025-02-01", "invoice": "INV-1", "amount": "1.00"}]
+    events = [
+        {**invoice(), "by": "provider"},
+        {**payment(), "by": "client"},
+        {"id": "cn", "type": "credit_note", "at": "2025-02-01", "invoice": "INV-1", "amount": "1.00"},
+    ]
     c, e = write(tmp_path, contract(CID), events)
     assert cli("evaluate", c, e, "--as-of", "2025-04-01").exit_code == 0
 
@@ -109,11 +123,12 @@ def test_7_the_right_party_by_id_or_role_or_absent_is_accepted(tmp_path):
 
 
 def test_8_a_key_given_twice_in_one_event_is_refused(tmp_path):
-    line = '{"id": "e1", "type": "invoice_issued", "at": "2025-01-31", "by": "studio", "invoice": "INV-1", ' \
-           '"amount": "600.00", "amount": "6.00"}'
+    line = (
+        '{"id": "e1", "type": "invoice_issued", "at": "2025-01-31", "by": "studio", "invoice": "INV-1", '
+        '"amount": "600.00", "amount": "6.00"}'
+    )
     c, e = write(tmp_path, contract(CID), [line])
-    assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"),
-                     "e.jsonl:1 amount: given twice in one object")
+    assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"), "e.jsonl:1 amount: given twice in one object")
     arr = tmp_path / "e.json"
     arr.write_text("[\n" + line + "\n]", encoding="utf-8")
     assert_bad_input(cli("evaluate", c, arr, "--as-of", "2025-04-01"), "e.json:2 amount: given twice")
@@ -122,8 +137,20 @@ def test_8_a_key_given_twice_in_one_event_is_refused(tmp_path):
 # --------------------------------------------------------------------------- 9 time zones
 
 
-@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Madrid",
-                                  "Europe", "America", "Z" * 5000, "../../etc/passwd"])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "localtime",
+        "posixrules",
+        "Factory",
+        "right/UTC",
+        "posix/Europe/Madrid",
+        "Europe",
+        "America",
+        "Z" * 5000,
+        "../../etc/passwd",
+    ],
+)
 def test_9_host_dependent_and_non_zone_names_are_refused(tmp_path, zone):
     c, _ = write(tmp_path, {**contract(CID), "timezone": zone})
     result = cli("check", c)
@@ -192,7 +219,9 @@ def test_12_nesting_depth_limit_in_contracts(tmp_path, depth, ok):
 
 def test_12_nesting_depth_limit_in_events(tmp_path):
     deep = {"id": "e1", "type": "invoice_issued", "x": json.loads("[" * 40 + "]" * 40)}
-    c, e = write(tmp_path, contract(CID), [deep, json.dumps(invoice("e2"))[:-1] + ', "y": ' + "[" * 50000 + "]" * 50000 + "}"])
+    c, e = write(
+        tmp_path, contract(CID), [deep, json.dumps(invoice("e2"))[:-1] + ', "y": ' + "[" * 50000 + "]" * 50000 + "}"]
+    )
     assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"), "e.jsonl:1 x", "e.jsonl:2: nested more than 32")
 
 
@@ -200,8 +229,9 @@ def test_12_checking_a_contract_near_the_size_limit_is_fast(tmp_path):
     import time
 
     doc = contract(CID)
-    doc["terms"]["scope"] = {"services": [{"id": "scan", "every": "cycle",
-                                           "assets": [f"s{i}.example" for i in range(45_000)]}]}
+    doc["terms"]["scope"] = {
+        "services": [{"id": "scan", "every": "cycle", "assets": [f"s{i}.example" for i in range(45_000)]}]
+    }
     c, _ = write(tmp_path, doc)
     assert c.stat().st_size < limits.MAX_CONTRACT_BYTES
     start = time.perf_counter()
@@ -212,13 +242,15 @@ def test_12_checking_a_contract_near_the_size_limit_is_fast(tmp_path):
 # --------------------------------------------------------------------------- 13, 15 dates
 
 
-@pytest.mark.parametrize("field, value", [("start", "0001-01-01"), ("start", "1899-12-31"),
-                                          ("end", "9999-12-31"), ("start", "2200-01-01")])
+@pytest.mark.parametrize(
+    "field, value", [("start", "0001-01-01"), ("start", "1899-12-31"), ("end", "9999-12-31"), ("start", "2200-01-01")]
+)
 def test_13_contract_dates_outside_the_range_are_refused_by_check_and_evaluate_alike(tmp_path, field, value):
     c, e = write(tmp_path, {**contract(CID), "jurisdiction": "UK", "currency": "GBP", field: value}, [])
     for args in (("check", c), ("evaluate", c, e, "--as-of", "2025-04-01")):
-        assert_bad_input(cli(*args), "c.yaml:", f"{field}: the date {value} is outside the accepted range "
-                                                 "1900-01-01 to 2199-12-31")
+        assert_bad_input(
+            cli(*args), "c.yaml:", f"{field}: the date {value} is outside the accepted range 1900-01-01 to 2199-12-31"
+        )
 
 
 def test_13_range_edges_are_accepted(tmp_path):
@@ -244,8 +276,17 @@ def test_15_event_times_outside_the_range_exit_2(tmp_path, at):
 @pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01T00:00:00+14:00"])
 def test_15_known_at_outside_the_range_exit_2(tmp_path, value):
     c, _ = write(tmp_path, contract(CID))
-    result = cli("evaluate", "--contract", CID, "--db", f"sqlite:///{tmp_path / 'x.db'}", "--as-of", "2025-04-01",
-                 "--known-at", value)
+    result = cli(
+        "evaluate",
+        "--contract",
+        CID,
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--as-of",
+        "2025-04-01",
+        "--known-at",
+        value,
+    )
     assert_bad_input(result, "outside the accepted range")
 
 
@@ -270,8 +311,9 @@ def test_16_other_day_counts_of_millions(tmp_path, path):
 
 def test_16_respond_within_days_of_millions(tmp_path):
     doc = contract(CID)
-    doc["terms"]["scope"] = {"services": [{"id": "fix", "on_request": {"respond_within_days": 9_000_000},
-                                           "assets": ["a.example"]}]}
+    doc["terms"]["scope"] = {
+        "services": [{"id": "fix", "on_request": {"respond_within_days": 9_000_000}, "assets": ["a.example"]}]
+    }
     c, _ = write(tmp_path, doc)
     assert_bad_input(cli("check", c), "respond_within_days")
 
@@ -312,11 +354,16 @@ def test_16_nul_control_and_binary_contracts(tmp_path, junk):
 
 @pytest.mark.parametrize("command", ["evaluate", "ingest"])
 def test_16_lone_surrogates_in_ids_and_descriptions(tmp_path, command):
-    bad = '{"id": "e\\ud800", "type": "invoice_issued", "at": "2025-01-31", "by": "studio", ' \
-          '"invoice": "INV-1", "amount": "600.00"}'
+    bad = (
+        '{"id": "e\\ud800", "type": "invoice_issued", "at": "2025-01-31", "by": "studio", '
+        '"invoice": "INV-1", "amount": "600.00"}'
+    )
     c, e = write(tmp_path, contract(CID), [bad])
-    args = ("evaluate", c, e, "--as-of", "2025-04-01") if command == "evaluate" else \
-        ("ingest", c, e, "--db", f"sqlite:///{tmp_path / 's.db'}")
+    args = (
+        ("evaluate", c, e, "--as-of", "2025-04-01")
+        if command == "evaluate"
+        else ("ingest", c, e, "--db", f"sqlite:///{tmp_path / 's.db'}")
+    )
     if command == "ingest":
         assert cli("db", "init", "--db", f"sqlite:///{tmp_path / 's.db'}").exit_code == 0
     assert_bad_input(cli(*args), "e.jsonl:1 id: contains a lone surrogate")
@@ -368,17 +415,29 @@ def test_13_check_and_evaluate_agree_on_a_contract_older_than_the_statutory_tabl
     assert_bad_input(result, "no statutory rate is known before 2023-01-01 (asked for 1950-08-15)")
 
 
-@pytest.mark.parametrize("event", [
-    {"id": "t1", "type": "termination_notice", "at": "2025-02-01", "by": "acme", "effective": "9999-12-31"},
-    {"id": "w1", "type": "waiver", "at": "2025-02-01", "by": "studio", "clause": "late_penalty.grace",
-     "invoice": "INV-1", "until": "9999-12-31"},
-    {**invoice(), "period": "0001-01-01"},
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "t1", "type": "termination_notice", "at": "2025-02-01", "by": "acme", "effective": "9999-12-31"},
+        {
+            "id": "w1",
+            "type": "waiver",
+            "at": "2025-02-01",
+            "by": "studio",
+            "clause": "late_penalty.grace",
+            "invoice": "INV-1",
+            "until": "9999-12-31",
+        },
+        {**invoice(), "period": "0001-01-01"},
+    ],
+)
 def test_16_until_effective_and_period_far_away_exit_2(tmp_path, event):
     events = [event] if event["type"] == "invoice_issued" else [invoice(), event]
     c, e = write(tmp_path, contract(CID), events)
     field = next(k for k in ("effective", "until", "period") if k in event)
-    assert_bad_input(cli("evaluate", c, e, "--as-of", "2025-04-01"), f" {field}: the date ", "outside the accepted range")
+    assert_bad_input(
+        cli("evaluate", c, e, "--as-of", "2025-04-01"), f" {field}: the date ", "outside the accepted range"
+    )
 
 
 def test_18_long_keys_and_values_are_never_echoed_whole(tmp_path):
@@ -389,14 +448,18 @@ def test_18_long_keys_and_values_are_never_echoed_whole(tmp_path):
     assert max(len(x) for x in result.stderr.splitlines()) < 700
 
 
-@pytest.mark.parametrize("name, text", [
-    ("c.yaml", 'title: "bad \\ud800 title"\n'),
-    ("c.json", '{"title": "bad \\ud800 title"}'),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("c.yaml", 'title: "bad \\ud800 title"\n'),
+        ("c.json", '{"title": "bad \\ud800 title"}'),
+    ],
+)
 def test_16_lone_surrogates_in_a_contract(tmp_path, name, text):
     doc = contract(CID)  # has no title: the text adds one
-    body = yaml.safe_dump(doc, sort_keys=False) + text if name.endswith("yaml") else \
-        json.dumps(doc)[:-1] + ", " + text[1:]
+    body = (
+        yaml.safe_dump(doc, sort_keys=False) + text if name.endswith("yaml") else json.dumps(doc)[:-1] + ", " + text[1:]
+    )
     c, _ = write(tmp_path, body, name=name)
     assert_bad_input(cli("check", c), "title: contains a lone surrogate")
 

@@ -29,7 +29,9 @@ def test_post_reports_new_ids_and_duplicates_and_equals_a_replay(contract):
     live = cr.open_contract(contract)
     first = live.post([invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")])
     assert first == cr.PostResult(accepted=("e1",), duplicates=(), replayed_from=None)
-    again = live.post([payment("e2", "2025-03-01", "100.00"), invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")])
+    again = live.post(
+        [payment("e2", "2025-03-01", "100.00"), invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")]
+    )
     assert (again.accepted, again.duplicates, again.replayed_from) == (("e2",), ("e1",), None)
     events = [invoice("e1", "INV-1", "2025-01-05", period="2025-01-01"), payment("e2", "2025-03-01", "100.00")]
     for day in ("2025-01-04", "2025-02-10", "2025-06-30"):
@@ -77,8 +79,9 @@ def test_five_thousand_live_contracts_in_one_process(contract):
     lives = [cr.open_contract(contract) for _ in range(5_000)]
     for k, live in enumerate(lives):
         live.post([invoice("e1", "INV-1", "2025-01-05", amount=f"{k + 1}.00")])
-    owed = [next(o.amount for o in lv.answer("2025-03-01").obligations if o.id == "payment:INV-1")
-            for lv in lives[::1_250]]
+    owed = [
+        next(o.amount for o in lv.answer("2025-03-01").obligations if o.id == "payment:INV-1") for lv in lives[::1_250]
+    ]
     assert owed == ["1.00", "1251.00", "2501.00", "3751.00"]
 
 

@@ -26,9 +26,15 @@ CARE = ROOT / "rulesets" / "examples" / "website-care"
 
 def _contract(code: str = "ES", currency: str = "EUR") -> dict:
     # no late_penalty clause: the statutory regime applies (grace 0, statutory rate and fee)
-    return {"id": f"law-{code.lower()}", "timezone": "Europe/Madrid", "currency": currency, "jurisdiction": code,
-            "start": "2026-01-01", "parties": {"provider": {"id": "p"}, "client": {"id": "c"}},
-            "terms": {"payment": {"terms_days": 30}}}
+    return {
+        "id": f"law-{code.lower()}",
+        "timezone": "Europe/Madrid",
+        "currency": currency,
+        "jurisdiction": code,
+        "start": "2026-01-01",
+        "parties": {"provider": {"id": "p"}, "client": {"id": "c"}},
+        "terms": {"payment": {"terms_days": 30}},
+    }
 
 
 def _invoice(day: str, amount: str = "1000.00") -> list[dict]:
@@ -140,11 +146,19 @@ def test_cli_rates_option_and_rates_command(tmp_path):
     assert shown.exit_code == 0, shown.output
     (es,) = json.loads(shown.stdout)
     assert es["covers"] == {"from": "2013-01-01", "to": "2026-12-31"}
-    assert es["last_row"] == {"from": "2026-07-01", "to": "2026-12-31", "rate": "0.0990",
-                              "source": "test figure for 2026 H2", "file": str(rates)}
+    assert es["last_row"] == {
+        "from": "2026-07-01",
+        "to": "2026-12-31",
+        "rate": "0.0990",
+        "source": "test figure for 2026 H2",
+        "file": str(rates),
+    }
     bundled = json.loads(runner.invoke(main, ["rates", "--format", "json"]).stdout)  # the option did not leak
     assert [(t["jurisdiction"], t["covers"]["to"], t["last_row"]["rate"]) for t in bundled] == [
-        ("ES", "2026-06-30", "0.1015"), ("UK", "2026-12-31", "0.1175"), ("EU", "2026-06-30", "0.1015")]
+        ("ES", "2026-06-30", "0.1015"),
+        ("UK", "2026-12-31", "0.1175"),
+        ("EU", "2026-06-30", "0.1015"),
+    ]
 
 
 def test_a_missing_bundled_table_is_an_install_fault(monkeypatch):
@@ -193,14 +207,24 @@ def test_schema_command_and_the_shipped_contract_schema():
 # --------------------------------------------------------------------------- formats, dates, invoices
 
 
-@pytest.mark.parametrize("args", [
-    ["check", str(CARE / "contract.yaml"), str(CARE / "events.jsonl")],
-    ["check", str(ROOT / "rulesets" / "statutory" / "uk.yaml")],
-    ["compile", str(CARE / "contract.yaml")],
-    ["rates"],
-    ["penalty", str(CARE / "contract.yaml"), str(CARE / "events.jsonl"), "--invoice", "INV-2025-07",
-     "--as-of", "2025-10-01"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", str(CARE / "contract.yaml"), str(CARE / "events.jsonl")],
+        ["check", str(ROOT / "rulesets" / "statutory" / "uk.yaml")],
+        ["compile", str(CARE / "contract.yaml")],
+        ["rates"],
+        [
+            "penalty",
+            str(CARE / "contract.yaml"),
+            str(CARE / "events.jsonl"),
+            "--invoice",
+            "INV-2025-07",
+            "--as-of",
+            "2025-10-01",
+        ],
+    ],
+)
 def test_every_answering_command_speaks_json_and_table(args):
     runner = CliRunner()
     as_json = runner.invoke(main, [*args, "--format", "json"])
@@ -211,27 +235,41 @@ def test_every_answering_command_speaks_json_and_table(args):
 
 
 def test_check_json_counts_events():
-    result = CliRunner().invoke(main, ["check", str(CARE / "contract.yaml"), str(CARE / "events.jsonl"),
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["check", str(CARE / "contract.yaml"), str(CARE / "events.jsonl"), "--format", "json"]
+    )
     doc = json.loads(result.stdout)
     assert doc["contract"] == "website-care-2025" and doc["valid"] is True
     assert doc["events"]["valid"] == 111 and doc["events"]["by_type"]["work_performed"] == 84 + 4
 
 
 def test_penalty_answer_to_json_round_trips():
-    result = CliRunner().invoke(main, ["penalty", str(CARE / "contract.yaml"), str(CARE / "events.jsonl"),
-                                       "--invoice", "INV-2025-07", "--as-of", "2025-10-01"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "penalty",
+            str(CARE / "contract.yaml"),
+            str(CARE / "events.jsonl"),
+            "--invoice",
+            "INV-2025-07",
+            "--as-of",
+            "2025-10-01",
+        ],
+    )
     p = PenaltyAnswer.model_validate_json(result.stdout)
     assert (p.interest, p.fixed_fee, p.total) == ("5.42", "40.00", "45.42")  # rulesets/README.md
     assert json.loads(p.to_json()) == json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("as_of,message", [
-    ("2025-02-30", "2025-02-30: the day does not exist (2025-02 has 28 days)"),
-    ("2024-13-01", "there is no month 13"),
-    ("2025-10-1", "'2025-10-1' is not a date written YYYY-MM-DD"),
-    ("01/10/2025", "is not a date written YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "as_of,message",
+    [
+        ("2025-02-30", "2025-02-30: the day does not exist (2025-02 has 28 days)"),
+        ("2024-13-01", "there is no month 13"),
+        ("2025-10-1", "'2025-10-1' is not a date written YYYY-MM-DD"),
+        ("01/10/2025", "is not a date written YYYY-MM-DD"),
+    ],
+)
 def test_as_of_is_strict(as_of, message):
     result = CliRunner().invoke(main, ["evaluate", str(CARE / "contract.yaml"), "--as-of", as_of])
     assert result.exit_code == 2 and message in result.stderr
@@ -239,8 +277,9 @@ def test_as_of_is_strict(as_of, message):
 
 def test_an_unknown_invoice_names_the_file_and_suggests_the_nearest():
     events = str(CARE / "events.jsonl")
-    result = CliRunner().invoke(main, ["penalty", str(CARE / "contract.yaml"), events, "--invoice", "INV-2025-7",
-                                       "--as-of", "2025-10-01"])
+    result = CliRunner().invoke(
+        main, ["penalty", str(CARE / "contract.yaml"), events, "--invoice", "INV-2025-7", "--as-of", "2025-10-01"]
+    )
     assert result.exit_code == 2
     assert result.stderr == f"{events} invoice: no invoice INV-2025-7 issued by 2025-10-01; did you mean INV-2025-07?\n"
 
@@ -258,8 +297,15 @@ def test_meta_is_kept_and_counts_as_content():
     from contractrules.model import load_contract, parse_events
 
     contract = load_contract(CARE / "contract.yaml")
-    event = {"id": "x1", "type": "invoice_issued", "at": "2025-08-01", "by": "studio", "invoice": "INV-9",
-             "amount": "10.00", "meta": {"crm": {"ticket": 12}, "tags": ["a"]}}
+    event = {
+        "id": "x1",
+        "type": "invoice_issued",
+        "at": "2025-08-01",
+        "by": "studio",
+        "invoice": "INV-9",
+        "amount": "10.00",
+        "meta": {"crm": {"ticket": 12}, "tags": ["a"]},
+    }
     load = parse_events([(1, event), (2, dict(event))], contract)
     assert [r.event.meta for r in load.records] == [{"crm": {"ticket": 12}, "tags": ["a"]}]  # a repeat: ignored
     with pytest.raises(EventError, match="reused with different content"):
@@ -274,8 +320,20 @@ def test_meta_is_stored_and_listed(tmp_path):
     from contractrules.store import open_store
 
     events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps({"id": "x1", "type": "invoice_issued", "at": "2025-08-01", "by": "studio",
-                                  "invoice": "INV-9", "amount": "10.00", "meta": {"erp": "A-1"}}) + "\n")
+    events.write_text(
+        json.dumps(
+            {
+                "id": "x1",
+                "type": "invoice_issued",
+                "at": "2025-08-01",
+                "by": "studio",
+                "invoice": "INV-9",
+                "amount": "10.00",
+                "meta": {"erp": "A-1"},
+            }
+        )
+        + "\n"
+    )
     with open_store(f"sqlite:///{tmp_path}/s.db", migrate=True) as store:
         store.ingest(str(CARE / "contract.yaml"), str(events))
         (entry,) = store.log("website-care-2025")
@@ -289,17 +347,27 @@ def test_meta_is_stored_and_listed(tmp_path):
 
 def test_tables_read_well_at_80_columns():
     runner = CliRunner()
-    args = ["evaluate", str(CARE / "contract.yaml"), str(CARE / "events.jsonl"), "--as-of", "2025-09-20",
-            "--format", "table", "--all"]
+    args = [
+        "evaluate",
+        str(CARE / "contract.yaml"),
+        str(CARE / "events.jsonl"),
+        "--as-of",
+        "2025-09-20",
+        "--format",
+        "table",
+        "--all",
+    ]
     out = runner.invoke(main, args, env={"COLUMNS": "80"}).stdout
     lines = out.splitlines()
     assert max(len(line.rstrip()) for line in lines) <= 80
     assert any(line.split() == ["obligation", "due", "status", "amount", "balance", "evidence"] for line in lines)
-    assert any(line.split() == ["invoice", "enforceable", "from", "interest", "fixed", "fee", "total"] for line in lines)
+    assert any(
+        line.split() == ["invoice", "enforceable", "from", "interest", "fixed", "fee", "total"] for line in lines
+    )
     assert "grace extended until 2025-09-30 by Studio Web S.L. (event e26)" in out  # the reason, whole
     assert "…" not in out
     # long ids wrap after a separator, never inside a word
     starts = [line.split()[0] for line in lines if line.strip()]
     k = starts.index("service:malware-scan:")
-    assert starts[k + 1:k + 3] == ["acme-blog.example:", "2025-01-01"]
+    assert starts[k + 1 : k + 3] == ["acme-blog.example:", "2025-01-01"]
     assert not any(s.startswith(("ample", "xample", "-blog", "025-")) for s in starts)

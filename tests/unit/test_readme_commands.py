@@ -40,7 +40,9 @@ def commands() -> list[tuple[str, str]]:
         joined = re.sub(r"\\\n\s*", " ", body)
         for line in joined.splitlines():
             line = re.sub(r"\s+#.*$", "", line).strip()
-            if line.startswith(("contractrules ", "python -m benchmarks.workload")) and not any(s in line for s in SLOW):
+            if line.startswith(("contractrules ", "python -m benchmarks.workload")) and not any(
+                s in line for s in SLOW
+            ):
                 found.append((page, line))
     return found
 
@@ -84,5 +86,5 @@ def test_readme_python_examples_run(workdir):
             continue
         result = _run([sys.executable, "-c", body], workdir)
         assert result.returncode == 0, f"{page}:\n{body}\n{result.stderr}"
-        if "answer.penalty(\"INV-2025-07\")" in body:
+        if 'answer.penalty("INV-2025-07")' in body:
             assert result.stdout.split() == ["True", "2025-10-01", "45.42"]

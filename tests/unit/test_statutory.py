@@ -26,7 +26,9 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("code,last", [("ES", date(2026, 6, 30)), ("UK", date(2026, 12, 31)), ("EU", date(2026, 6, 30))])
+@pytest.mark.parametrize(
+    "code,last", [("ES", date(2026, 6, 30)), ("UK", date(2026, 12, 31)), ("EU", date(2026, 6, 30))]
+)
 def test_the_bundled_tables_are_valid_and_sourced(code, last):
     t = table(code)
     assert all(len(row.source) > 10 for row in t.data.rates)
@@ -47,7 +49,9 @@ def test_rate_in_force_on_a_date():
         es.at(date(2012, 12, 31))
 
 
-@pytest.mark.parametrize("debt,fee", [("999.99", "40.00"), ("1000.00", "70.00"), ("9999.99", "70.00"), ("10000.00", "100.00")])
+@pytest.mark.parametrize(
+    "debt,fee", [("999.99", "40.00"), ("1000.00", "70.00"), ("9999.99", "70.00"), ("10000.00", "100.00")]
+)
 def test_uk_compensation_tiers(debt, fee):
     assert table("UK").compensation(Decimal(debt)) == Decimal(fee)
 
@@ -87,10 +91,16 @@ def test_check_validates_a_table(tmp_path):
 
 def test_a_lower_contract_rate_is_warned_about():
     contract = {
-        "id": "low", "timezone": "Europe/Madrid", "currency": "EUR", "jurisdiction": "ES", "start": "2025-01-01",
+        "id": "low",
+        "timezone": "Europe/Madrid",
+        "currency": "EUR",
+        "jurisdiction": "ES",
+        "start": "2025-01-01",
         "parties": {"provider": {"id": "p"}, "client": {"id": "c"}},
-        "terms": {"payment": {"terms_days": 30},
-                  "late_penalty": {"interest": {"annual_rate": "0.05"}, "fixed_fee": "statutory"}},
+        "terms": {
+            "payment": {"terms_days": 30},
+            "late_penalty": {"interest": {"annual_rate": "0.05"}, "fixed_fee": "statutory"},
+        },
     }
     events = [{"id": "e1", "type": "invoice_issued", "at": "2025-02-01", "invoice": "A", "amount": "100.00", "by": "p"}]
     answer = evaluate(contract, events, date(2025, 4, 1))
