@@ -281,11 +281,11 @@ def test_a_conflict_in_the_last_chunk_writes_nothing_of_the_earlier_ones(store, 
     assert (result.added, seen) == (7, [3, 6, 7])
 
 
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # planner statistics: PostgreSQL only
 def test_a_large_batch_refreshes_the_logs_statistics_on_postgres(store, contract_doc, monkeypatch):
     """Stale statistics made PostgreSQL look ids up through the wrong index (a re-ingest
     of 200,000 events scanned the whole log per chunk): a large batch runs ANALYZE."""
-    if store.backend != "postgres":
-        pytest.skip("PostgreSQL's planner statistics")
+    assert store.backend == "postgres"
     from contractrules.store import staging
 
     def tuples() -> float:
