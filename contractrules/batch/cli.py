@@ -150,7 +150,7 @@ def batch(
 
 def register(main: click.Group) -> None:
     """Add ``batch`` to the ``contractrules`` command group (errors mapped by ``cli_errors``)."""
-    from contractrules.cli import cli_errors
+    from contractrules.cli_common import cli_errors
     from contractrules.cli_params import rates_options
 
     command = rates_options(cli_errors(batch))

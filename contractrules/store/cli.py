@@ -27,8 +27,8 @@ from contractrules.store.url import DEFAULT_URL, display
 EXIT_STORE = 1
 EXIT_NOT_INITIALISED = 4
 
-# The options evaluate and penalty share are defined by the CLI (no store import for them).
-from contractrules.cli import contract_option, db_option, known_at_option, tenant_option  # noqa: E402,F401
+# The options evaluate and penalty share are defined below the CLI (no store import for them).
+from contractrules.cli_common import contract_option, db_option, known_at_option, tenant_option  # noqa: E402,F401
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,7 +36,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from contractrules.cli import cli_errors
+        from contractrules.cli_common import cli_errors
 
         def run() -> Any:
             try:
