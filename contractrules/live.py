@@ -44,8 +44,8 @@ from contractrules.api import ContractLike, _as_date, as_contract, as_records, p
 from contractrules.compiler import compile_contract
 from contractrules.engine.checkpoint import Shared, copy_run, freeze, thaw
 from contractrules.engine.engine import Engine
-from contractrules.engine.runtime import Run
 from contractrules.errors import EngineError, EventError, Issue
+from contractrules.ledger import Run
 from contractrules.model import EventLoad, EventRecord
 from contractrules.model.answers import Answer, PenaltyAnswer
 

@@ -368,10 +368,6 @@ def finish(run) -> None:
             late = "late, after the due date" if ob.status == "violated" else "on time"
             ob.status, ob.fulfilled_on = "fulfilled", settled
             ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
-            if inv.paid > inv.asked:
-                run.warn(
-                    f"invoice {inv.id} is overpaid by {money(inv.paid - inv.asked, run.currency)} after credit notes"
-                )
         else:
             paid = f"; {money(inv.paid, run.currency)} paid" if inv.paid else ""
             ob.explanation = head + f"{paid}; {money(inv.balance, run.currency)} unpaid as of {iso(run.as_of)}."

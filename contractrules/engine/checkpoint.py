@@ -1,4 +1,4 @@
-"""Copies of a contract's working state (:class:`~contractrules.engine.runtime.Run`).
+"""Copies of a contract's working state (:class:`~contractrules.ledger.Run`).
 
 A checkpoint is the working state at a point in event time. Copies share what never
 changes during an evaluation — the compiled document, the event index and the event
@@ -21,7 +21,7 @@ import pickle
 import weakref
 from typing import Any
 
-from contractrules.engine.runtime import Run
+from contractrules.ledger import Run
 from contractrules.model import EventRecord
 
 #: Run attributes that are the same objects in every copy.
