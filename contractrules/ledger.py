@@ -255,6 +255,11 @@ class DatedTerms:
 class Run:
     """Everything one evaluation knows: the compiled document, the events, the answers so far."""
 
+    #: A live contract's finish units (compiler/memo.py), set only while it finishes.
+    memo: dict | None = None
+    #: What the finish unit being computed adds (obligations, violations, warnings).
+    capture: list | None = None
+
     def __init__(self, doc: dict, records: Iterable[Any], as_of: date):
         self.doc = doc
         self.params: dict[str, dict] = doc["params"]
@@ -331,13 +336,19 @@ class Run:
 
     def oblige(self, ob: WorkingObligation) -> WorkingObligation:
         self.obligations[ob.id] = ob
+        if self.capture is not None:
+            self.capture.append(ob)
         return ob
 
     def violate(self, v: WorkingViolation) -> WorkingViolation:
         self.violations[v.id] = v
+        if self.capture is not None:
+            self.capture.append(v)
         return v
 
     def warn(self, text: str) -> None:
+        if self.capture is not None:
+            self.capture.append(text)
         if text not in self.warnings:
             self.warnings.append(text)
 

@@ -44,6 +44,7 @@ from contractrules.api import ContractLike, _as_date, as_contract, as_records, p
 from contractrules.compiler import compile_contract
 from contractrules.engine.checkpoint import Shared, copy_run, freeze, thaw
 from contractrules.engine.engine import Engine
+from contractrules.engine.journal import saved
 from contractrules.errors import EngineError, EventError, Issue
 from contractrules.ledger import Run
 from contractrules.model import EventLoad, EventRecord
@@ -60,6 +61,9 @@ MIN_GAP = 64
 DENSITY = 8
 #: At most this many checkpoints per contract; the closest pair is thinned first.
 MAX_CHECKPOINTS = 24
+#: Tests: check after every live answer that the state is byte for byte what it was before
+#: its finish (engine/journal.py).
+VERIFY_RESTORE = False
 
 # One shared engine for live contracts that are not given one: its rulesets are registered
 # once per contract shape, its sessions taken only while delivering (an engine's runs take
@@ -127,6 +131,7 @@ class LiveContract:
         self._issued: dict[str, str] = {}  # invoice -> id of the event issuing it
         self._answers: dict[date, Answer] = {}  # answers since the last post
         self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by content
+        self._memo: dict[tuple, Any] = {}  # finish units already computed (compiler/memo.py)
         self._closed = False
         run = self._engine.start(self._doc, (), date.max)
         run.by_id = self._by_id
@@ -138,6 +143,9 @@ class LiveContract:
         self._run: Run = run
         self._position = 0
         self._delivered_last: EventKey | None = None
+        # the clock ticks delivered into the live state beyond its last event, up to this
+        # day (an answer as of a later day than the last event delivers them for good)
+        self._ticked: date | None = None
         self._checkpoints = [_Checkpoint(0, None, run.start, self._frozen(run))]
 
     # -- public ---------------------------------------------------------------------
@@ -270,9 +278,7 @@ class LiveContract:
             if rec.event.type == "invoice_issued":
                 del self._issued[rec.event.invoice]
         self._checkpoints = checkpoints
-        cp = checkpoints[-1]
-        self._run = self._thawed(cp)
-        self._position, self._delivered_last = cp.position, cp.key
+        self._restart(checkpoints[-1])
         with _collector_paused():
             self._deliver()  # the events it had delivered before, in the same order: no error
         assert self._position == position, "the state is back where it was"
@@ -282,13 +288,19 @@ class LiveContract:
         it if events after it were delivered already; the checkpoint's date, or None."""
         last = self._delivered_last
         if last is None or first > last:
+            if self._ticked is not None and first[0] < self._ticked.toordinal():
+                self._restart(self._checkpoints[-1])  # before ticks an answer delivered: not backdated
             return None
         while len(self._checkpoints) > 1 and not _before(self._checkpoints[-1], first):
             self._checkpoints.pop()
         cp = self._checkpoints[-1]
-        self._run = self._thawed(cp)
-        self._position, self._delivered_last = cp.position, cp.key
+        self._restart(cp)
         return cp.day
+
+    def _restart(self, cp: _Checkpoint) -> None:
+        """The live state back to checkpoint ``cp`` (events after it are delivered again)."""
+        self._run = self._thawed(cp)
+        self._position, self._delivered_last, self._ticked = cp.position, cp.key, None
 
     def _deliver(self) -> None:
         """Deliver every known event not delivered yet, taking checkpoints on the way."""
@@ -324,12 +336,39 @@ class LiveContract:
     def _answer(self, day: date) -> Answer:
         if day < self._horizon:
             return self._engine.run_document(self._doc, self._records, day)
-        return self._engine.finish(self._state_at(day), day, self._items)
+        last = self._keys[self._position - 1][0] if self._position else 0
+        if day.toordinal() >= last and (self._ticked is None or day >= self._ticked):
+            return self._answer_live(day)
+        run = self._state_at(day)
+        run.memo = self._memo
+        return self._engine.finish(run, day, self._items)
+
+    def _answer_live(self, day: date) -> Answer:
+        """As of the live point or later: the ticks due by ``day`` are delivered to the live
+        state for good (events posted later are dated on or after them, else they rewind),
+        then the state is finished for the answer and put back as it was (engine/journal.py)."""
+        try:
+            self._engine.advance(self._run, [], day)
+        except BaseException:
+            self._restart(self._checkpoints[-1])
+            with _collector_paused():
+                self._deliver()
+            raise
+        self._ticked = day
+        before = self._frozen(self._run) if VERIFY_RESTORE else b""
+        keep = saved(self._run)
+        self._run.memo = self._memo  # set after saving: the restore drops it
+        try:
+            return self._engine.finish(self._run, day, self._items)
+        finally:
+            keep.restore()
+            if VERIFY_RESTORE:
+                assert self._frozen(self._run) == before, "a finish changed the live state"
 
     def _state_at(self, day: date) -> Run:
         """A copy of the working state with every event and tick up to ``day`` delivered."""
         upto = bisect.bisect_left(self._keys, (day.toordinal() + 1,))
-        if upto >= self._position:
+        if upto >= self._position and (self._ticked is None or self._ticked <= day):
             run, start = copy_run(self._run, self._shared), self._position
         else:
             cp = next(c for c in reversed(self._checkpoints) if c.position <= upto)

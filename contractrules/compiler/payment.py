@@ -19,12 +19,14 @@ import bisect
 import difflib
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import partial
 from decimal import Decimal
 from typing import Any
 
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
+from contractrules.compiler.memo import moves_of, state_of, unit
 from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 
@@ -352,31 +354,46 @@ def finish(run) -> None:
         run.warn("the contract has no terms.payment clause: invoices are due 30 days after issue (default)")
     for inv in run.invoices.values():
         ob = run.obligations[f"payment:{inv.id}"]
-        ob.amount, ob.balance = inv.asked, inv.balance
-        settled = inv.settled_on() if inv.balance == ZERO else None
-        head = (
-            f"{run.name(run.client)} owes {run.name(run.provider)} {money(inv.asked, run.currency)} for invoice "
-            f"{inv.id} issued {iso(inv.issued_on)}{ev(inv.event_id)}"
+        inputs = (
+            state_of(ob),
+            inv.amount,
+            inv.issued_on,
+            inv.due,
+            inv.event_id,
+            moves_of(inv.credits),
+            moves_of(inv.payments),
+            run.as_of if inv.balance > ZERO else None,  # an open invoice's text names the day
         )
-        if inv.credited:
-            head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
-        head += f", due {iso(inv.due)} ({ob.clause}: {_due_text(run, inv)})"
-        if inv.asked == ZERO and not any(p.amount > ZERO for p in inv.payments):  # nothing ever paid
-            ob.status = "discharged"
-            ob.explanation = head + "; credit notes cancel it entirely."
-        elif settled is not None:
-            late = "late, after the due date" if ob.status == "violated" else "on time"
-            ob.status, ob.fulfilled_on = "fulfilled", settled
-            ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
-        else:
-            paid = f"; {money(inv.paid, run.currency)} paid" if inv.paid else ""
-            ob.explanation = head + f"{paid}; {money(inv.balance, run.currency)} unpaid as of {iso(run.as_of)}."
+        unit(run, ("payment", inv.id), inputs, partial(_finish_invoice, run, inv, ob), (ob,))
     for credit_ in run.unapplied:
         run.warn(
             f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "
             "kept as unapplied credit for the next invoice"
         )
     _warn_held(run)
+
+
+def _finish_invoice(run, inv: Invoice, ob) -> None:
+    """One invoice's payment obligation, final as of ``run.as_of``."""
+    ob.amount, ob.balance = inv.asked, inv.balance
+    settled = inv.settled_on() if inv.balance == ZERO else None
+    head = (
+        f"{run.name(run.client)} owes {run.name(run.provider)} {money(inv.asked, run.currency)} for invoice "
+        f"{inv.id} issued {iso(inv.issued_on)}{ev(inv.event_id)}"
+    )
+    if inv.credited:
+        head += f" ({money(inv.amount, run.currency)} less {money(inv.credited, run.currency)} of credit notes)"
+    head += f", due {iso(inv.due)} ({ob.clause}: {_due_text(run, inv)})"
+    if inv.asked == ZERO and not any(p.amount > ZERO for p in inv.payments):  # nothing ever paid
+        ob.status = "discharged"
+        ob.explanation = head + "; credit notes cancel it entirely."
+    elif settled is not None:
+        late = "late, after the due date" if ob.status == "violated" else "on time"
+        ob.status, ob.fulfilled_on = "fulfilled", settled
+        ob.explanation = head + f"; paid in full on {iso(settled)}, {late}."
+    else:
+        paid = f"; {money(inv.paid, run.currency)} paid" if inv.paid else ""
+        ob.explanation = head + f"{paid}; {money(inv.balance, run.currency)} unpaid as of {iso(run.as_of)}."
 
 
 def _warn_held(run) -> None:

@@ -82,7 +82,7 @@ def outcome(call, *args, **kwargs) -> object:
 class LiveMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.patch = mock.patch.multiple(live_module, MIN_GAP=2, DENSITY=4, MAX_CHECKPOINTS=4)
+        self.patch = mock.patch.multiple(live_module, MIN_GAP=2, DENSITY=4, MAX_CHECKPOINTS=4, VERIFY_RESTORE=True)
         self.patch.start()
         self.posted: dict[str, dict] = {}
 

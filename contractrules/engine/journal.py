@@ -1,0 +1,78 @@
+"""Finish a live working state for an answer, then put it back as it was.
+
+The clauses' ``finish`` hooks complete a :class:`~contractrules.ledger.Run` for one
+answer: they set the final status and explanation of obligations, add penalty and credit
+obligations, late and unbilled violations, warnings, and working detail in the clauses'
+scratch state. A live contract must answer again later, after more events, from the
+state as it was before those writes. Copying the whole state for every answer (a pickle
+round trip) costs as much as half a replay of a long history; instead :func:`saved` keeps
+the *contents* of what a finish can write — the Run's attributes, its containers and the
+working objects in them, a few levels deep — and :meth:`Saved.restore` puts them back in
+place (same objects, same identities), so every reference from elsewhere in the state
+stays valid.
+
+What is saved is what a finish may change: the Run's attributes, its containers
+(obligations, violations, rights, warnings, unapplied credit, the clauses' scratch state
+and the lists and dicts directly in it) and the fields of its working obligations,
+violations and rights. Ledger invoices and their payments, event records and agenda are
+only read by the ``finish`` hooks and are not saved. The live tests
+check, on every answer, that the frozen state (engine/checkpoint.py) is byte for byte
+the same after :meth:`~Saved.restore` as before the finish (``live.VERIFY_RESTORE``).
+"""
+
+from __future__ import annotations
+
+from contractrules.ledger import Run
+
+#: The Run's containers a finish writes: the Run's own (saved whole, one level) ...
+CONTAINERS = ("obligations", "violations", "rights", "warnings", "unapplied", "scratch", "_dated")
+#: ... and the working objects in these, whose fields it sets.
+WORKING = ("obligations", "violations", "rights")
+
+
+class Saved:
+    """The saved contents of a Run (see :func:`saved`)."""
+
+    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_objects")
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+        self._attributes = dict(run.__dict__)
+        attrs = run.__dict__
+        self._dicts: list[tuple[dict, dict]] = []
+        self._lists: list[tuple[list, list]] = []
+        for name in CONTAINERS:
+            self._container(attrs[name])
+        for clause_state in run.scratch.values():  # a clause's working detail, and what is in it
+            self._container(clause_state)
+            for value in clause_state.values():
+                if isinstance(value, dict | list):
+                    self._container(value)
+        self._objects = [(obj, dict(obj.__dict__), list(obj.caused_by)) for name in WORKING for obj in attrs[name].values()]
+
+    def _container(self, value: dict | list) -> None:
+        if isinstance(value, dict):
+            self._dicts.append((value, dict(value)))
+        else:
+            self._lists.append((value, list(value)))
+
+    def restore(self) -> None:
+        """Put every saved content back, in place."""
+        run = self._run
+        for obj, fields, caused_by in self._objects:
+            obj.__dict__.clear()
+            obj.__dict__.update(fields)
+            caused_by_list = fields["caused_by"]
+            caused_by_list[:] = caused_by
+        for dct, items in self._dicts:
+            dct.clear()
+            dct.update(items)
+        for lst, items in self._lists:
+            lst[:] = items
+        run.__dict__.clear()
+        run.__dict__.update(self._attributes)
+
+
+def saved(run: Run) -> Saved:
+    """The contents of ``run`` that a finish may change, to :meth:`~Saved.restore` after it."""
+    return Saved(run)
