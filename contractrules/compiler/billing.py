@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
+from contractrules.compiler.memo import state_of, unit
 from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation
 
 CLAUSE = "terms.billing"
@@ -122,6 +124,40 @@ def _unbilled(run, ob: WorkingObligation, due: date, first: date, moved: list[st
     )
 
 
+def _head(run, first: date, last: date) -> str:
+    terms = run.terms("billing", first)
+    return (
+        f"{run.name(run.provider)} is to invoice {run.name(run.client)} the {terms.params['timing']} fee for "
+        f"the cycle {iso(first)} to {iso(last)} ({terms.clause})"
+    )
+
+
+def _discharged(run, ob: WorkingObligation, first: date, last: date, end: date) -> None:
+    ob.status, ob.balance = "discharged", ZERO
+    ob.explanation = _head(run, first, last) + f"; not owed: the contract ended {iso(end)} before the cycle began."
+
+
+def _cycle(run, ob, first: date, last: date, end: date | None, limit: date, moved: list[str], inv) -> None:
+    """One billing cycle's obligation as of ``run.as_of``."""
+    head = _head(run, first, last)
+    ob.due = limit
+    ob.amount, note = _amount(run, first, last, end)
+    head += note + f", by {iso(limit)}"
+    if inv is not None:
+        ob.status, ob.fulfilled_on, ob.balance = "fulfilled", inv.issued_on, ZERO
+        ob.cite(inv.event_id)
+        late = ", late" if inv.issued_on > limit else ""
+        ob.explanation = head + f"; invoiced as {inv.id} on {iso(inv.issued_on)}{ev(inv.event_id)}{late}."
+    else:
+        ob.balance = ob.amount
+        if limit < run.as_of:
+            ob.status = "violated"
+        ob.explanation = head + f"; {money(ob.amount, run.currency)} not invoiced yet as of {iso(run.as_of)}."
+    ob.cite(*moved)
+    if limit < run.as_of and (ob.fulfilled_on is None or ob.fulfilled_on > limit):
+        _unbilled(run, ob, limit, first, moved)
+
+
 def finish(run) -> None:
     end = termination.effective_end(run)
     by_period: dict[date, Invoice] = {}
@@ -136,33 +172,21 @@ def finish(run) -> None:
     known = run.state("billing").get("cycles", {})
     for first, last in known.items():
         ob = run.obligations[f"billing:{first.isoformat()}"]
-        terms = run.terms("billing", first)
-        head = (
-            f"{run.name(run.provider)} is to invoice {run.name(run.client)} the {terms.params['timing']} fee for "
-            f"the cycle {iso(first)} to {iso(last)} ({terms.clause})"
-        )
         if end is not None and first > end:
-            ob.status, ob.balance = "discharged", ZERO
-            ob.explanation = head + f"; not owed: the contract ended {iso(end)} before the cycle began."
+            unit(run, ("billing", first), (state_of(ob), end), partial(_discharged, run, ob, first, last, end), (ob,))
             continue
         limit, moved = due(run, first, last)
-        ob.due = limit
-        ob.amount, note = _amount(run, first, last, end)
-        head += note + f", by {iso(limit)}"
         inv = by_period.get(first)
-        if inv is not None:
-            ob.status, ob.fulfilled_on, ob.balance = "fulfilled", inv.issued_on, ZERO
-            ob.cite(inv.event_id)
-            late = ", late" if inv.issued_on > limit else ""
-            ob.explanation = head + f"; invoiced as {inv.id} on {iso(inv.issued_on)}{ev(inv.event_id)}{late}."
-        else:
-            ob.balance = ob.amount
-            if limit < run.as_of:
-                ob.status = "violated"
-            ob.explanation = head + f"; {money(ob.amount, run.currency)} not invoiced yet as of {iso(run.as_of)}."
-        ob.cite(*moved)
-        if limit < run.as_of and (ob.fulfilled_on is None or ob.fulfilled_on > limit):
-            _unbilled(run, ob, limit, first, moved)
+        inputs = (
+            state_of(ob),
+            end,
+            limit,
+            tuple(moved),
+            None if inv is None else (inv.id, inv.issued_on, inv.event_id),
+            limit < run.as_of,
+            None if inv is not None else run.as_of,  # not invoiced yet "as of" the day asked
+        )
+        unit(run, ("billing", first), inputs, partial(_cycle, run, ob, first, last, end, limit, moved, inv), (ob,))
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:

@@ -71,8 +71,9 @@ def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes
 
 
 def state_of(obj: Any) -> tuple:
-    """A working object's fields as plain values (for ``inputs``)."""
-    return tuple(tuple(v) if isinstance(v, list) else v for v in obj.__dict__.values())
+    """A working object's fields as plain values (for ``inputs``); its ``caused_by`` list
+    as a tuple at the end (the list itself changes in place later)."""
+    return (*obj.__dict__.values(), tuple(obj.caused_by))
 
 
 def moves_of(moves: Iterable[Any]) -> tuple:

@@ -19,8 +19,8 @@ import bisect
 import difflib
 from collections.abc import Iterator
 from datetime import date, timedelta
-from functools import partial
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from contractrules import dates, statutory

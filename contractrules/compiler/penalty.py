@@ -22,9 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
+from contractrules.compiler.memo import moves_of, unit
 from contractrules.compiler.penalty_facts import (
     InvoiceFacts,
     _facts,
@@ -400,20 +402,51 @@ def finish(run) -> None:
     for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, natural_key(i.id))):
         if f"late_payment:{inv.id}" not in run.violations:
             continue
-        fig = figure(run, inv)
+        fig, table = unit(run, ("late_penalty", inv.id), _inputs(run, inv), partial(_finish_invoice, run, inv))
         figures.append(fig)
-        if fig.obligation_status is not None and fig.obligation_amount > ZERO:
-            _obligation(run, inv, fig)
-        over = fig.paid + fig.credited - round_money(fig.total, run.currency)
-        if fig.paid and over > ZERO:
-            run.warn(
-                f"the penalty on invoice {inv.id} was paid {money(over, run.currency)} more than it now asks "
-                f"(a later waiver, grace extension or payment before enforceability removed it): "
-                f"{run.name(run.provider)} owes that back"
-            )
+        if table is not None:
+            run.state("late_penalty").setdefault("tables", {})[inv.id] = table
     run.state("late_penalty")["figures"] = figures
     warn_beyond_table(run)
     warn_user_rows(run)
+
+
+def _inputs(run, inv: Invoice) -> tuple:
+    """Everything one invoice's penalty depends on (compiler/memo.py): the day asked, the
+    invoice and its moves, and what the events told about its penalty."""
+    f = _facts(run, inv.id)
+    w = f.waiver
+    return (
+        run.as_of,
+        inv.amount,
+        inv.issued_on,
+        inv.due,
+        inv.event_id,
+        moves_of(inv.credits),
+        moves_of(inv.payments),
+        moves_of(inv.penalty_payments),
+        moves_of(inv.penalty_credits),
+        None if w is None else (w.event.id, w.event.by, w.local_date),
+        f.grace_until,
+        f.grace_event,
+        tuple((d.opened, d.opened_by, d.resolved, d.resolved_by) for d in f.disputes),
+        tuple(f.reminders),
+    )
+
+
+def _finish_invoice(run, inv: Invoice) -> tuple[PenaltyFigure, object]:
+    """One late invoice's penalty as of ``run.as_of``: its figure and interest table."""
+    fig = figure(run, inv)
+    if fig.obligation_status is not None and fig.obligation_amount > ZERO:
+        _obligation(run, inv, fig)
+    over = fig.paid + fig.credited - round_money(fig.total, run.currency)
+    if fig.paid and over > ZERO:
+        run.warn(
+            f"the penalty on invoice {inv.id} was paid {money(over, run.currency)} more than it now asks "
+            f"(a later waiver, grace extension or payment before enforceability removed it): "
+            f"{run.name(run.provider)} owes that back"
+        )
+    return fig, run.state("late_penalty").get("tables", {}).get(inv.id)
 
 
 def _basis(run) -> str:

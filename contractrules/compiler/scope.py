@@ -26,9 +26,11 @@ import bisect
 from datetime import date, timedelta
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from functools import partial
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
+from contractrules.compiler.memo import state_of, unit
 from contractrules.ledger import WorkingObligation, WorkingViolation
 
 CLAUSE = "terms.scope"
@@ -350,18 +352,13 @@ def finish(run) -> None:
     for (service, asset), obs in st.get("recurring", {}).items():
         for ob in obs:
             first, last = st["cycle_of"][ob.id]
-            head = (
-                f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to "
-                f"{iso(last)} ({ob.clause}, every cycle)"
-            )
             if end is not None and first > end:
-                ob.status = "discharged"
-                ob.explanation = head + f"; not owed: the contract ended {iso(end)}."
+                unit(run, ("scope", ob.id), (state_of(ob), end), partial(_discharged, run, ob, service, asset, first, last, end), (ob,))
                 continue
-            ob.due, moved = termination.due_at_cycle_end(run, first, last)
-            ob.cite(*moved)
-            _missed(run, ob, ob.due, service, asset, first, moved)
-            ob.explanation = head + _status_text(ob)
+            # the cycle's last day unless the contract ends inside it (termination.due_at_cycle_end)
+            due, moved = (last, []) if end is None or end >= last else termination.due_at_cycle_end(run, first, last)
+            inputs = (state_of(ob), due, tuple(moved), due >= run.as_of)
+            unit(run, ("scope", ob.id), inputs, partial(_recurring, run, ob, service, asset, first, last, due, moved), (ob,))
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]
         e = req.event
@@ -374,6 +371,26 @@ def finish(run) -> None:
         if billable:
             head += f"; billable under change order {billable}, {_rate_text(run, req.local_date)}"
         ob.explanation = head + _status_text(ob)
+
+
+def _head(run, ob: WorkingObligation, service: str, asset: str, first: date, last: date) -> str:
+    return (
+        f"{run.name(run.provider)} is to perform {service} on {asset} in the cycle {iso(first)} to "
+        f"{iso(last)} ({ob.clause}, every cycle)"
+    )
+
+
+def _discharged(run, ob: WorkingObligation, service: str, asset: str, first: date, last: date, end: date) -> None:
+    ob.status = "discharged"
+    ob.explanation = _head(run, ob, service, asset, first, last) + f"; not owed: the contract ended {iso(end)}."
+
+
+def _recurring(run, ob, service: str, asset: str, first: date, last: date, due: date, moved: list[str]) -> None:
+    """A recurring obligation as of ``run.as_of``: its due date, a missed cycle, its text."""
+    ob.due = due
+    ob.cite(*moved)
+    _missed(run, ob, due, service, asset, first, moved)
+    ob.explanation = _head(run, ob, service, asset, first, last) + _status_text(ob)
 
 
 def _status_text(ob: WorkingObligation) -> str:
