@@ -7,12 +7,14 @@
 
 A :class:`LiveContract` keeps the contract's working state in event time: every posted
 event is delivered once, in event order, and the state is saved at checkpoints along the
-way. An answer as of a date on or after the last event copies the live state and
-finishes only the copy (ticks of the days in between included); an earlier date starts
-from the latest checkpoint before it. An event dated before events already delivered (a
-backdated payment, a late import) rewinds the live state to the latest checkpoint before
-it and replays from there, so every answer equals a full replay of the same events
-(:func:`contractrules.evaluate`) — a tested invariant.
+way. An answer as of a date on or after the last event delivers the clock ticks due by
+then to the live state for good, finishes the live state for the answer and puts it back
+as it was (engine/journal.py), reusing the finish work of units that have not changed
+(compiler/memo.py); an earlier date starts from a copy of the latest checkpoint before
+it. An event dated before events already delivered (a backdated payment, a late import)
+— or before ticks an answer delivered — rewinds the live state to the latest checkpoint
+before it and replays from there, so every answer equals a full replay of the same
+events (:func:`contractrules.evaluate`) — a tested invariant.
 
 Posting is idempotent: an event id posted again with the same content is reported in
 ``duplicates`` and changes nothing; the same id with different content is bad input
@@ -131,7 +133,7 @@ class LiveContract:
         self._issued: dict[str, str] = {}  # invoice -> id of the event issuing it
         self._answers: dict[date, Answer] = {}  # answers since the last post
         self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by content
-        self._memo: dict[tuple, Any] = {}  # finish units already computed (compiler/memo.py)
+        self._memo: dict[tuple[Any, ...], Any] = {}  # finish units already computed (compiler/memo.py)
         self._closed = False
         run = self._engine.start(self._doc, (), date.max)
         run.by_id = self._by_id

@@ -62,11 +62,10 @@ class Saved:
         for obj, fields, caused_by in self._objects:
             obj.__dict__.clear()
             obj.__dict__.update(fields)
-            caused_by_list = fields["caused_by"]
-            caused_by_list[:] = caused_by
-        for dct, items in self._dicts:
+            fields["caused_by"][:] = caused_by
+        for dct, entries in self._dicts:
             dct.clear()
-            dct.update(items)
+            dct.update(entries)
         for lst, items in self._lists:
             lst[:] = items
         run.__dict__.clear()
