@@ -11,7 +11,7 @@ import bisect
 import heapq
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -57,6 +57,19 @@ class WorkingViolation:
     obligation: str | None = None
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
+
+
+def content(w: WorkingObligation | WorkingViolation) -> tuple:
+    """A working obligation's or violation's fields as a hashable tuple (its one list,
+    ``caused_by``, as a tuple in its place): what it says, for comparing and as a key."""
+    values = tuple(w.__dict__.values())
+    at = _LIST_AT.get(type(w))
+    if at is None or type(values[at]) is not list:
+        return tuple(tuple(v) if isinstance(v, list) else v for v in values)
+    return (*values[:at], tuple(values[at]), *values[at + 1 :])
+
+
+_LIST_AT = {cls: [f.name for f in fields(cls)].index("caused_by") for cls in (WorkingObligation, WorkingViolation)}
 
 
 @dataclass
@@ -259,6 +272,8 @@ class Run:
     memo: dict | None = None
     #: What the finish unit being computed adds (obligations, violations, warnings).
     capture: list | None = None
+    #: A live contract's record of what its finish sets (engine/journal.py), while it finishes.
+    journal: Any = None
 
     def __init__(self, doc: dict, records: Iterable[Any], as_of: date):
         self.doc = doc

@@ -359,7 +359,7 @@ class LiveContract:
         self._ticked = day
         before = self._frozen(self._run) if VERIFY_RESTORE else b""
         keep = saved(self._run)
-        self._run.memo = self._memo  # set after saving: the restore drops it
+        self._run.memo, self._run.journal = self._memo, keep  # set after saving: the restore drops them
         try:
             return self._engine.finish(self._run, day, self._items)
         finally:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from contractrules.ledger import WorkingViolation
+from contractrules.ledger import WorkingViolation, content
 
 
 def _copy(obj: Any) -> Any:
@@ -44,6 +44,10 @@ def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes
     if memo is None:
         return compute()
     writes = tuple(writes)
+    journal = run.journal
+    if journal is not None:
+        for obj in writes:
+            journal.keep(obj)
     hit = memo.get(key)
     if hit is not None and hit[0] == inputs:
         _, fields, added, result = hit
@@ -71,9 +75,8 @@ def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes
 
 
 def state_of(obj: Any) -> tuple:
-    """A working object's fields as plain values (for ``inputs``); its ``caused_by`` list
-    as a tuple at the end (the list itself changes in place later)."""
-    return (*obj.__dict__.values(), tuple(obj.caused_by))
+    """A working obligation's fields as plain values (for ``inputs``)."""
+    return content(obj)
 
 
 def moves_of(moves: Iterable[Any]) -> tuple:

@@ -471,8 +471,9 @@ def answer(run) -> dict:
     from contractrules.money import format_amount
 
     cur = run.currency
-    penalties = [
-        Penalty(
+
+    def item(f: PenaltyFigure) -> Penalty:
+        return Penalty(
             invoice=f.invoice,
             enforceable=f.enforceable,
             enforceable_from=f.enforceable_from,
@@ -483,6 +484,10 @@ def answer(run) -> dict:
             balance=format_amount(f.balance(cur), cur),
             reasons=f.reasons,
         )
+
+    # a figure a live contract reused (compiler/memo.py) is the same object: its item too
+    penalties = [
+        unit(run, ("late_penalty.item", f.invoice), (f,), partial(item, f))
         for f in run.state("late_penalty").get("figures", [])
     ]
     return {"penalties": penalties, "detail": {"interest": dict(run.state("late_penalty").get("tables", {}))}}

@@ -286,10 +286,16 @@ def _match_recurring(run, end: date | None) -> None:
             firsts = starts[(e.service, e.asset)] = [st["cycle_of"][ob.id][0] for ob in obs]
         at = bisect.bisect_right(firsts, day) - 1
         ob = obs[at] if at >= 0 else None
-        if ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None:
-            _fulfil(ob, rec)
-        else:  # fulfils nothing: an asset listed but excluded is still out of scope
-            _out_of_scope_work(run, rec, covered)
+        fulfils = ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None
+        inputs = (day, covered, None if ob is None else state_of(ob), fulfils)
+        unit(run, ("scope.work", e.id), inputs, partial(_work, run, rec, ob if fulfils else None, covered), (ob,) if fulfils else ())
+
+
+def _work(run, rec, ob: WorkingObligation | None, covered: bool) -> None:
+    if ob is not None:
+        _fulfil(ob, rec)
+    else:  # fulfils nothing: an asset listed but excluded is still out of scope
+        _out_of_scope_work(run, rec, covered)
 
 
 def due(run, tick) -> None:
@@ -361,16 +367,21 @@ def finish(run) -> None:
             unit(run, ("scope", ob.id), inputs, partial(_recurring, run, ob, service, asset, first, last, due, moved), (ob,))
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]
-        e = req.event
-        within = within_days(run, e.service, req.local_date)
-        head = (
-            f"{run.name(run.provider)} is to perform {e.service} on {e.asset}, requested by {run.name(e.by)} on "
-            f"{iso(req.local_date)}{ev(e.id)} ({ob.clause}"
-            + (f", respond within {within} days)" if within is not None else ")")
-        )
-        if billable:
-            head += f"; billable under change order {billable}, {_rate_text(run, req.local_date)}"
-        ob.explanation = head + _status_text(ob)
+        unit(run, ("scope", ob_id), (state_of(ob), billable), partial(_requested, run, req, ob, billable), (ob,))
+
+
+def _requested(run, req, ob: WorkingObligation, billable: str | None) -> None:
+    """The text of an obligation on request (its status is set as events arrive)."""
+    e = req.event
+    within = within_days(run, e.service, req.local_date)
+    head = (
+        f"{run.name(run.provider)} is to perform {e.service} on {e.asset}, requested by {run.name(e.by)} on "
+        f"{iso(req.local_date)}{ev(e.id)} ({ob.clause}"
+        + (f", respond within {within} days)" if within is not None else ")")
+    )
+    if billable:
+        head += f"; billable under change order {billable}, {_rate_text(run, req.local_date)}"
+    ob.explanation = head + _status_text(ob)
 
 
 def _head(run, ob: WorkingObligation, service: str, asset: str, first: date, last: date) -> str:

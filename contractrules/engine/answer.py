@@ -7,9 +7,7 @@ clause."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
-from contractrules.ledger import ZERO, WorkingObligation, WorkingViolation
+from contractrules.ledger import ZERO, content
 from contractrules.model.answers import (
     Answer,
     ContractState,
@@ -85,18 +83,6 @@ def _violation(run, v) -> Violation:
     )
 
 
-def _content(w) -> tuple:
-    """A working object's fields, hashable: its one list (``caused_by``) as a tuple."""
-    values = tuple(w.__dict__.values())
-    at = _LIST_AT.get(type(w))
-    if at is None or type(values[at]) is not list:
-        return tuple(tuple(v) if isinstance(v, list) else v for v in values)
-    return (*values[:at], tuple(values[at]), *values[at + 1 :])
-
-
-_LIST_AT = {cls: [f.name for f in fields(cls)].index("caused_by") for cls in (WorkingObligation, WorkingViolation)}
-
-
 def _items(run, working, build, reuse: dict | None) -> list:
     """Answer items for working obligations or violations; with ``reuse`` (a live
     contract's), an item whose working content is unchanged since the last answer is the
@@ -105,7 +91,7 @@ def _items(run, working, build, reuse: dict | None) -> list:
         return [build(run, w) for w in working]
     out, used = [], {}
     for w in working:
-        key: tuple | None = _content(w)
+        key: tuple | None = content(w)
         try:
             item = reuse.get(key)
         except TypeError:  # a field that cannot be a key (a dict): built each time

@@ -13,8 +13,9 @@ stays valid.
 
 What is saved is what a finish may change: the Run's attributes, its containers
 (obligations, violations, rights, warnings, unapplied credit, the clauses' scratch state
-and the lists and dicts directly in it) and the fields of its working obligations,
-violations and rights. Ledger invoices and their payments, event records and agenda are
+and the lists and dicts directly in it) and, as the finish goes, the fields of every
+working object a finish unit is about to set (:meth:`Saved.keep`, called by
+compiler/memo.py: a finish sets fields of existing objects only inside units). Ledger invoices and their payments, event records and agenda are
 only read by the ``finish`` hooks and are not saved. The live tests
 check, on every answer, that the frozen state (engine/checkpoint.py) is byte for byte
 the same after :meth:`~Saved.restore` as before the finish (``live.VERIFY_RESTORE``).
@@ -22,18 +23,18 @@ the same after :meth:`~Saved.restore` as before the finish (``live.VERIFY_RESTOR
 
 from __future__ import annotations
 
+from typing import Any
+
 from contractrules.ledger import Run
 
 #: The Run's containers a finish writes: the Run's own (saved whole, one level) ...
 CONTAINERS = ("obligations", "violations", "rights", "warnings", "unapplied", "scratch", "_dated")
-#: ... and the working objects in these, whose fields it sets.
-WORKING = ("obligations", "violations", "rights")
 
 
 class Saved:
     """The saved contents of a Run (see :func:`saved`)."""
 
-    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_objects")
+    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_objects", "_kept")
 
     def __init__(self, run: Run) -> None:
         self._run = run
@@ -48,7 +49,14 @@ class Saved:
             for value in clause_state.values():
                 if isinstance(value, dict | list):
                     self._container(value)
-        self._objects = [(obj, dict(obj.__dict__), list(obj.caused_by)) for name in WORKING for obj in attrs[name].values()]
+        self._objects: list[tuple[Any, dict, list]] = []
+        self._kept: set[int] = set()
+
+    def keep(self, obj: Any) -> None:
+        """Save a working object's fields before a finish unit sets them (compiler/memo.py)."""
+        if id(obj) not in self._kept:
+            self._kept.add(id(obj))
+            self._objects.append((obj, dict(obj.__dict__), list(obj.caused_by)))
 
     def _container(self, value: dict | list) -> None:
         if isinstance(value, dict):
