@@ -109,6 +109,7 @@ def growth() -> dict:
         rows = [_growth_row(engine, years) for years in YEARS]
     by = {r["years"]: r for r in rows}
     return {
+        "profile_50y_answer": _answer_profile(50),
         "rows": rows,
         "goals": {
             "replay_50y_over_5y": _goal(by[50]["full_replay_us_per_event"] / by[5]["full_replay_us_per_event"], 1.2),
@@ -116,6 +117,33 @@ def growth() -> dict:
             "answer_over_full_replay_50y": _goal(by[50]["live_answer_ms"] / by[50]["full_replay_ms"], 0.1),
         },
     }
+
+
+def _answer_profile(years: int, top: int = 14) -> list[dict]:
+    """Where a live answer after one new event spends its time (cProfile, cumulative)."""
+    import cProfile
+    import pstats
+
+    import contractrules as cr
+
+    c, records, as_of = _history(years)
+    as_of = max(as_of, records[-1].local_date)
+    live = cr.open_contract(c)
+    live.post(records[:-1])
+    live.answer(as_of)
+    live.post(records[-1:])
+    prof = cProfile.Profile()
+    prof.runcall(live.answer, as_of)
+    live.close()
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    rows = sorted(
+        ((f"{Path(file).name}:{line}({fn})", ct, tt, nc) for (file, line, fn), (_cc, nc, tt, ct, _) in stats.items()),
+        key=lambda r: -r[1],
+    )
+    return [
+        {"function": name, "cumulative_ms": round(ct * 1e3, 2), "own_ms": round(tt * 1e3, 2), "calls": nc}
+        for name, ct, tt, nc in rows[:top]
+    ]
 
 
 def _goal(value: float, limit: float) -> dict:
@@ -309,6 +337,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     report: dict = {"commit": _git("rev-parse", "HEAD"), "machine": machine()}
+    default = RESULTS / "live.json"
+    if args.only and not args.out and default.exists():  # one part again: keep the others' figures
+        report = {**json.loads(default.read_text()), **report}
     if args.size:
         report["size"] = size(args.size)
         out = args.out or RESULTS / f"live-size-{args.size}.json"
@@ -317,8 +348,9 @@ def main(argv: list[str] | None = None) -> dict:
             t = time.perf_counter()
             report[name] = PARTS[name]()
             report[name]["bench_seconds"] = round(time.perf_counter() - t, 1)
+            report[name]["commit"] = report["commit"]
             print(name, json.dumps(report[name], indent=1), flush=True)
-        out = args.out or RESULTS / "live.json"
+        out = args.out or default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"saved {out}")

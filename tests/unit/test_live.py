@@ -147,3 +147,38 @@ def test_a_post_failing_inside_the_engine_changes_nothing(contract, monkeypatch)
     assert live.post([payment("p1", "2025-04-20", "600.00")]).accepted == ("p1",)
     later = [*old, payment("p1", "2025-04-20", "600.00")]
     assert live.answer("2025-08-01") == cr.evaluate(contract, later, "2025-08-01")
+
+
+def test_an_answer_delivers_the_deadlines_for_good_and_an_event_before_them_rewinds_unreported(contract):
+    """Decision 105: an answer as of a day after the last event delivers the ticks due by
+    then to the live state; an event dated before that day but after every posted event
+    is not backdated (``replayed_from`` None), yet the state rewinds and stays right."""
+    live = cr.open_contract(contract)
+    issued = invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")
+    live.post([issued])
+    late = live.answer("2025-03-20")  # INV-1 fell due in between: a late_payment violation
+    assert late == cr.evaluate(contract, [issued], "2025-03-20")
+    assert any(v.kind == "late_payment" for v in late.violations)
+    assert live._ticked == date(2025, 3, 20)
+    paid = payment("p1", "2025-02-01", "600.00", inv="INV-1")  # before the deadline ticks
+    assert live.post([paid]).replayed_from is None
+    assert live._ticked is None  # rewound: the ticks will be delivered again, after p1
+    for day in ("2025-02-01", "2025-03-20", "2025-06-30"):
+        assert live.answer(day) == cr.evaluate(contract, [issued, paid], day)
+    # an answer as of a day between the last event and the ticked day: from a checkpoint
+    assert live.answer("2025-04-01") == cr.evaluate(contract, [issued, paid], "2025-04-01")
+    assert live.answer("2025-03-01") == cr.evaluate(contract, [issued, paid], "2025-03-01")
+
+
+def test_a_live_answer_leaves_the_state_as_it_found_it(contract, monkeypatch):
+    """The finish of a live answer writes into the live state and puts it back
+    (engine/journal.py); checked byte for byte on every answer under VERIFY_RESTORE."""
+    monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
+    live = cr.open_contract(contract)
+    events = [invoice(f"i{k}", f"INV-{k}", f"2025-{k:02d}-03", period=f"2025-{k:02d}-01") for k in range(1, 5)]
+    events.append(payment("p1", "2025-03-20", "700.00"))
+    for k, event in enumerate(events):
+        live.post([event])
+        day = event["at"][:10]
+        assert live.answer(day) == cr.evaluate(contract, events[: k + 1], day)
+    assert live.answer("2025-09-30") == cr.evaluate(contract, events, "2025-09-30")
