@@ -269,7 +269,7 @@ class Run:
     """Everything one evaluation knows: the compiled document, the events, the answers so far."""
 
     #: A live contract's finish units (compiler/memo.py), set only while it finishes.
-    memo: dict | None = None
+    memo: tuple[dict, dict] | None = None
     #: What the finish unit being computed adds (obligations, violations, warnings).
     capture: list | None = None
     #: A live contract's record of what its finish sets (engine/journal.py), while it finishes.

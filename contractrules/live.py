@@ -342,8 +342,16 @@ class LiveContract:
         if day.toordinal() >= last and (self._ticked is None or day >= self._ticked):
             return self._answer_live(day)
         run = self._state_at(day)
-        run.memo = self._memo
-        return self._engine.finish(run, day, self._items)
+        run.memo = (self._memo, {})
+        return self._finish(run, day)
+
+    def _finish(self, run: Run, day: date) -> Answer:
+        """The answer from a state delivered up to ``day``; the finish units it used are kept
+        for the next answer (compiler/memo.py), and only those."""
+        answer = self._engine.finish(run, day, self._items)
+        assert run.memo is not None
+        self._memo = run.memo[1]
+        return answer
 
     def _answer_live(self, day: date) -> Answer:
         """As of the live point or later: the ticks due by ``day`` are delivered to the live
@@ -359,9 +367,9 @@ class LiveContract:
         self._ticked = day
         before = self._frozen(self._run) if VERIFY_RESTORE else b""
         keep = saved(self._run)
-        self._run.memo, self._run.journal = self._memo, keep  # set after saving: the restore drops them
+        self._run.memo, self._run.journal = (self._memo, {}), keep  # set after saving: the restore drops them
         try:
-            return self._engine.finish(self._run, day, self._items)
+            return self._finish(self._run, day)
         finally:
             keep.restore()
             if VERIFY_RESTORE:

@@ -16,6 +16,9 @@ decides everything the unit writes — ``run.as_of`` included whenever the outpu
 on it (open items). A batch run has no memo (``run.memo`` is None) and computes every
 unit: both paths run the same code, and the live tests compare every live answer with a
 full replay.
+
+``run.memo`` is a pair of dicts: the units of the last finish (read) and those of this
+one (written), so a live contract keeps only what its last answer used.
 """
 
 from __future__ import annotations
@@ -40,16 +43,18 @@ def _fields(obj: Any) -> dict:
 
 def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes: Iterable[Any] = ()) -> Any:
     """``compute()``, or what it wrote and returned the last time ``inputs`` were the same."""
-    memo: dict | None = run.memo
+    memo: tuple[dict, dict] | None = run.memo
     if memo is None:
         return compute()
+    last, now = memo
     writes = tuple(writes)
     journal = run.journal
     if journal is not None:
         for obj in writes:
             journal.keep(obj)
-    hit = memo.get(key)
+    hit = last.get(key)
     if hit is not None and hit[0] == inputs:
+        now[key] = hit
         _, fields, added, result = hit
         for obj, f in zip(writes, fields, strict=True):
             obj.__dict__.update(f)
@@ -68,7 +73,7 @@ def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes
         added = tuple(item if isinstance(item, str) else _copy(item) for item in run.capture)
     finally:
         run.capture = outer
-    memo[key] = (inputs, tuple(_fields(obj) for obj in writes), added, result)
+    now[key] = (inputs, tuple(_fields(obj) for obj in writes), added, result)
     if outer is not None:
         outer.extend(added)
     return result
