@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -46,8 +46,16 @@ from contractrules.errors import (
     InputError,
     Issue,
 )
-from contractrules.model import EVENT_TYPES, ContractSource, load_events, read_contract
-from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities, term_warnings
+
+if TYPE_CHECKING:
+    from contractrules.model import ContractSource
+
+# Start-up cost (issue 12): this module imports only click and the small modules above.
+# The models, the compiler, the engine, yaml and rich are imported inside the commands
+# that use them, and the optional commands (store, batch, documents, service) are
+# registered on demand (LAZY_COMMANDS below), so ``contractrules --help`` and
+# ``contractrules penalty`` load nothing they do not need
+# (tests/unit/test_cli_imports.py).
 
 
 class CommandGroup(click.Group):
@@ -87,6 +95,8 @@ _FILE = click.Path(exists=True, dir_okay=False)
 
 def ambiguity_issues(source: ContractSource) -> list[Issue]:
     """With ``month_overflow: error``, every ambiguous schedule date is an input error."""
+    from contractrules.model.describe import schedule_ambiguities
+
     billing = source.contract.terms.billing
     if billing is None or billing.month_overflow != "error":
         return []
@@ -119,6 +129,8 @@ def check(contract: str, events: str | None, fmt: str) -> None:
     for unknown keys, gaps, overlaps and unsorted rows.
     """
     from contractrules import statutory
+    from contractrules.model import EVENT_TYPES, load_events, read_contract
+    from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities, term_warnings
 
     if _is_statutory_table(contract):
         t = statutory.load_table(contract)
@@ -277,6 +289,7 @@ _SKIP = click.option(
 def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store: dict | None = None):
     """The contract and events to answer from: files, or a store (``--db URL --contract ID``)."""
     from contractrules.api import as_records
+    from contractrules.model import read_contract
 
     if store is not None and store["contract_id"] is None:
         ctx = click.get_current_context()
@@ -398,6 +411,7 @@ def penalty(
 def compile_command(contract: str, fmt: str) -> None:
     """Print the declarative ruleset document CONTRACT compiles to (json), or its rules (table)."""
     from contractrules.compiler import compile_contract
+    from contractrules.model import read_contract
 
     doc = compile_contract(read_contract(contract).contract)
     if fmt == "json":

@@ -1,0 +1,156 @@
+"""Start-up cost of the command line (issue 12): what a command imports, in a fresh interpreter.
+
+``import contractrules`` and ``import contractrules.cli`` load no models, compiler, engine,
+yaml or optional package; ``contractrules penalty`` loads what answering needs and none of
+the store, batch, documents, service, rich (with ``--format json``; rich's progress bars
+never), dask, pyarrow or holidays (the contract has no business-day calendar). Timings are
+measured by ``python -m benchmarks.live --only cli``, not asserted here.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from contractrules import cli_params, statutory
+
+#: never loaded by the command line's import nor by ``penalty``
+OPTIONAL = (
+    "contractrules.batch",
+    "contractrules.store",
+    "contractrules.service",
+    "contractrules.documents",
+    "rich.progress",
+    "dask",
+    "distributed",
+    "pyarrow",
+    "holidays",
+    "jinja2",
+    "sqlalchemy",
+    "fastapi",
+)
+#: what answering needs, loaded on first use only
+ANSWERING = (
+    "contractrules.api",
+    "contractrules.model",
+    "contractrules.compiler",
+    "contractrules.engine",
+    "contractrules.statutory",
+    "contractrules.live",
+    "pydantic",
+    "yaml",
+    "babel",
+    "durable",
+    "rich",
+)
+
+CONTRACT = """\
+id: golden-penalty-grace-end
+parties:
+  provider: {id: studio, name: Studio S.L.}
+  client: {id: acme, name: ACME S.A.}
+timezone: Europe/Madrid
+currency: EUR
+start: 2025-09-01
+terms:
+  payment:
+    terms_days: 30
+  late_penalty:
+    grace_days: 10
+    interest:
+      annual_rate: "0.12"
+      day_count: act/365
+      accrues_from: grace_end
+"""
+EVENTS = (
+    '{"id": "i1", "type": "invoice_issued", "at": "2025-09-01", "by": "studio", '
+    '"channel": "email", "invoice": "INV-E", "amount": "1500.00"}\n'
+)
+
+
+def loaded(*matching: str, code: str) -> list[str]:
+    """The modules named (or inside those named) that ``code`` leaves in sys.modules."""
+    probe = (
+        f"{code}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m in {matching!r} or m.startswith({tuple(p + '.' for p in matching)!r}))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def _heavy(names: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    return [n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes)]
+
+
+def test_importing_the_command_line_loads_click_and_nothing_heavy():
+    names = loaded("contractrules", *OPTIONAL, *ANSWERING, code="import contractrules.cli")
+    assert _heavy(names, OPTIONAL + ANSWERING) == []
+    assert set(names) == {"contractrules", "contractrules.cli", "contractrules.cli_common", "contractrules.cli_params"} | {
+        "contractrules.errors",
+        "contractrules.limits",
+    }
+
+
+def test_importing_the_package_loads_a_public_name_on_first_use():
+    names = loaded("contractrules", "pydantic", code="import contractrules")
+    assert names == ["contractrules"]
+    names = loaded("contractrules", "pydantic", code="import contractrules\ncontractrules.ContractError")
+    assert names == ["contractrules", "contractrules.errors"]
+    names = loaded("contractrules.api", "pydantic", code="from contractrules import evaluate")
+    assert "contractrules.api" in names and "pydantic" in names
+
+
+def _penalty(tmp_path, fmt: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``python -m contractrules penalty ...`` as a user runs it; the modules loaded at exit."""
+    (tmp_path / "c.yaml").write_text(CONTRACT)
+    (tmp_path / "e.jsonl").write_text(EVENTS)
+    modules = tmp_path / "modules.json"
+    wrapper = (
+        "import atexit, json, runpy, sys\n"
+        f"atexit.register(lambda: open({str(modules)!r}, 'w').write(json.dumps(sorted(sys.modules))))\n"
+        "sys.argv = ['contractrules', *sys.argv[1:]]\n"
+        "runpy.run_module('contractrules', run_name='__main__', alter_sys=True)\n"
+    )
+    args = ["penalty", "c.yaml", "e.jsonl", "--invoice", "INV-E", "--as-of", "2025-10-31", "--format", fmt]
+    done = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=tmp_path, capture_output=True, text=True)
+    return done, json.loads(modules.read_text())
+
+
+def test_penalty_answers_without_the_optional_packages(tmp_path):
+    done, modules = _penalty(tmp_path, "json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    # 1500.00 x 0.12 / 365 a day, for Oct 12..31 (20 days after the grace ends): 9.86
+    assert (answer["invoice"], answer["enforceable"], answer["enforceable_from"]) == ("INV-E", True, "2025-10-12")
+    assert (answer["interest"], answer["fixed_fee"], answer["total"]) == ("9.86", "0.00", "9.86")
+    assert _heavy(modules, (*OPTIONAL, "rich")) == []
+    assert "contractrules.api" in modules and "durable" in modules  # it did answer through the engine
+
+
+def test_penalty_as_a_table_loads_rich_but_not_its_progress_bars(tmp_path):
+    done, modules = _penalty(tmp_path, "table")
+    assert done.returncode == 0, done.stderr
+    assert "INV-E" in done.stdout and "9.86" in done.stdout
+    assert "rich.console" in modules
+    assert _heavy(modules, OPTIONAL) == []
+
+
+def test_penalty_on_bad_input_still_exits_2_with_the_line(tmp_path):
+    (tmp_path / "c.yaml").write_text(CONTRACT)
+    (tmp_path / "e.jsonl").write_text(EVENTS.replace('"1500.00"', '"1500.001"'))
+    bad = subprocess.run(
+        [sys.executable, "-m", "contractrules", "penalty", "c.yaml", "e.jsonl", "--invoice", "INV-E"]
+        + ["--as-of", "2025-10-31"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("e.jsonl:1 amount")
+
+
+@pytest.mark.parametrize("name", ["RATES_ENV", "RATES_OVERRIDE_ENV"])
+def test_the_rates_variables_are_the_ones_statutory_reads(name):
+    # cli_params spells them itself so that the command line does not import the rate tables
+    assert getattr(cli_params, name) == getattr(statutory, name)
