@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from contractrules import cli_params, statutory
+from contractrules import cli, cli_params, statutory
 
 #: never loaded by the command line's import nor by ``penalty``
 OPTIONAL = (
@@ -152,3 +152,49 @@ def test_penalty_on_bad_input_still_exits_2_with_the_line(tmp_path):
 def test_the_rates_variables_are_the_ones_statutory_reads(name):
     # cli_params spells them itself so that the command line does not import the rate tables
     assert getattr(cli_params, name) == getattr(statutory, name)
+
+
+HELP_PROBE = (
+    "import sys\n"
+    "from contractrules import cli\n"
+    "if sys.argv[1] == 'registered':\n"
+    "    for module in sorted(set(cli.LAZY_COMMANDS.values())):\n"
+    "        cli._register(module)\n"
+    "try:\n"
+    "    cli.main(['--help'], prog_name='contractrules')\n"
+    "except SystemExit as exc:\n"
+    "    assert exc.code == 0, exc.code\n"
+    "heavy = " + repr(OPTIONAL + ANSWERING) + "\n"
+    "print('loaded:', sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+)
+
+
+@pytest.mark.parametrize("columns", ["52", "160"])
+def test_help_lists_every_command_as_when_they_are_imported_and_imports_none(columns):
+    import os
+
+    env = {**os.environ, "COLUMNS": columns}
+    run = [sys.executable, "-c", HELP_PROBE]
+    lazy = subprocess.run([*run, "lazy"], capture_output=True, text=True, check=True, env=env).stdout
+    real = subprocess.run([*run, "registered"], capture_output=True, text=True, check=True, env=env).stdout
+    lazy_help, lazy_loaded = lazy.rsplit("loaded: ", 1)
+    real_help, real_loaded = real.rsplit("loaded: ", 1)
+    assert lazy_help == real_help
+    assert all(f"  {name} " in lazy_help for name in cli.LAZY_COMMANDS)
+    assert lazy_loaded.strip() == "[]"
+    assert "contractrules.store" in real_loaded  # the comparison did import the commands
+
+
+def test_the_listed_help_of_each_optional_command_is_its_own():
+    from contractrules.cli import LAZY_COMMANDS, LAZY_HELP, _register, main
+
+    assert set(LAZY_HELP) == set(LAZY_COMMANDS)
+    for module in set(LAZY_COMMANDS.values()):
+        _register(module)
+    for name, listed in LAZY_HELP.items():
+        command = main.commands[name]
+        assert (command.short_help, command.hidden, command.deprecated) == (None, False, False), name
+        assert command.help is not None and command.help.split("\n\n")[0].split() == listed.split(), name
+        stand_in = cli.click.Command(name, help=listed)
+        for limit in (10, 30, 45, 80, 200):
+            assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), (name, limit)
