@@ -135,16 +135,24 @@ __all__ = [
 if not _typing.TYPE_CHECKING:  # hidden from type checkers: a misspelt name stays an error for them
 
     def __getattr__(name: str) -> object:
-        """Import a public name on first use (then it is a plain module attribute)."""
-        try:
-            module, attr = _LAZY[name]
-        except KeyError:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        """Import a public name on first use (then it is a plain module attribute).
+
+        A submodule is imported too when asked for as an attribute (``contractrules.model``
+        after ``import contractrules``), as it was when this package imported them all.
+        """
         import importlib
 
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
+        if name in _LAZY:
+            module, attr = _LAZY[name]
+            value = getattr(importlib.import_module(module), attr)
+            globals()[name] = value
+            return value
+        if not name.startswith("_"):
+            import importlib.util
+
+            if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+                return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -97,6 +97,11 @@ def test_importing_the_package_loads_a_public_name_on_first_use():
     assert names == ["contractrules", "contractrules.errors"]
     names = loaded("contractrules.api", "pydantic", code="from contractrules import evaluate")
     assert "contractrules.api" in names and "pydantic" in names
+    # a submodule asked for as an attribute is imported, as when the package imported them all
+    code = "import contractrules\nassert contractrules.model.load_contract is contractrules.load_contract"
+    assert "contractrules.model" in loaded("contractrules.model", code=code)
+    code = "import contractrules\ntry:\n    contractrules.nosuch\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit(1)"
+    assert loaded("contractrules", code=code) == ["contractrules"]
 
 
 def _penalty(tmp_path, fmt: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
