@@ -104,8 +104,11 @@ def test_importing_the_package_loads_a_public_name_on_first_use():
     assert loaded("contractrules", code=code) == ["contractrules"]
 
 
-def _penalty(tmp_path, fmt: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """``python -m contractrules penalty ...`` as a user runs it; the modules loaded at exit."""
+def _penalty(
+    tmp_path, fmt: str, command: list[str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``python -m contractrules penalty ...`` (or ``command``) as a user runs it; the modules
+    loaded at exit."""
     (tmp_path / "c.yaml").write_text(CONTRACT)
     (tmp_path / "e.jsonl").write_text(EVENTS)
     modules = tmp_path / "modules.json"
@@ -115,7 +118,8 @@ def _penalty(tmp_path, fmt: str) -> tuple[subprocess.CompletedProcess[str], list
         "sys.argv = ['contractrules', *sys.argv[1:]]\n"
         "runpy.run_module('contractrules', run_name='__main__', alter_sys=True)\n"
     )
-    args = ["penalty", "c.yaml", "e.jsonl", "--invoice", "INV-E", "--as-of", "2025-10-31", "--format", fmt]
+    args = command or ["penalty", "c.yaml", "e.jsonl", "--invoice", "INV-E", "--as-of", "2025-10-31"]
+    args = [*args, "--format", fmt]
     done = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=tmp_path, capture_output=True, text=True)
     return done, json.loads(modules.read_text())
 
@@ -129,6 +133,13 @@ def test_penalty_answers_without_the_optional_packages(tmp_path):
     assert (answer["interest"], answer["fixed_fee"], answer["total"]) == ("9.86", "0.00", "9.86")
     assert _heavy(modules, (*OPTIONAL, "rich")) == []
     assert "contractrules.api" in modules and "durable" in modules  # it did answer through the engine
+
+
+def test_evaluate_answers_without_the_optional_packages_either(tmp_path):
+    done, modules = _penalty(tmp_path, "json", command=["evaluate", "c.yaml", "e.jsonl", "--as-of", "2025-10-31"])
+    assert done.returncode == 0, done.stderr
+    assert [p["total"] for p in json.loads(done.stdout)["penalties"]] == ["9.86"]
+    assert _heavy(modules, (*OPTIONAL, "rich")) == []
 
 
 def test_penalty_as_a_table_loads_rich_but_not_its_progress_bars(tmp_path):
