@@ -214,3 +214,15 @@ def test_the_listed_help_of_each_optional_command_is_its_own():
         stand_in = cli.click.Command(name, help=listed)
         for limit in (10, 30, 45, 80, 200):
             assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), (name, limit)
+
+
+def test_an_optional_command_whose_package_is_missing_is_neither_listed_nor_run(monkeypatch):
+    from click.testing import CliRunner
+
+    monkeypatch.setitem(cli.LAZY_COMMANDS, "ghost", "contractrules.ghost.cli")
+    monkeypatch.setitem(cli.LAZY_HELP, "ghost", "Haunt the store.")
+    listing = CliRunner().invoke(cli.main, ["--help"])
+    assert listing.exit_code == 0 and "  batch " in listing.output
+    assert "ghost" not in listing.output
+    run = CliRunner().invoke(cli.main, ["ghost"])
+    assert run.exit_code == 2 and "No such command 'ghost'" in run.output
