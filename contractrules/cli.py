@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -46,8 +46,16 @@ from contractrules.errors import (
     InputError,
     Issue,
 )
-from contractrules.model import EVENT_TYPES, ContractSource, load_events, read_contract
-from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities, term_warnings
+
+if TYPE_CHECKING:
+    from contractrules.model import ContractSource
+
+# Start-up cost (issue 12): this module imports only click and the small modules above.
+# The models, the compiler, the engine, yaml and rich are imported inside the commands
+# that use them, and the optional commands (store, batch, documents, service) are
+# registered on demand (LAZY_COMMANDS below), so ``contractrules --help`` and
+# ``contractrules penalty`` load nothing they do not need
+# (tests/unit/test_cli_imports.py).
 
 
 class CommandGroup(click.Group):
@@ -87,6 +95,8 @@ _FILE = click.Path(exists=True, dir_okay=False)
 
 def ambiguity_issues(source: ContractSource) -> list[Issue]:
     """With ``month_overflow: error``, every ambiguous schedule date is an input error."""
+    from contractrules.model.describe import schedule_ambiguities
+
     billing = source.contract.terms.billing
     if billing is None or billing.month_overflow != "error":
         return []
@@ -119,6 +129,8 @@ def check(contract: str, events: str | None, fmt: str) -> None:
     for unknown keys, gaps, overlaps and unsorted rows.
     """
     from contractrules import statutory
+    from contractrules.model import EVENT_TYPES, load_events, read_contract
+    from contractrules.model.describe import HORIZON_CYCLES, describe_contract, schedule_ambiguities, term_warnings
 
     if _is_statutory_table(contract):
         t = statutory.load_table(contract)
@@ -277,6 +289,7 @@ _SKIP = click.option(
 def _load(contract: str | None, events: str | None, skip_invalid: bool, *, store: dict | None = None):
     """The contract and events to answer from: files, or a store (``--db URL --contract ID``)."""
     from contractrules.api import as_records
+    from contractrules.model import read_contract
 
     if store is not None and store["contract_id"] is None:
         ctx = click.get_current_context()
@@ -398,6 +411,7 @@ def penalty(
 def compile_command(contract: str, fmt: str) -> None:
     """Print the declarative ruleset document CONTRACT compiles to (json), or its rules (table)."""
     from contractrules.compiler import compile_contract
+    from contractrules.model import read_contract
 
     doc = compile_contract(read_contract(contract).contract)
     if fmt == "json":
@@ -461,10 +475,11 @@ def schema(which: str, show_path: bool) -> None:
 
 # --------------------------------------------------------------------------- optional commands
 # Packages that bring their own commands (the store, batch evaluation, documents, the HTTP service) expose
-# ``register(main)``. They are imported only when one of their commands is asked for (or
-# the command list is shown), so ``evaluate`` and ``penalty`` load none of them; a missing
-# optional dependency hides nothing, because each imports its heavy dependencies inside
-# the commands.
+# ``register(main)``. They are imported only when one of their commands is asked for, so
+# ``evaluate`` and ``penalty`` load none of them; ``contractrules --help`` lists them from
+# LAZY_HELP (the first paragraph of each command's help, checked against the commands by
+# tests/unit/test_cli_imports.py) without importing them either. A missing optional
+# dependency hides nothing, because each imports its heavy dependencies inside the commands.
 LAZY_COMMANDS = {
     "db": "contractrules.store.cli",
     "ingest": "contractrules.store.cli",
@@ -474,6 +489,16 @@ LAZY_COMMANDS = {
     "serve": "contractrules.service.cli",
     "tenant": "contractrules.service.cli",
 }
+LAZY_HELP = {
+    "db": "Create, upgrade and inspect a contract store.",
+    "ingest": "Record CONTRACT and/or EVENTS in the store, as one atomic, idempotent batch.",
+    "batch": "Evaluate every contract in a directory against its events, in parallel.",
+    "report": "The statement of account of CONTRACT as of a date, as one self-contained HTML page.",
+    "letter": "A draft demand letter (requerimiento de pago) for one unpaid INVOICE.",
+    "serve": "Serve the store over HTTP (JSON; OpenAPI at /openapi.json; docs/service.md).",
+    "tenant": "Tenants of the HTTP service and their API keys.",
+}
+_LISTING = "contractrules.cli listing"  # ctx.meta key: the group's help is listing its commands
 
 
 def _register(module: str) -> None:
@@ -484,14 +509,32 @@ def _register(module: str) -> None:
             raise
 
 
+def _installed(module: str) -> bool:
+    """Whether the package holding an optional command's module is there (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module.rpartition(".")[0]) is not None
+
+
 class _LazyGroup(CommandGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            if ctx.meta.get(_LISTING):  # only its name and help are needed: import nothing
+                return (
+                    click.Command(cmd_name, help=LAZY_HELP[cmd_name]) if _installed(LAZY_COMMANDS[cmd_name]) else None
+                )
             _register(LAZY_COMMANDS[cmd_name])
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx.meta[_LISTING] = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            del ctx.meta[_LISTING]
 
 
 main.__class__ = _LazyGroup

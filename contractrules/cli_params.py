@@ -23,7 +23,12 @@ from typing import Any, TypeVar
 import click
 
 from contractrules import limits
-from contractrules.statutory import RATES_ENV, RATES_OVERRIDE_ENV
+
+# The variables contractrules.statutory reads (statutory.RATES_ENV, RATES_OVERRIDE_ENV: the
+# same strings, tested), spelt here so that the command line does not import the rate
+# tables' models to print its help.
+RATES_ENV = "CONTRACTRULES_RATES"
+RATES_OVERRIDE_ENV = "CONTRACTRULES_RATES_OVERRIDE"
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")

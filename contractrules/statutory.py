@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -64,6 +63,8 @@ def bundled_name(code: str) -> str:
 
 def bundled_text(code: str) -> str:
     """The text of a bundled table; InstallError if the package lacks it."""
+    from importlib import resources  # ~4 ms (tempfile, random, shutil): only when a table is read
+
     try:
         return (resources.files(DATA_PACKAGE) / "statutory" / f"{code.lower()}.yaml").read_text(encoding="utf-8")
     except (ModuleNotFoundError, OSError) as exc:
