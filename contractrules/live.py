@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import bisect
 import gc
+import heapq
 import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -169,8 +171,7 @@ class LiveContract:
                 return PostResult((), tuple(duplicates), None)
             self._answers.clear()
             before = (list(self._checkpoints), self._position)
-            for rec in new:
-                self._insert(rec)
+            self._insert(new)
             try:
                 with _collector_paused():
                     replayed_from = self._rewind(min(self._engine.order_key(r) for r in new))
@@ -259,15 +260,24 @@ class LiveContract:
             raise EventError(issues)
         return new, duplicates
 
-    def _insert(self, rec: EventRecord) -> None:
-        key = self._engine.order_key(rec)
-        at = bisect.bisect_left(self._keys, key)
-        self._keys.insert(at, key)
-        self._records.insert(at, rec)
-        self._by_id[rec.event.id] = rec
-        self._shared.add(rec)
-        if rec.event.type == "invoice_issued":
-            self._issued[rec.event.invoice] = rec.event.id
+    def _insert(self, new: list[EventRecord]) -> None:
+        """Add new records to the known events, keeping event order."""
+        keys = [self._engine.order_key(rec) for rec in new]
+        if len(new) <= 16:  # a few: each in its place
+            for key, rec in zip(keys, new, strict=True):
+                at = bisect.bisect_left(self._keys, key)
+                self._keys.insert(at, key)
+                self._records.insert(at, rec)
+        else:  # many (a late import, a whole history): one merge, not an insert each (quadratic)
+            pairs = sorted(zip(keys, new, strict=True), key=itemgetter(0))
+            merged = list(heapq.merge(zip(self._keys, self._records, strict=True), pairs, key=itemgetter(0)))
+            self._keys = [k for k, _ in merged]
+            self._records = [r for _, r in merged]
+        for rec in new:
+            self._by_id[rec.event.id] = rec
+            self._shared.add(rec)
+            if rec.event.type == "invoice_issued":
+                self._issued[rec.event.invoice] = rec.event.id
 
     def _undo(self, new: list[EventRecord], checkpoints: list[_Checkpoint], position: int) -> None:
         """A post failed while delivering (an error inside a clause): forget its events and

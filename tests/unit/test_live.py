@@ -182,3 +182,24 @@ def test_a_live_answer_leaves_the_state_as_it_found_it(contract, monkeypatch):
         day = event["at"][:10]
         assert live.answer(day) == cr.evaluate(contract, events[: k + 1], day)
     assert live.answer("2025-09-30") == cr.evaluate(contract, events, "2025-09-30")
+
+
+def test_a_large_post_in_any_order_merges_into_event_order(contract):
+    """More than a few events in one post are merged in one pass (not inserted one by one):
+    two shuffled batches that interleave in time answer like a replay."""
+    import random
+
+    events = [invoice(f"i{k}", f"INV-{k}", f"2025-{k:02d}-03", period=f"2025-{k:02d}-01") for k in range(1, 13)]
+    events += [payment(f"p{k}", f"2025-{k:02d}-{20 + k % 5}", "600.00", inv=f"INV-{k}") for k in range(1, 13, 2)]
+    events += [payment(f"q{k}", f"2025-{k:02d}-28", "100.00") for k in range(2, 13, 2)]
+    shuffled = random.Random(7).sample(events, len(events))
+    live = cr.open_contract(contract)
+    first, second = shuffled[:20], shuffled[20:]
+    assert live.post(first).accepted == tuple(e["id"] for e in first)
+    assert live.post(second).replayed_from is not None  # interleaves with the first: rewinds
+    assert [r.event.id for r in live.events] == [
+        r.event.id
+        for r in sorted(cr.parse_events([(None, e) for e in events], contract).records, key=live._engine.order_key)
+    ]
+    for day in ("2025-06-30", "2026-01-31"):
+        assert live.answer(day) == cr.evaluate(contract, events, day)
