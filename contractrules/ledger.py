@@ -296,6 +296,7 @@ class Run:
         self.obligations: dict[str, WorkingObligation] = {}
         self.violations: dict[str, WorkingViolation] = {}
         self.warnings: list[str] = []
+        self.warned: dict[str, None] = {}  # the same texts, for the duplicate check
         self.invoices: dict[str, Invoice] = {}
         self.unapplied: list[Payment] = []  # money matching no open debt (FIFO leftovers)
         self.held: dict[str, list[tuple[Callable, Any]]] = {}  # invoice not issued yet -> (action, record)
@@ -364,7 +365,8 @@ class Run:
     def warn(self, text: str) -> None:
         if self.capture is not None:
             self.capture.append(text)
-        if text not in self.warnings:
+        if text not in self.warned:
+            self.warned[text] = None
             self.warnings.append(text)
 
     def hold(self, invoice: str, action: Callable, rec: Any) -> None:

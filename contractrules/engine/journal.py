@@ -28,7 +28,7 @@ from typing import Any
 from contractrules.ledger import Run
 
 #: The Run's containers a finish writes: the Run's own (saved whole, one level) ...
-CONTAINERS = ("obligations", "violations", "rights", "warnings", "unapplied", "scratch", "_dated")
+CONTAINERS = ("obligations", "violations", "rights", "warnings", "warned", "unapplied", "scratch", "_dated")
 
 
 class Saved:
