@@ -59,7 +59,7 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
         try:
             if known_at is None:
                 live = _LIVE.setdefault(store.url, LiveSessions())
-                result = live.answer(snap, _engine(), store.tenant)
+                result = live.answer(snap, _engine(), store.tenant, store=store)
             else:
                 result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
         finally:
