@@ -277,7 +277,7 @@ class LiveContract:
             for s in found:
                 if s.digest != digests[s.position]:
                     continue  # taken from other events: a backdated one came since
-                run = restore(s, self._shared, self._by_id, (s.position, s.digest, contract), key)
+                run = restore(s, self._shared, self._by_id, (s.position, digests[s.position], contract), key)
                 if run is None:
                     continue
                 at = s.position - 1

@@ -79,12 +79,14 @@ class LiveSessions:
             from contractrules.api import evaluate
 
             return evaluate(snap.contract, snap.load, snap.as_of, engine=engine)
-        self._sessions[key] = live
-        while len(self._sessions) > self.capacity:
-            old_key, old = self._sessions.popitem(last=False)
-            self._retire(old_key, old, store)
-        result = live.answer(snap.as_of)
-        if abs(live.position - self._saved.get(key, 0)) >= self.save_every:
+        try:
+            result = live.answer(snap.as_of)
+        finally:
+            self._sessions[key] = live
+            while len(self._sessions) > self.capacity:
+                old_key, old = self._sessions.popitem(last=False)
+                self._retire(old_key, old, store)
+        if key in self._sessions and abs(live.position - self._saved.get(key, 0)) >= self.save_every:
             self._save(key, live, store)
         return result
 
