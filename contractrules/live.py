@@ -234,7 +234,7 @@ class LiveContract:
         :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
         event); :meth:`resume` takes them back in another process. ``key``: the HMAC
         key they are sealed with (empty: a fixed public one, which only detects damage)."""
-        with self._lock:
+        with self._lock, _collector_paused():
             self._check_open()
             states: list[tuple[int, Run]] = []
             if self._position:
@@ -267,7 +267,7 @@ class LiveContract:
         return live
 
     def _resume(self, events: LiveEvents, saved: Iterable[SavedCheckpoint], key: bytes) -> None:
-        with self._lock:
+        with self._lock, _collector_paused():
             for rec in self._admit(as_records(events, self.contract).records)[0]:
                 self._insert(rec)
             tag, n = format_tag(), len(self._records)
@@ -287,8 +287,7 @@ class LiveContract:
                 )
                 self.resumed_from = s.position
                 break
-            with _collector_paused():
-                self._deliver()
+            self._deliver()
 
     # -- posting --------------------------------------------------------------------
     def _check_open(self) -> None:
