@@ -11,9 +11,11 @@ process (a real restart: nothing cached, a new connection, a new engine) that op
 store and times its first ``store.evaluate(contract, as_of)`` — the store's read of the
 contract and its events, then either a resume from the saved checkpoint (``with``) or
 a replay of the whole history (``without``: ``store._live.persist = False``). Best and
-median of ``--repeat`` processes; the answers of both are checked equal to
-``contractrules.evaluate`` of the same events. Also: the saved rows' size and the time the
-close took to save them.
+median of ``--repeat`` processes, and where the median run's time went (``snapshot``:
+the store's read and parse of the events; ``resume_or_replay``; ``load_checkpoints``;
+``answer_and_rest``: building the answer, the engine's start); the answers of both are
+checked equal to ``contractrules.evaluate`` of the same events. Also: the saved rows'
+size and the time the close took to save them.
 
 PostgreSQL: ``--pg URL``, else ``$CONTRACTRULES_TEST_PG``, else a throwaway server.
 """
@@ -42,17 +44,33 @@ YEARS = (20, 50)
 _FIRST = """
 import json, sys, time
 from datetime import date
-from contractrules.store import open_store
+from contractrules.live import LiveContract
+from contractrules.store import checkpoints, open_store
 url, cid, as_of, persist = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3]), sys.argv[4] == "1"
+parts = {}
+
+def timing(name, fn):
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            parts[name] = time.perf_counter() - t
+    return timed
+
 store = open_store(url)
 store._live.persist = persist
+store.snapshot = timing("snapshot", store.snapshot)
+checkpoints.load = timing("load_checkpoints", checkpoints.load)
+LiveContract.resume = classmethod(timing("resume_or_replay", LiveContract.resume.__func__))
 t = time.perf_counter()
 answer = store.evaluate(cid, as_of)
 seconds = time.perf_counter() - t
+parts["answer_and_rest"] = seconds - sum(parts.values())
 live = next(iter(store._live._sessions.values()))
 store._live.persist = False  # the close saves nothing: every run starts from the same rows
 store.close()
-print(json.dumps({"seconds": seconds, "resumed_from": live.resumed_from, "answer": answer.to_json()}))
+print(json.dumps({"seconds": seconds, "parts": parts, "resumed_from": live.resumed_from, "answer": answer.to_json()}))
 """
 
 
@@ -106,7 +124,12 @@ def row(url: str, years: int, repeat: int) -> dict:
     for name, persist in (("with_checkpoint", True), ("without_checkpoint", False)):
         runs = [_first_question(url, cid, as_of, persist) for _ in range(repeat)]
         assert all(r["answer"] == expected for r in runs), f"{name}: the answer differs from a full replay"
-        result[name] = {**_ms([r["seconds"] for r in runs]), "resumed_from": runs[0]["resumed_from"]}
+        mid = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        result[name] = {
+            **_ms([r["seconds"] for r in runs]),
+            "median_run_parts_ms": {k: round(v * 1000, 1) for k, v in mid["parts"].items()},
+            "resumed_from": runs[0]["resumed_from"],
+        }
     result["speedup_median"] = round(
         result["without_checkpoint"]["median_ms"] / result["with_checkpoint"]["median_ms"], 1
     )

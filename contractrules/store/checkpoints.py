@@ -12,6 +12,7 @@ tenant is never read for another. Saving is a cache write in its own short trans
 (never inside an ingest): it waits at most :data:`LOCK_WAIT` seconds for a lock, and any
 failure is logged and ignored — the answer never depends on it.
 
+``CONTRACTRULES_CHECKPOINTS=off`` (environment) turns saving and loading off.
 ``CONTRACTRULES_CHECKPOINT_KEY`` (environment) is the key of the HMAC that seals each
 checkpoint; set it to the same secret in every process of a deployment and a row written
 by anyone without it is ignored (docs/semantics.md, Decision 105).
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from contractrules.store.base import Store
 
 KEY_ENV = "CONTRACTRULES_CHECKPOINT_KEY"
+SWITCH_ENV = "CONTRACTRULES_CHECKPOINTS"
 #: Seconds a save waits for a lock before it gives up (the answer is not delayed longer).
 LOCK_WAIT = 1.0
 
@@ -39,6 +41,11 @@ SQL = {
     "ON CONFLICT (tenant, contract_id, contract_version, slot) DO UPDATE SET position = excluded.position, "
     "digest = excluded.digest, format = excluded.format, state = excluded.state, saved_at = excluded.saved_at",
 }
+
+
+def enabled() -> bool:
+    """Whether live sessions save and load checkpoints (unless ``CONTRACTRULES_CHECKPOINTS=off``)."""
+    return os.environ.get(SWITCH_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
 
 
 def key() -> bytes:

@@ -49,8 +49,10 @@ class LiveSessions:
         self.capacity = capacity
         self.save_every = save_every
         self.save_min = save_min
-        #: Whether checkpoints are saved to and loaded from the store at all.
-        self.persist = True
+        from contractrules.store import checkpoints
+
+        #: Whether checkpoints are saved to and loaded from the store (``CONTRACTRULES_CHECKPOINTS``).
+        self.persist = checkpoints.enabled()
         self._sessions: OrderedDict[SessionKey, Any] = OrderedDict()
         self._saved: dict[SessionKey, int] = {}  # position of each session's last save or load
 
