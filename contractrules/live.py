@@ -22,6 +22,12 @@ Posting is idempotent: an event id posted again with the same content is reporte
 that fails while its events are delivered (an error raised inside a clause) is undone the
 same way: its events are forgotten and the state is what it was before it.
 
+The state can outlive the process: :meth:`LiveContract.export_checkpoints` gives it as
+:class:`~contractrules.engine.checkpoint.SavedCheckpoint` (event records by id, with the
+digest of the events it was taken from), and :meth:`LiveContract.resume` starts another
+live contract from the newest one taken from exactly the same first events — else from
+the start (the store keeps them in ``cr_checkpoints``: store/live.py).
+
 No durable_rules session is held between calls (one is taken from the engine's pool only
 while delivering), so any number of live contracts fit in one process. Answers
 ``known_at`` a past instant (the store's bitemporal queries) are replays of the events

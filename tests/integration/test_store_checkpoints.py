@@ -204,3 +204,17 @@ def test_checkpoint_rows_are_a_cache_anyone_may_delete(store_url, history):
             tx.run("DELETE FROM cr_checkpoints")
         assert store.evaluate(cid, as_of).to_json() == _replay(doc, events, as_of)
         assert _session(store, cid).resumed_from == 0
+
+
+def test_checkpoints_can_be_turned_off(store_url, history, monkeypatch):
+    doc, events, _, as_of = history
+    cid = doc["id"]
+    monkeypatch.setenv(checkpoints.SWITCH_ENV, "off")
+    _first_store(store_url, doc, events, as_of)
+    with open_store(store_url) as store:
+        assert _rows(store, cid) == []
+    monkeypatch.setenv(checkpoints.SWITCH_ENV, "on")
+    with open_store(store_url) as store:
+        store.evaluate(cid, as_of)
+    with open_store(store_url) as store:
+        assert [r[3] for r in _rows(store, cid)][:1] == [len(events)]
