@@ -107,8 +107,9 @@ class LiveSessions:
         if store is not None and self.persist:
             try:
                 saved = checkpoints.load(store, *key)
-            except Exception:  # a cache: without it the contract is replayed
-                log.warning("cannot read the saved checkpoints of %s/%s v%s", *key, exc_info=True)
+            except Exception as exc:  # a cache: without it the contract is replayed
+                log.warning("cannot read the saved checkpoints of %s/%s v%s: %s", *key, exc)
+                log.debug("reading checkpoints failed", exc_info=True)
         live = LiveContract.resume(snap.contract, snap.load, saved, engine=engine, key=checkpoints.key())
         self._saved[key] = live.resumed_from
         return live
@@ -120,8 +121,9 @@ class LiveSessions:
 
         try:
             checkpoints.save(store, *key, live.export_checkpoints(checkpoints.key()))
-        except Exception:  # a cache: the answers never depend on it
-            log.warning("cannot save the checkpoint of %s/%s v%s", *key, exc_info=True)
+        except Exception as exc:  # a cache: the answers never depend on it
+            log.warning("cannot save the checkpoint of %s/%s v%s: %s", *key, exc)
+            log.debug("saving a checkpoint failed", exc_info=True)
             return
         self._saved[key] = live.position
 
