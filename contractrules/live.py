@@ -53,6 +53,7 @@ from contractrules import limits
 from contractrules.api import ContractLike, _as_date, as_contract, as_records, penalty_of
 from contractrules.compiler import compile_contract
 from contractrules.engine.checkpoint import (
+    Header,
     SavedCheckpoint,
     Shared,
     contract_digest,
@@ -236,21 +237,32 @@ class LiveContract:
         return self._position
 
     def export_checkpoints(self, key: bytes = b"") -> list[SavedCheckpoint]:
-        """The live state and the latest checkpoint before it, newest first, as
-        :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
-        event); :meth:`resume` takes them back in another process. ``key``: the HMAC
-        key they are sealed with (empty: a fixed public one, which only detects damage)."""
+        """The state at the live point and the latest checkpoint before it, newest first,
+        as :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
+        event); :meth:`resume` takes them back in another process. ``key``: the HMAC key
+        they are sealed with (empty: a fixed public one, which only detects damage).
+
+        Like every checkpoint they hold the clock up to their last event only: when an
+        answer delivered ticks beyond it into the live state, the live point's state is
+        rebuilt from the latest checkpoint (its events delivered again, no tick after the
+        last), so that events dated before those ticks may still follow it."""
         with self._lock, _collector_paused():
             self._check_open()
+            p, cps = self._position, self._checkpoints
             states: list[tuple[int, Run]] = []
-            if self._position:
-                states.append((self._position, self._run))
-            older = next((c for c in reversed(self._checkpoints) if 0 < c.position < self._position), None)
+            if p:
+                live = self._run
+                if self._ticked is not None:
+                    cp = next(c for c in reversed(cps) if c.position <= p)
+                    live = self._thawed(cp)
+                    self._engine.advance(live, self._records[cp.position : p], None)
+                states.append((p, live))
+            older = next((c for c in reversed(cps) if 0 < c.position < p), None)
             if older is not None:
                 states.append((older.position, self._thawed(older)))
-            digests = event_digests(self._records, [p for p, _ in states], self._digests)
+            digests = event_digests(self._records, [q for q, _ in states], self._digests)
             contract = contract_digest(self.contract)
-            return [persist(run, self._shared, self._by_id, (p, digests[p], contract), key) for p, run in states]
+            return [persist(run, self._shared, self._by_id, Header(q, digests[q], contract), key) for q, run in states]
 
     @classmethod
     def resume(
@@ -283,7 +295,7 @@ class LiveContract:
             for s in found:
                 if s.digest != digests[s.position]:
                     continue  # taken from other events: a backdated one came since
-                run = restore(s, self._shared, self._by_id, (s.position, digests[s.position], contract), key)
+                run = restore(s, self._shared, self._by_id, Header(s.position, digests[s.position], contract), key)
                 if run is None:
                     continue
                 at = s.position - 1

@@ -21,7 +21,7 @@ and format (:func:`format_tag`: :data:`FORMAT` and the package version), and an
 HMAC-SHA256 seal. :func:`restore` gives None — never a wrong state — unless all of them
 match; it unpickles only classes and functions of the ledger, the models and the
 clauses (and dates, decimals, plain containers), nothing else (docs/semantics.md,
-Decision 105).
+Decision 107).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import weakref
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from contractrules.ledger import Run
 from contractrules.model import EventRecord
@@ -154,6 +154,15 @@ class SavedCheckpoint:
     data: bytes
 
 
+class Header(NamedTuple):
+    """What a saved state claims (sealed with it): ``position`` events delivered (and the
+    clock up to the last of them), their ``digest``, and the ``contract`` digest."""
+
+    position: int
+    digest: str
+    contract: str
+
+
 def contract_digest(contract: Any) -> str:
     """SHA-256 of a contract model's JSON: a state is only valid for the contract it came from."""
     return hashlib.sha256(contract.model_dump_json().encode()).hexdigest()
@@ -186,15 +195,28 @@ def event_digests(
     return out
 
 
-def _header(position: int, digest: str, contract: str) -> dict[str, Any]:
-    return {"format": format_tag(), "position": position, "digest": digest, "contract": contract}
+def _header(header: Header) -> dict[str, Any]:
+    return {"format": format_tag(), **header._asdict()}
+
+
+def _split(data: bytes) -> tuple[bytes, bytes, dict[str, Any]] | None:
+    """(sealed body, seal, header) of a saved blob, the seal not checked yet; None if malformed."""
+    body, seal = data[:-_SEAL], data[-_SEAL:]
+    if len(data) < len(_MAGIC) + 4 + _SEAL or not body.startswith(_MAGIC):
+        return None
+    (size,) = struct.unpack(">I", body[4:8])
+    try:
+        head = json.loads(body[8 : 8 + size])
+    except ValueError:
+        return None
+    return (body, seal, head) if isinstance(head, dict) else None
 
 
 def persist(
-    run: Run, shared: Shared, known: Mapping[str, EventRecord], header: tuple[int, str, str], key: bytes = b""
+    run: Run, shared: Shared, known: Mapping[str, EventRecord], header: Header, key: bytes = b""
 ) -> SavedCheckpoint:
-    """``run``'s state as a :class:`SavedCheckpoint`; ``header``: (position, events'
-    digest, contract digest); ``known``: the records by event id (they go by id)."""
+    """``run``'s state as a :class:`SavedCheckpoint` claiming ``header``; ``known``: the
+    records by event id (they go by id)."""
 
     def reduce(rec: EventRecord) -> tuple[Any, tuple[Any, ...]]:
         if known.get(rec.event.id) is rec:
@@ -203,11 +225,10 @@ def persist(
 
     dispatch = copyreg.dispatch_table.copy()
     dispatch[EventRecord] = reduce
-    position, digest, contract = header
-    head = json.dumps(_header(position, digest, contract), sort_keys=True).encode()
+    head = json.dumps(_header(header), sort_keys=True).encode()
     body = _MAGIC + struct.pack(">I", len(head)) + head + zlib.compress(_pickled(run, shared, dispatch), 1)
     seal = hmac.new(key or PUBLIC_KEY, body, hashlib.sha256).digest()
-    return SavedCheckpoint(position, digest, format_tag(), body + seal)
+    return SavedCheckpoint(header.position, header.digest, format_tag(), body + seal)
 
 
 def _saved_record(event_id: str) -> EventRecord:
@@ -241,25 +262,20 @@ def restore(
     saved: SavedCheckpoint,
     shared: Shared,
     known: Mapping[str, EventRecord],
-    header: tuple[int, str, str],
+    header: Header,
     key: bytes = b"",
 ) -> Run | None:
-    """The Run saved in ``saved`` if its seal, format and ``header`` (position, events'
-    digest, contract digest: what the caller has now) all match; else None."""
-    data = saved.data
-    body, seal = data[:-_SEAL], data[-_SEAL:]
-    if len(data) < len(_MAGIC) + 4 + _SEAL or not body.startswith(_MAGIC):
+    """The Run saved in ``saved`` if its seal, its format and ``header`` (what the caller
+    has now: position, events' digest, contract digest) all match; else None."""
+    parts = _split(saved.data)
+    if parts is None:
         return None
+    body, seal, head = parts
     if not hmac.compare_digest(seal, hmac.new(key or PUBLIC_KEY, body, hashlib.sha256).digest()):
         return None
-    (size,) = struct.unpack(">I", body[4:8])
-    try:
-        head = json.loads(body[8 : 8 + size])
-    except ValueError:
+    if head != _header(header):
         return None
-    position, digest, contract = header
-    if head != _header(position, digest, contract):
-        return None
+    size = struct.unpack(">I", body[4:8])[0]
     try:
         run: Run = _Unpickler(zlib.decompress(body[8 + size :]), known).load()
     except Exception:  # a state this code cannot read is not used (a replay answers)

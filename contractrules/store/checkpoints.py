@@ -15,7 +15,7 @@ failure is logged and ignored — the answer never depends on it.
 ``CONTRACTRULES_CHECKPOINTS=off`` (environment) turns saving and loading off.
 ``CONTRACTRULES_CHECKPOINT_KEY`` (environment) is the key of the HMAC that seals each
 checkpoint; set it to the same secret in every process of a deployment and a row written
-by anyone without it is ignored (docs/semantics.md, Decision 105).
+by anyone without it is ignored (docs/semantics.md, Decision 107).
 """
 
 from __future__ import annotations

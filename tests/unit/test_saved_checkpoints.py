@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 import contractrules as cr
 from contractrules import live as live_module
@@ -55,7 +56,9 @@ def dense_checkpoints(monkeypatch):
 
 @pytest.fixture
 def contract():
-    return cr.load_contract(SCENARIO / "contract.yaml")
+    """The golden late-penalty contract, started at the beginning of 2024."""
+    doc = yaml.safe_load((SCENARIO / "contract.yaml").read_text())
+    return cr.parse_contract({**doc, "start": "2024-01-01"})
 
 
 @pytest.fixture
@@ -127,7 +130,12 @@ def test_the_same_events_and_key_resume_and_each_check_is_needed(contract, event
 def _sealed(payload: bytes, position: int, digest: str, contract_digest: str) -> checkpoint.SavedCheckpoint:
     """A blob made by hand, sealed with the public key (what anyone who can write the table can do)."""
     head = json.dumps(
-        {"contract": contract_digest, "digest": digest, "format": checkpoint.format_tag(), "position": position},
+        {
+            "contract": contract_digest,
+            "digest": digest,
+            "format": checkpoint.format_tag(),
+            "position": position,
+        },
         sort_keys=True,
     ).encode()
     body = b"CRCK" + struct.pack(">I", len(head)) + head + zlib.compress(payload)
@@ -154,9 +162,8 @@ def test_a_forged_pickle_naming_anything_else_is_refused(contract, events):
     n = len(events)
     digest = checkpoint.event_digests(live._records, [n])[n]
     forged = _sealed(pickle.dumps(_Exploit()), n, digest, checkpoint.contract_digest(contract))
-    assert (
-        checkpoint.restore(forged, live._shared, live._by_id, (n, digest, checkpoint.contract_digest(contract))) is None
-    )
+    header = checkpoint.Header(n, digest, checkpoint.contract_digest(contract))
+    assert checkpoint.restore(forged, live._shared, live._by_id, header) is None
     resumed = LiveContract.resume(contract, events, [forged])
     assert (resumed.resumed_from, CALLED) == (0, [])
     # a name imported into an allowed module (``os`` through a clause module) is refused too
@@ -180,3 +187,22 @@ def test_exporting_leaves_the_live_state_as_it_was(contract, events):
     live.close()
     with pytest.raises(cr.EngineError, match="closed"):
         live.export_checkpoints()
+
+
+def test_clock_ticks_an_answer_delivered_are_not_saved(contract, events):
+    """An answer as of a day after the last event delivers the clock up to it into the live
+    state for good (Decision 105). Saved states hold the clock up to their last event only
+    (the live point's is rebuilt), so an event dated between the two still follows them."""
+    live = cr.open_contract(contract)
+    live.post(events)
+    live.answer(date(2025, 6, 1))
+    saved = live.export_checkpoints()
+    assert saved[0].position == len(events)
+    for day in ("2025-02-01", "2025-06-01", "2025-06-05", None):  # 2025-02-01: before the ticks delivered
+        more = [*events, _payment(10, day)] if day else events
+        resumed = LiveContract.resume(contract, more, saved)
+        assert resumed.resumed_from == len(events), day
+        # 2025-01-15: after the last event (2024-12-28), before INV-12 is due (2025-01-27)
+        for as_of in (date(2025, 1, 15), date(2025, 2, 15), date(2025, 6, 1), AS_OF):
+            assert resumed.answer(as_of) == cr.evaluate(contract, more, as_of), (day, as_of)
+    assert live.answer(date(2025, 6, 1)) == cr.evaluate(contract, events, date(2025, 6, 1))  # the live state as it was
