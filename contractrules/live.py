@@ -237,8 +237,9 @@ class LiveContract:
         return self._position
 
     def export_checkpoints(self, key: bytes = b"") -> list[SavedCheckpoint]:
-        """The state at the live point and the latest checkpoint before it, newest first,
-        as :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
+        """The state at the live point, the latest checkpoint before it and the latest at
+        least ``MIN_GAP`` events before it, newest first, as
+        :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
         event); :meth:`resume` takes them back in another process. ``key``: the HMAC key
         they are sealed with (empty: a fixed public one, which only detects damage).
 
@@ -257,8 +258,10 @@ class LiveContract:
                     live = self._thawed(cp)
                     self._engine.advance(live, self._records[cp.position : p], None)
                 states.append((p, live))
-            older = next((c for c in reversed(cps) if 0 < c.position < p), None)
-            if older is not None:
+            # older ones for events backdated after the save: the latest, and one a gap back
+            latest = next((c for c in reversed(cps) if 0 < c.position < p), None)
+            back = next((c for c in reversed(cps) if 0 < c.position <= p - MIN_GAP), None)
+            for older in dict.fromkeys(c for c in (latest, back) if c is not None):
                 states.append((older.position, self._thawed(older)))
             digests = event_digests(self._records, [q for q, _ in states], self._digests)
             contract = contract_digest(self.contract)

@@ -2,8 +2,8 @@
 
 A restarted process would otherwise replay each contract's whole history on its first
 question. :class:`~contractrules.store.live.LiveSessions` saves a session's working
-state here (:meth:`LiveContract.export_checkpoints`: the live point and the checkpoint
-before it, slots 0 and 1) and, on a miss, resumes from the newest one taken from exactly
+state here (:meth:`LiveContract.export_checkpoints`: the live point and up to two older
+checkpoints, slots 0 to 2) and, on a miss, resumes from the newest one taken from exactly
 the events it reads now (:meth:`LiveContract.resume` checks the events' digest, the
 contract, the format and the seal; anything else is ignored and the contract replayed).
 
@@ -36,6 +36,7 @@ LOCK_WAIT = 1.0
 SQL = {
     "load": "SELECT position, digest, format, state FROM cr_checkpoints "
     "WHERE tenant = ? AND contract_id = ? AND contract_version = ? AND format = ? ORDER BY position DESC",
+    "drop": "DELETE FROM cr_checkpoints WHERE tenant = ? AND contract_id = ? AND contract_version = ? AND slot >= ?",
     "save": "INSERT INTO cr_checkpoints (tenant, contract_id, contract_version, slot, position, digest, format, "
     "state, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (tenant, contract_id, contract_version, slot) DO UPDATE SET position = excluded.position, "
@@ -64,6 +65,7 @@ def load(store: Store, tenant: str, contract_id: str, version: int) -> list[Save
 def save(store: Store, tenant: str, contract_id: str, version: int, saved: list[SavedCheckpoint]) -> None:
     """Replace the saved checkpoints of one contract version of ``tenant`` (slot 0: newest)."""
     with store._cache_write() as tx:
+        tx.many(SQL["drop"], [(tenant, contract_id, version, len(saved))])
         at: Any = store._to_ts(store._now(tx))
         tx.many(
             SQL["save"],

@@ -75,8 +75,9 @@ def test_a_restart_resumes_from_the_saved_checkpoint_and_delivers_only_the_new_e
     assert _first_store(store_url, doc, events[:n], as_of) == _replay(doc, events[:n], as_of)
     with open_store(store_url) as store:
         rows = _rows(store, cid)
-        assert [(t, v, slot) for t, v, slot, _, _ in rows] == [("default", 1, 0), ("default", 1, 1)]
-        assert rows[0][3] == n and 0 < rows[1][3] < n  # the live point and the checkpoint before it
+        assert [(t, v, slot) for t, v, slot, _, _ in rows] == [("default", 1, 0), ("default", 1, 1), ("default", 1, 2)]
+        positions = [r[3] for r in rows]  # the live point, the checkpoint before, one at least 64 events before
+        assert positions[0] == n and n > positions[1] > positions[2] and positions[2] <= n - 64
         assert {r[4] for r in rows} == {checkpoint.format_tag()}
         store.append_events(cid, events[n:])  # twelve more, after the checkpoint in event order
         delivered[0] = 0
@@ -91,30 +92,42 @@ def test_a_restart_resumes_from_the_saved_checkpoint_and_delivers_only_the_new_e
         assert _rows(store, cid)[0][3] == len(events)
 
 
-def test_a_backdated_event_ingested_after_the_save_falls_back_to_an_older_checkpoint(store_url, history, delivered):
+def _ordered(store, cid, as_of):
+    """The stored events up to ``as_of`` in event order (as a live contract holds them)."""
+    return sorted(store.snapshot(cid, as_of).load.records, key=Engine().order_key)
+
+
+def _payment_between(records, after: int, before: int, ident: str) -> dict:
+    """A payment dated after the first ``after`` events and before the first ``before``."""
+    day = next(r.local_date for r in records[after:] if r.local_date > records[after - 1].local_date)
+    assert day < records[before - 1].local_date
+    return {"id": ident, "type": "payment_received", "at": day.isoformat(), "by": "acme", "amount": "75.00"}
+
+
+@pytest.mark.parametrize("slot", [1, 2])
+def test_a_backdated_event_ingested_after_the_save_falls_back_to_an_older_checkpoint(
+    store_url, history, delivered, slot
+):
     doc, events, records, as_of = history
     cid = doc["id"]
     _first_store(store_url, doc, events, as_of)
-    with open_store(store_url) as store:
-        older = _rows(store, cid)[1][3]
-        # a payment dated after the older checkpoint and before the newest one
-        day = next(r.local_date for r in records[older:] if r.local_date > records[older - 1].local_date)
-        assert day < records[-1].local_date
-        late = {"id": "late-pay", "type": "payment_received", "at": day.isoformat(), "by": "acme", "amount": "75.00"}
+    with open_store(store_url) as store:  # after slot's checkpoint, before the newer one's: resumed from slot's
+        positions = [r[3] for r in _rows(store, cid)]
+        late = _payment_between(_ordered(store, cid, as_of), positions[slot], positions[slot - 1], "late-pay")
         store.append_events(cid, [late])
+        want = _replay(doc, [*events, late], as_of)
+        assert want != _replay(doc, events, as_of)
         delivered[0] = 0
-        got = store.evaluate(cid, as_of).to_json()
-        assert _session(store, cid).resumed_from == older
-        assert delivered[0] == len(events) + 1 - older
-    assert got == _replay(doc, [*events, late], as_of) != _replay(doc, events, as_of)
-    # dated before both saved checkpoints: the first question replays from the start
+        assert store.evaluate(cid, as_of).to_json() == want
+        assert (_session(store, cid).resumed_from, delivered[0]) == (positions[slot], len(events) + 1 - positions[slot])
+    # dated before every saved checkpoint: the first question replays from the start
     with open_store(store_url) as store:
         early = {**late, "id": "early-pay", "at": records[10].local_date.isoformat()}
         store.append_events(cid, [early])
+        want = _replay(doc, [*events, late, early], as_of)
         delivered[0] = 0
-        got = store.evaluate(cid, as_of).to_json()
+        assert store.evaluate(cid, as_of).to_json() == want
         assert (_session(store, cid).resumed_from, delivered[0]) == (0, len(events) + 2)
-    assert got == _replay(doc, [*events, late, early], as_of)
 
 
 def test_a_checkpoint_of_another_format_or_key_is_ignored(store_url, history, delivered, monkeypatch):
