@@ -231,3 +231,55 @@ def test_checkpoints_can_be_turned_off(store_url, history, monkeypatch):
         store.evaluate(cid, as_of)
     with open_store(store_url) as store:
         assert [r[3] for r in _rows(store, cid)][:1] == [len(events)]
+
+
+def test_a_new_contract_version_is_never_answered_from_the_old_ones_state(store_url, history):
+    """A version recorded later changes the contract that answers, even as of dates its
+    version 1 still decides (the new terms become dated terms): neither the live session
+    nor the checkpoint saved for the old document is used for it."""
+    doc, events, _, as_of = history
+    cid = doc["id"]
+    _first_store(store_url, doc, events, as_of)
+    with open_store(store_url) as store:
+        store.evaluate(cid, as_of)
+        old = _session(store, cid)
+        assert old.resumed_from == len(events)  # the control: valid until the new version
+        fee = {**doc["terms"]["billing"], "fee": "999.00"}
+        amended = {**doc, "terms": {**doc["terms"], "billing": fee}}
+        store.add_contract(amended, effective_from=as_of + timedelta(days=30))  # version 1 still answers
+        want = cr.evaluate(store.snapshot(cid, as_of).contract, events, as_of).to_json()
+        assert store.evaluate(cid, as_of).to_json() == want
+        new = _session(store, cid)
+        assert new is not old and new.contract != old.contract and new.resumed_from == 0
+
+
+def test_two_processes_saving_at_once_lose_nothing(store_url, history):
+    """Two store objects (as two processes) close at the same time: each saves in its own
+    short transaction; whichever wins, the rows are valid and the next start resumes."""
+    import threading
+
+    doc, events, _, as_of = history
+    cid = doc["id"]
+    with open_store(store_url, migrate=True) as store:
+        store.ingest(doc, events)
+    ready = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def process() -> None:
+        try:
+            store = open_store(store_url)
+            store.evaluate(cid, as_of)
+            ready.wait()
+            store.close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with open_store(store_url) as store:
+        assert store.evaluate(cid, as_of).to_json() == _replay(doc, events, as_of)
+        assert _session(store, cid).resumed_from == len(events)
