@@ -289,8 +289,7 @@ class LiveContract:
 
     def _resume(self, events: LiveEvents, saved: Iterable[SavedCheckpoint], key: bytes) -> None:
         with self._lock, _collector_paused():
-            for rec in self._admit(as_records(events, self.contract).records)[0]:
-                self._insert(rec)
+            self._insert(self._admit(as_records(events, self.contract).records)[0])
             tag, n = format_tag(), len(self._records)
             found = sorted((s for s in saved if s.format == tag and 0 < s.position <= n), key=lambda s: -s.position)
             digests = event_digests(self._records, [s.position for s in found], self._digests)
