@@ -22,6 +22,12 @@ Posting is idempotent: an event id posted again with the same content is reporte
 that fails while its events are delivered (an error raised inside a clause) is undone the
 same way: its events are forgotten and the state is what it was before it.
 
+The state can outlive the process: :meth:`LiveContract.export_checkpoints` gives it as
+:class:`~contractrules.engine.checkpoint.SavedCheckpoint` (event records by id, with the
+digest of the events it was taken from), and :meth:`LiveContract.resume` starts another
+live contract from the newest one taken from exactly the same first events — else from
+the start (the store keeps them in ``cr_checkpoints``: store/live.py).
+
 No durable_rules session is held between calls (one is taken from the engine's pool only
 while delivering), so any number of live contracts fit in one process. Answers
 ``known_at`` a past instant (the store's bitemporal queries) are replays of the events
@@ -46,7 +52,19 @@ from typing import Any, NamedTuple
 from contractrules import limits
 from contractrules.api import ContractLike, _as_date, as_contract, as_records, penalty_of
 from contractrules.compiler import compile_contract
-from contractrules.engine.checkpoint import Shared, copy_run, freeze, thaw
+from contractrules.engine.checkpoint import (
+    Header,
+    SavedCheckpoint,
+    Shared,
+    contract_digest,
+    copy_run,
+    event_digests,
+    format_tag,
+    freeze,
+    persist,
+    restore,
+    thaw,
+)
 from contractrules.engine.engine import Engine
 from contractrules.engine.journal import saved
 from contractrules.errors import EngineError, EventError, Issue
@@ -151,6 +169,8 @@ class LiveContract:
         # day (an answer as of a later day than the last event delivers them for good)
         self._ticked: date | None = None
         self._checkpoints = [_Checkpoint(0, None, run.start, self._frozen(run))]
+        self._digests: dict[str, tuple[EventRecord, bytes]] = {}  # saved checkpoints: each event's digest
+        self.resumed_from = 0  # the saved checkpoint's position this state started from (0: none)
 
     # -- public ---------------------------------------------------------------------
     @property
@@ -209,6 +229,85 @@ class LiveContract:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- saved checkpoints: the state outside the process (store/live.py) ----------------
+    @property
+    def position(self) -> int:
+        """How many of the events (in event order) the live state has delivered."""
+        return self._position
+
+    def export_checkpoints(self, key: bytes = b"") -> list[SavedCheckpoint]:
+        """The state at the live point, the latest checkpoint before it and the latest at
+        least ``MIN_GAP`` events before it, newest first, as
+        :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
+        event); :meth:`resume` takes them back in another process. ``key``: the HMAC key
+        they are sealed with (empty: a fixed public one, which only detects damage).
+
+        Like every checkpoint they hold the clock up to their last event only: when an
+        answer delivered ticks beyond it into the live state, the live point's state is
+        rebuilt from the latest checkpoint (its events delivered again, no tick after the
+        last), so that events dated before those ticks may still follow it."""
+        with self._lock, _collector_paused():
+            self._check_open()
+            p, cps = self._position, self._checkpoints
+            states: list[tuple[int, Run]] = []
+            if p:
+                live = self._run
+                if self._ticked is not None:
+                    cp = next(c for c in reversed(cps) if c.position <= p)
+                    live = self._thawed(cp)
+                    self._engine.advance(live, self._records[cp.position : p], None)
+                states.append((p, live))
+            # older ones for events backdated after the save: the latest, and one a gap back
+            latest = next((c for c in reversed(cps) if 0 < c.position < p), None)
+            back = next((c for c in reversed(cps) if 0 < c.position <= p - MIN_GAP), None)
+            for older in dict.fromkeys(c for c in (latest, back) if c is not None):
+                states.append((older.position, self._thawed(older)))
+            digests = event_digests(self._records, [q for q, _ in states], self._digests)
+            contract = contract_digest(self.contract)
+            return [persist(run, self._shared, self._by_id, Header(q, digests[q], contract), key) for q, run in states]
+
+    @classmethod
+    def resume(
+        cls,
+        contract: ContractLike,
+        events: LiveEvents,
+        saved: Iterable[SavedCheckpoint],
+        *,
+        engine: Engine | None = None,
+        key: bytes = b"",
+    ) -> LiveContract:
+        """A live contract holding ``events``, started from the latest of the ``saved``
+        checkpoints taken from exactly the same first events (same ids and content, same
+        event order) of the same contract, in this format and package version; the events
+        after it are delivered. With none usable (a backdated event, another version, a
+        bad seal) it replays from the start: the answers are the same either way.
+        ``resumed_from``: the position started from (0: none)."""
+        live = cls(contract, engine=engine)
+        live._resume(events, saved, key)
+        return live
+
+    def _resume(self, events: LiveEvents, saved: Iterable[SavedCheckpoint], key: bytes) -> None:
+        with self._lock, _collector_paused():
+            self._insert(self._admit(as_records(events, self.contract).records)[0])
+            tag, n = format_tag(), len(self._records)
+            found = sorted((s for s in saved if s.format == tag and 0 < s.position <= n), key=lambda s: -s.position)
+            digests = event_digests(self._records, [s.position for s in found], self._digests)
+            contract = contract_digest(self.contract) if found else ""
+            for s in found:
+                if s.digest != digests[s.position]:
+                    continue  # taken from other events: a backdated one came since
+                run = restore(s, self._shared, self._by_id, Header(s.position, digests[s.position], contract), key)
+                if run is None:
+                    continue
+                at = s.position - 1
+                self._run, self._position, self._delivered_last = run, s.position, self._keys[at]
+                self._checkpoints.append(
+                    _Checkpoint(s.position, self._keys[at], self._records[at].local_date, self._frozen(run))
+                )
+                self.resumed_from = s.position
+                break
+            self._deliver()
 
     # -- posting --------------------------------------------------------------------
     def _check_open(self) -> None:

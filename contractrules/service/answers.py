@@ -19,6 +19,7 @@ write between the two reads only makes the key stale, never the answer wrong).
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
@@ -59,7 +60,7 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
         try:
             if known_at is None:
                 live = _LIVE.setdefault(store.url, LiveSessions())
-                result = live.answer(snap, _engine(), store.tenant)
+                result = live.answer(snap, _engine(), store.tenant, store=store)
             else:
                 result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
         finally:
@@ -85,12 +86,29 @@ def warm_up() -> None:
 
 
 def close() -> None:
-    """Release the engine (at shutdown)."""
+    """Save the live sessions' checkpoints and release the engine (at shutdown)."""
     global _ENGINE
     with _LOCK:
-        for live in _LIVE.values():
-            live.close()
+        for url, live in _LIVE.items():
+            _close_saving(url, live)
         _LIVE.clear()
         if _ENGINE is not None:
             _ENGINE.close()
             _ENGINE = None
+
+
+def _close_saving(url: str, live: LiveSessions) -> None:
+    """Close ``live``, saving its checkpoints through a store opened for it in this thread
+    (the request threads' stores belong to their threads); without one, close only."""
+    from contractrules.store import open_store
+
+    store = None
+    try:
+        store = open_store(url)
+    except Exception as exc:  # the checkpoints are a cache: shut down anyway
+        logging.getLogger(__name__).warning("cannot save the live sessions' checkpoints: %s", exc)
+    try:
+        live.close(store)
+    finally:
+        if store is not None:
+            store.close()

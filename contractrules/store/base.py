@@ -157,8 +157,8 @@ class Store(ABC):
         self.close()
 
     def close(self) -> None:
-        """Close the connection and the engine (idempotent)."""
-        self._live.close()
+        """Save the live sessions' checkpoints, close the connection and the engine (idempotent)."""
+        self._live.close(self)
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -175,6 +175,11 @@ class Store(ABC):
     @abstractmethod
     def _read(self) -> AbstractContextManager[Tx]:
         """A read-only transaction on one consistent snapshot."""
+
+    @abstractmethod
+    def _cache_write(self) -> AbstractContextManager[Tx]:
+        """A short write transaction for a cache (saved checkpoints): it waits at most
+        ``checkpoints.LOCK_WAIT`` seconds for a lock and takes no contract's lock."""
 
     @abstractmethod
     def _now(self, tx: Tx) -> datetime:
@@ -452,7 +457,7 @@ class Store(ABC):
         tenant = self.tenant  # whose contract (the store object may switch tenants between calls)
         snap = self.snapshot(contract_id, as_of, known_at=known_at)
         if known_at is None:
-            return self._live.answer(snap, self.engine(), tenant)
+            return self._live.answer(snap, self.engine(), tenant, store=self)
         return evaluate(snap.contract, snap.load, snap.as_of, engine=self.engine())
 
     def penalty(

@@ -92,6 +92,11 @@ class PostgresStore(Store):
     def _read(self):
         return self._transaction("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
+    def _cache_write(self):
+        from contractrules.store.checkpoints import LOCK_WAIT
+
+        return self._transaction(f"SET LOCAL lock_timeout = {int(LOCK_WAIT * 1000)}")
+
     def _now(self, tx: Tx) -> datetime:
         (now,) = tx.one("SELECT clock_timestamp()")
         return now.astimezone(UTC)

@@ -13,6 +13,10 @@ Tables (every name starts with ``cr_`` so the store can share a database):
   written, ``(contract_id, event_id)`` is unique; canonical JSON ``content`` and its
   hash, the event's ``type`` and contract-local date, ``recorded_at`` and the batch.
 
+- ``cr_checkpoints`` (migration 4): saved working states of live contracts, per
+  (tenant, contract id, contract version) and ``slot`` (0: the newest); a cache, not
+  data: rows are replaced, and may be deleted at any time (docs/store.md).
+
 Migration 2 makes the three data tables append-only with triggers (an UPDATE or DELETE
 is refused by the database itself). A migration never edits an earlier one: add a new
 :class:`Migration` at the end of :data:`MIGRATIONS`. Timestamps are ISO text in UTC
@@ -210,6 +214,20 @@ def _postgres_tenants() -> tuple[str, ...]:
     )
 
 
+# Migration 4: saved checkpoints of live contracts (store/checkpoints.py). Not guarded:
+# a cache whose rows are replaced (upsert by slot); never read without checking them.
+_CHECKPOINTS = """CREATE TABLE cr_checkpoints (
+        tenant TEXT NOT NULL,
+        contract_id TEXT NOT NULL,
+        contract_version INTEGER NOT NULL,
+        slot INTEGER NOT NULL CHECK (slot >= 0),
+        position INTEGER NOT NULL CHECK (position > 0),
+        digest TEXT NOT NULL,
+        format TEXT NOT NULL,
+        state {blob} NOT NULL,
+        saved_at {ts} NOT NULL,
+        PRIMARY KEY (tenant, contract_id, contract_version, slot))"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contracts, events and batches", _TABLES_SQLITE, _TABLES_POSTGRES),
     Migration(2, "append-only guards", _sqlite_guards(), _postgres_guards()),
@@ -218,6 +236,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "tenants: the key is (tenant, contract_id); API keys; idempotency records",
         _sqlite_tenants(),
         _postgres_tenants(),
+    ),
+    Migration(
+        4,
+        "saved checkpoints of live contracts",
+        (_CHECKPOINTS.format(blob="BLOB", ts="TEXT"),),
+        (_CHECKPOINTS.format(blob="BYTEA", ts="TIMESTAMPTZ"),),
     ),
 )
 

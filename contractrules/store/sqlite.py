@@ -127,6 +127,20 @@ class SQLiteStore(Store):
     def _read(self):
         return self._transaction("BEGIN")
 
+    @contextmanager
+    def _cache_write(self) -> Iterator[_Tx]:
+        from contractrules.store.checkpoints import LOCK_WAIT
+
+        timeout = self.timeout
+        self.timeout = min(timeout, LOCK_WAIT)
+        try:
+            with self._transaction("BEGIN IMMEDIATE") as tx:
+                self.timeout = timeout
+                yield tx
+        finally:
+            self.timeout = timeout
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+
     def _now(self, tx: Tx) -> datetime:
         return datetime.now(UTC)
 

@@ -55,7 +55,7 @@ def test_health_needs_no_key(service):
     assert r.json() == {
         "status": "ok",
         "backend": "sqlite" if service.db.startswith("sqlite") else "postgres",
-        "schema_version": 3,
+        "schema_version": 4,
     }
 
 

@@ -40,3 +40,13 @@ def test_service_answers_come_from_one_live_session_and_equal_a_replay(store) ->
         )
     finally:
         answers.close()
+    # the shutdown saved the session's checkpoint: a restarted service resumes from it
+    with store._read() as tx:
+        assert tx.all("SELECT slot, position FROM cr_checkpoints WHERE contract_id = ?", (cid,))[0] == (0, len(events))
+    try:
+        later = date(2025, 10, 2)  # not a kept answer
+        assert answers.answer(store, cid, later) == evaluate(f"{EXAMPLE}/contract.yaml", events, as_of=later)
+        (resumed,) = answers._LIVE[store.url]._sessions.values()
+        assert resumed.resumed_from == len(events)
+    finally:
+        answers.close()

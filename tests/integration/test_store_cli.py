@@ -21,7 +21,7 @@ def run(*args: str, env: dict | None = None):
 def test_init_ingest_and_answer_like_the_files(store_url):
     init = run("db", "init", "--db", store_url)
     assert init.exit_code == 0, init.output
-    assert init.stdout.endswith("schema version 3 (created)\n")
+    assert init.stdout.endswith("schema version 4 (created)\n")
     assert run("db", "init", "--db", store_url).stdout.endswith("(up to date)\n")
     first = run("ingest", "--db", store_url, CONTRACT, EVENTS)
     assert first.exit_code == 0, first.output
@@ -43,7 +43,7 @@ def test_init_ingest_and_answer_like_the_files(store_url):
         assert from_store.stdout == from_files.stdout
     assert json.loads(from_store.stdout)["total"] == "45.26"
     status = run("db", "status", "--db", store_url)
-    assert status.stdout.endswith("schema version 3; 1 contracts, 1 versions, 1 events, 1 batches\n")
+    assert status.stdout.endswith("schema version 4; 1 contracts, 1 versions, 1 events, 1 batches\n")
 
 
 def test_events_only_known_at_and_amendments(store_url, tmp_path):
@@ -102,7 +102,7 @@ def test_refusals_and_their_exit_codes(store_url, tmp_path):
 def test_the_default_store_is_a_file_in_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CONTRACTRULES_DB", raising=False)
-    assert run("db", "init").stdout == "sqlite:///contractrules.db: schema version 3 (created)\n"
+    assert run("db", "init").stdout == "sqlite:///contractrules.db: schema version 4 (created)\n"
     assert (tmp_path / "contractrules.db").exists()
     assert run("ingest", CONTRACT, EVENTS).exit_code == 0
     answer = run("penalty", "--contract", CID, "--invoice", "INV-07", "--as-of", "2025-10-01")

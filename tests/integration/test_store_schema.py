@@ -70,11 +70,11 @@ def test_an_older_schema_is_upgraded_in_place_and_init_is_idempotent(store_url, 
     with _raw(store_url) as raw:
         assert raw.migrate(target=2) == 2
         _old_rows(raw, contract_doc)  # data written under schema 2 survives the upgrade, as tenant "default"
-    with pytest.raises(StoreError, match="schema version 2, this contractrules needs 3: upgrade it in place"):
+    with pytest.raises(StoreError, match="schema version 2, this contractrules needs 4: upgrade it in place"):
         open_store(store_url)
     for _ in range(2):
         with open_store(store_url, migrate=True) as store:
-            assert store.schema_version() == 3
+            assert store.schema_version() == 4
             assert store.counts() == {"contracts": 1, "versions": 1, "events": 1, "batches": 1}
             assert store.contract_ids() == ["acme-web"]
             assert [e["id"] for e in store.events("acme-web")] == ["e1"]
@@ -115,9 +115,10 @@ def test_a_newer_schema_is_refused(store_url):
 
 
 def test_pending_migrations():
-    assert [m.version for m in pending(None)] == [1, 2, 3]
-    assert [m.version for m in pending(1)] == [2, 3]
-    assert pending(3) == ()
+    assert [m.version for m in pending(None)] == [1, 2, 3, 4]
+    assert [m.version for m in pending(1)] == [2, 3, 4]
+    assert [m.version for m in pending(3)] == [4]
+    assert pending(4) == ()
     assert [m.version for m in pending(None, target=1)] == [1]
 
 

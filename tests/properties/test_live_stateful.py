@@ -8,7 +8,11 @@ a posted event (refused, nothing applied), and ask ``answer`` and ``penalty`` as
 random dates, before the contract's start included. Every answer must equal
 ``contractrules.evaluate`` of every posted event on another engine; every
 ``PostResult`` must say exactly which ids were new, which were repeats, and whether the
-state rewound. Checkpoints are made dense (every 2 events, at most 4 kept) so rewinds
+state rewound. A restart saves the live contract's checkpoints
+(``export_checkpoints``) and resumes a new one from them (``LiveContract.resume``, new
+event objects, possibly with more events, backdated ones included): it must start from
+the newest saved checkpoint taken from the same first events, and answer as before.
+Checkpoints are made dense (every 2 events, at most 4 kept) so rewinds
 start from checkpoints in the middle and the thinning runs.
 
 Budget: 80 machines of up to 20 steps (~10 s on one core); derandomized under ``ci``.
@@ -140,6 +144,21 @@ class LiveMachine(RuleBasedStateMachine):
         assert outcome(self.live.penalty, invoice, as_of) == outcome(
             cr.penalty, self.contract, list(self.posted.values()), invoice, as_of, engine=FRESH
         )
+
+    @rule(data=st.data())
+    def restart(self, data: st.DataObject) -> None:
+        saved = self.live.export_checkpoints()
+        before = [r.event.id for r in self.live.events]
+        left = [e for e in self.stream if e["id"] not in self.posted]
+        new = data.draw(st.lists(st.sampled_from(left), max_size=3, unique_by=lambda e: e["id"])) if left else []
+        self.live.close()
+        self.posted.update((e["id"], e) for e in new)
+        events = list(self.posted.values())
+        self.live = cr.LiveContract.resume(self.contract, events, saved, engine=LIVE_ENGINE)
+        after = [e["id"] for e in sorted(events, key=self._key)]
+        same = [s.position for s in saved if after[: s.position] == before[: s.position]]
+        assert self.live.resumed_from == max(same, default=0)
+        assert self.live.position == len(events)
 
     @invariant()
     def every_posted_event_is_known(self) -> None:
