@@ -83,6 +83,8 @@ MIN_GAP = 64
 DENSITY = 8
 #: At most this many checkpoints per contract; the closest pair is thinned first.
 MAX_CHECKPOINTS = 24
+#: At most this many checkpoints taken by one delivery (its last ones).
+PER_DELIVERY = 4
 #: Tests: check after every live answer that the state is byte for byte what it was before
 #: its finish (engine/journal.py).
 VERIFY_RESTORE = False
@@ -414,17 +416,28 @@ class LiveContract:
         self._position, self._delivered_last, self._ticked = cp.position, cp.key, None
 
     def _deliver(self) -> None:
-        """Deliver every known event not delivered yet, taking checkpoints on the way."""
+        """Deliver every known event not delivered yet, taking checkpoints on the way: at the
+        usual spacing, but only the last :data:`PER_DELIVERY` of one delivery (a large post
+        — a whole history imported at once — would freeze a growing state dozens of times)."""
         end = len(self._records)
-        while self._position < end:
-            gap = max(MIN_GAP, self._position // DENSITY)
-            stop = min(end, self._checkpoints[-1].position + gap)
-            if stop <= self._position:
-                stop = min(end, self._position + gap)
-            self._engine.advance(self._run, self._records[self._position : stop], None)
-            self._position = stop
-            if stop - self._checkpoints[-1].position >= gap:
-                self._checkpoint()
+        stops: list[tuple[int, bool]] = []  # (position, a checkpoint due there)
+        last, at = self._checkpoints[-1].position, self._position
+        while at < end:
+            gap = max(MIN_GAP, at // DENSITY)
+            stop = min(end, last + gap)
+            if stop <= at:
+                stop = min(end, at + gap)
+            due = stop - last >= gap
+            stops.append((stop, due))
+            at, last = stop, stop if due else last
+        kept = {stop for stop, due in stops if due}
+        kept = set(sorted(kept)[-PER_DELIVERY:])
+        for stop, _ in stops:
+            if stop in kept or stop == end:
+                self._engine.advance(self._run, self._records[self._position : stop], None)
+                self._position = stop
+                if stop in kept:
+                    self._checkpoint()
         self._delivered_last = self._keys[self._position - 1] if self._position else None
 
     def _frozen(self, run: Run) -> bytes:

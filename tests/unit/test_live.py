@@ -203,3 +203,19 @@ def test_a_large_post_in_any_order_merges_into_event_order(contract):
     ]
     for day in ("2025-06-30", "2026-01-31"):
         assert live.answer(day) == cr.evaluate(contract, events, day)
+
+
+def test_one_large_delivery_takes_only_its_last_checkpoints(contract, monkeypatch):
+    """A whole history posted at once freezes the state at most PER_DELIVERY times (its
+    last checkpoints), not at every step of the spacing; a backdated event still rewinds
+    to the latest checkpoint before it and answers like a replay."""
+    monkeypatch.setattr(live_module, "MIN_GAP", 2)
+    events = [invoice(f"i{k}", f"INV-{k}", f"2025-{1 + k // 28:02d}-{1 + k % 28:02d}") for k in range(40)]
+    live = cr.open_contract(contract)
+    live.post(events)
+    assert live.checkpoints == 1 + live_module.PER_DELIVERY  # the start and the last four
+    positions = [cp.position for cp in live._checkpoints]
+    assert positions[0] == 0 and positions[1] > 20 and positions[-1] > 30  # the spacing, from the end
+    late = payment("p1", "2025-01-10", "600.00")  # before every kept checkpoint but the start
+    assert live.post([late]).replayed_from == contract.start
+    assert live.answer("2025-03-31") == cr.evaluate(contract, [*events, late], "2025-03-31")
