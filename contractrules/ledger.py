@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 ZERO = Decimal("0")
@@ -60,16 +61,15 @@ class WorkingViolation:
 
 
 def content(w: WorkingObligation | WorkingViolation) -> tuple:
-    """A working obligation's or violation's fields as a hashable tuple (its one list,
-    ``caused_by``, as a tuple in its place): what it says, for comparing and as a key."""
-    values = tuple(w.__dict__.values())
-    at = _LIST_AT.get(type(w))
-    if at is None or type(values[at]) is not list:
-        return tuple(tuple(v) if isinstance(v, list) else v for v in values)
-    return (*values[:at], tuple(values[at]), *values[at + 1 :])
+    """A working obligation's or violation's fields as a hashable tuple (``caused_by`` as a
+    tuple, last): what it says, for comparing and as a key."""
+    return (*_SCALARS[type(w)](w), tuple(w.caused_by))
 
 
-_LIST_AT = {cls: [f.name for f in fields(cls)].index("caused_by") for cls in (WorkingObligation, WorkingViolation)}
+_SCALARS = {
+    cls: attrgetter(*(f.name for f in fields(cls) if f.name != "caused_by"))
+    for cls in (WorkingObligation, WorkingViolation)
+}
 
 
 @dataclass
