@@ -228,6 +228,13 @@ class Agenda:
     def pop(self) -> Tick:
         return heapq.heappop(self._heap)
 
+    def pop_due(self, day: int) -> Tick | None:
+        """The next tick if it is due by ``day`` (an ordinal), taken off the agenda; else None."""
+        heap = self._heap
+        if heap and heap[0][0] <= day:
+            return heapq.heappop(heap)
+        return None
+
 
 @dataclass(frozen=True)
 class Terms:

@@ -16,10 +16,12 @@ day's events. Nothing after ``as_of`` is delivered. There is no wall clock.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,7 +30,7 @@ from contractrules.engine.answer import build_answer
 from contractrules.engine.host import RuleHost, SidPool
 from contractrules.errors import EngineError
 from contractrules.ledger import Run
-from contractrules.model import Contract, EventRecord
+from contractrules.model import BaseEvent, Contract, EventRecord
 from contractrules.model.answers import Answer
 from contractrules.money import money_context
 
@@ -51,13 +53,34 @@ def _fragment(*fields: tuple[str, str]) -> str:
     return frag
 
 
+_CLOCK: dict[str, str] = {}
+
+
 def _clock_message(kind: str) -> str:
-    return _fragment(("type", "clock"), ("kind", kind))
+    frag = _CLOCK.get(kind)
+    if frag is None:
+        frag = _CLOCK[kind] = _fragment(("type", "clock"), ("kind", kind))
+    return frag
+
+
+# Event classes whose message is their type alone (no ``clause`` field, no ``route``).
+_PLAIN: dict[type, str | None] = {}
+
+
+def _plain_message(cls: type) -> str | None:
+    if cls not in _PLAIN:
+        plain = "clause" not in cls.model_fields and cls.route is BaseEvent.route  # type: ignore[attr-defined]
+        _PLAIN[cls] = _fragment(("type", cls.model_fields["type"].annotation.__args__[0])) if plain else None  # type: ignore[attr-defined]
+    return _PLAIN[cls]
 
 
 def _message(rec: EventRecord) -> str:
     """What the rules see of an event: its type, ``clause`` (waivers) and ``route`` if it has them."""
     e = rec.event
+    cls = type(e)
+    plain = _PLAIN[cls] if cls in _PLAIN else _plain_message(cls)
+    if plain is not None:
+        return plain
     clause = e.__dict__.get("clause")  # a pydantic field, if this event type has one
     route = e.route
     fields: tuple[tuple[str, str], ...] = (("type", e.type),)
@@ -66,6 +89,22 @@ def _message(rec: EventRecord) -> str:
     if route is not None:
         fields += (("route", route),)
     return _fragment(*fields)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a run delivers and answers: the working state
+    is many small objects that live until the answer is built, and every collection walks
+    them all (a cost that grows with the history). Left as found if already off; the
+    garbage of the run (few cycles) is collected once it is back on."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Engine:
@@ -83,7 +122,6 @@ class Engine:
         self._ranks = compiler.event_ranks()
         self._host = RuleHost(self._actions)
         self._pools: dict[str, SidPool] = {}
-        self._run: Run | None = None
 
     # -- rulesets and sessions ------------------------------------------------------
     def _ensure(self, doc: dict[str, Any]) -> str:
@@ -108,17 +146,12 @@ class Engine:
         self.close()
 
     # -- evaluation -----------------------------------------------------------------
-    def _handle(self, action: str) -> None:
-        run = self._run
-        assert run is not None, "actions fire only while run_document delivers"
-        self._actions[action](run, run.current)
-
     def run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
         """Evaluate events against a compiled ruleset document; returns an :class:`Answer`.
 
         Runs on one engine take turns (see the class docstring)."""
         limits.check_date(as_of, "as_of")
-        with self._lock, money_context():
+        with self._lock, money_context(), collector_paused():
             return self._run_document(doc, records, as_of)
 
     def _run_document(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Answer:
@@ -157,35 +190,37 @@ class Engine:
         name = self._ensure(run.doc)
         pool = self._pools[name]
         sid = pool.acquire()
-        self._run = run
         posted = 0
         try:
-            days = [r.local_date.toordinal() for r in events]
-            last = -1 if until is None else until.toordinal()  # None: no tick after the last event
-            n, i = len(events), 0
-            agenda, deliver, handle = run.agenda, self._host.deliver, self._handle
-            rec: EventRecord | None
-            while True:
-                tick = agenda.peek()
-                if tick is not None and (tick.on <= days[i] if i < n else tick.on <= last):
-                    agenda.pop()
-                    run.today = date.fromordinal(tick.on)
-                    run.current = {**tick.data, "kind": tick.kind}
-                    rec, message = None, _clock_message(tick.kind)
-                elif i < n:
-                    rec = run.current = events[i]
-                    i += 1
-                    run.today = rec.local_date
-                    message = _message(rec)
-                else:
-                    break
+            host = self._host
+            actions, deliver, due = host.actions_of(name, self._actions), host.deliver, run.agenda.pop_due
+            tail = f',"sid":"{sid}","id":'
+            fromordinal = date.fromordinal
+            for rec in events:
+                day = rec.local_date.toordinal()
+                tick = due(day)
+                while tick is not None:  # the clock ticks due by the event's day come first
+                    run.today = fromordinal(tick.on)
+                    run.current = data = {**tick.data, "kind": tick.kind}
+                    posted += 1
+                    deliver(name, f"{_clock_message(tick.kind)}{tail}{posted}}}", actions, run, data)
+                    tick = due(day)
+                run.current = rec
+                run.today = rec.local_date
                 posted += 1
-                if not deliver(name, f'{message},"sid":"{sid}","id":{posted}}}', handle) and rec is not None:
+                if not deliver(name, f"{_message(rec)}{tail}{posted}}}", actions, run, rec):
                     run.warn(
                         f"event {rec.event.id} ({rec.event.type}) has no clause in this contract to apply to: ignored"
                     )
+            last = -1 if until is None else until.toordinal()  # None: no tick after the last event
+            tick = due(last)
+            while tick is not None:
+                run.today = fromordinal(tick.on)
+                run.current = data = {**tick.data, "kind": tick.kind}
+                posted += 1
+                deliver(name, f"{_clock_message(tick.kind)}{tail}{posted}}}", actions, run, data)
+                tick = due(last)
         finally:
-            self._run = None
             if posted:
                 self._host.drop_session(name, sid)
             pool.release(sid)

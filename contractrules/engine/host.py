@@ -105,8 +105,12 @@ class RuleHost(Host):
         self._rule_actions[name] = {rule: spec["run"] for rule, spec in rules.items()}
         self._handles[name] = self._ruleset_directory[name]._handle
 
-    def deliver(self, ruleset: str, message: str, handler: Callable[[str], None]) -> bool:
-        """Post one message (JSON text); run each action it fires through ``handler(action)``.
+    def actions_of(self, ruleset: str, registry: dict[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+        """Rule name -> the function its action names in ``registry`` (for :meth:`deliver`)."""
+        return {rule: registry[action] for rule, action in self._rule_actions[ruleset].items()}
+
+    def deliver(self, ruleset: str, message: str, actions: dict[str, Callable[..., Any]], run: Any, arg: Any) -> bool:
+        """Post one message (JSON text); run each action it fires as ``actions[rule](run, arg)``.
 
         Returns False when no rule matched. Raises EngineError if an action failed.
         """
@@ -121,15 +125,15 @@ class RuleHost(Host):
         if not started:
             return True
         fired = started[1]
-        actions = self._rule_actions[ruleset]
         while fired:
-            action = actions[fired[2 : fired.index('"', 2)]]
+            rule = fired[2 : fired.index('"', 2)]
             try:
-                handler(action)
+                actions[rule](run, arg)
             except BaseException as exc:
                 durable_rules_engine.abandon_action(handle, state)
                 if isinstance(exc, EngineError) or not isinstance(exc, Exception):  # Ctrl-C stays Ctrl-C
                     raise
+                action = self._rule_actions[ruleset][rule]
                 raise EngineError(f"action {action} failed on {message}: {exc!r}") from exc
             fired = durable_rules_engine.complete_and_start_action(handle, state)
         return True
