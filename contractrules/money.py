@@ -188,13 +188,16 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal:
     amount = check_magnitude(_non_negative(amount, "amount"), "amount", digits=None)
     if currency is not None:
         limit = minor_units(currency)
-        where = f"{validate_currency(currency)} has {limit}"
     elif from_float:
-        limit, where = DEFAULT_FLOAT_DIGITS, "at most 2 allowed for a number"
+        limit = DEFAULT_FLOAT_DIGITS
     else:
+        return amount
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -limit:  # no more places than allowed, zeros or not
         return amount
     digits = _fraction_digits(amount)
     if digits > limit:
+        where = f"{validate_currency(currency)} has {limit}" if currency is not None else "at most 2 allowed for a number"
         raise MoneyError(f"amount {_short(value)!r} has {digits} decimal places; {where}")
     return amount
 
@@ -216,10 +219,32 @@ def parse_rate(value: object) -> Decimal:
 
 _QUANTA: dict[int, Decimal] = {}
 _CONTEXTS: dict[int, Context] = {}  # by precision, half-up: made once, not on every rounding
+#: Per currency: (minor digits, quantum, a half-up context wide enough for any amount
+#: whose rounded value has at most ``limits.DECIMAL_PRECISION`` digits). Quantizing is
+#: exact whenever the result fits the context, so the width changes no result.
+_ROUNDING: dict[str, tuple[int, Decimal, Context]] = {}
+
+
+def _rounding(currency: str) -> tuple[int, Decimal, Context]:
+    found = _ROUNDING.get(currency)
+    if found is None:
+        digits = minor_units(currency)
+        quantum = Decimal(1).scaleb(-digits)
+        found = _ROUNDING[currency] = (
+            digits,
+            quantum,
+            Context(prec=limits.DECIMAL_PRECISION, rounding=ROUND_HALF_UP),
+        )
+    return found
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half-up (ties away from zero) to ``currency``'s minor unit."""
+    if type(amount) is Decimal and amount.is_finite():  # the usual case: one cached context per currency
+        digits, quantum, wide = _rounding(currency)
+        if amount.adjusted() + digits + 2 <= limits.DECIMAL_PRECISION:
+            rounded = amount.quantize(quantum, context=wide)
+            return rounded.copy_abs() if rounded.is_zero() else rounded
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
         raise MoneyError(f"round_money needs a Decimal, got {type(amount).__name__}")
     amount = Decimal(amount)

@@ -89,9 +89,11 @@ class EventProblem:
 EventRef = EventFile | EventLines | EventRows | EventProblem | None
 
 
-def _merge_syntax(items, syntax: list[Issue], contract: Contract, display: str, skip_invalid: bool) -> EventLoad:
+def _merge_syntax(
+    items, syntax: list[Issue], contract: Contract, display: str, skip_invalid: bool, gated: bool = False
+) -> EventLoad:
     """parse_events plus issues found before it (malformed lines), like load_events does."""
-    load = parse_events(items, contract, display, skip_invalid=True)
+    load = parse_events(items, contract, display, skip_invalid=True, gated=gated)
     issues = sorted([*syntax, *load.skipped], key=lambda i: i.line or 0) if syntax else list(load.skipped)
     if issues and not skip_invalid:
         raise EventError(issues)
@@ -127,7 +129,7 @@ def read_events(ref: EventRef, contract: Contract, skip_invalid: bool) -> EventL
                 )
                 continue
             items.append((line, obj))
-        return _merge_syntax(items, syntax, contract, ref.display, skip_invalid)
+        return _merge_syntax(items, syntax, contract, ref.display, skip_invalid, gated=True)
     if ref.path.lower().endswith(".parquet"):
         rows, syntax = parquet_rows(ref.path, ref.display, contract.id)
         return _merge_syntax(rows, syntax, contract, ref.display, skip_invalid)

@@ -95,6 +95,7 @@ class _Checker:
 
     contract: Contract
     file: str
+    gated: bool = False  # the objects passed the JSON reader's gate already (jsonl.parse_line)
     issues: list[tuple[int, Issue]] = field(default_factory=list)
     bad: set[int] = field(default_factory=set)
 
@@ -109,7 +110,7 @@ class _Checker:
         if not isinstance(obj, dict):
             self.report(order, line, "", f"expected an event object, got {describe_value(obj)}", None)
             return None
-        problem = refusal(obj)  # data given as Python objects skip the JSON reader's gate
+        problem = None if self.gated else refusal(obj)  # data given as Python objects skip the JSON reader's gate
         if problem is not None:
             self.report(order, line, problem[0], problem[1], None)
             return None
@@ -247,8 +248,9 @@ def _check(
     file: str,
     skip_invalid: bool,
     syntax: Iterable[Issue] = (),
+    gated: bool = False,
 ) -> EventLoad:
-    checker = _Checker(contract, file)
+    checker = _Checker(contract, file, gated)
     candidates = []
     for order, (line, obj) in enumerate(items):
         candidate = checker.validate(order, line, obj)
@@ -270,13 +272,16 @@ def parse_events(
     file: str = "<events>",
     *,
     skip_invalid: bool = False,
+    gated: bool = False,
 ) -> EventLoad:
     """Validate parsed events, given as ``(line, object)`` pairs, against ``contract``.
 
     Any issue raises EventError listing all of them, unless ``skip_invalid``: then the
     bad events are dropped, the good ones returned, and the issues listed in ``skipped``.
+    ``gated``: the objects come from the JSON reader (:func:`contractrules.model.jsonl.parse_line`),
+    which applied the gate on size, depth, repeated keys and surrogates already.
     """
-    return _check(items, contract, file, skip_invalid)
+    return _check(items, contract, file, skip_invalid, (), gated)
 
 
 def load_events(path: str | Path, contract: Contract, *, skip_invalid: bool = False) -> EventLoad:
@@ -289,7 +294,7 @@ def load_events(path: str | Path, contract: Contract, *, skip_invalid: bool = Fa
     problems: list[Issue] = []
     if suffix != ".json":  # streamed: the file is never held whole
         try:
-            return _check(read_jsonl(path, file, problems), contract, file, skip_invalid, problems)
+            return _check(read_jsonl(path, file, problems), contract, file, skip_invalid, problems, gated=True)
         except OSError as exc:
             raise EventError([Issue(file, None, "", f"cannot read file: {exc.strerror or exc}")]) from None
     text = read_text(path, file, EventError)
@@ -297,4 +302,4 @@ def load_events(path: str | Path, contract: Contract, *, skip_invalid: bool = Fa
         items = json_array_items(text, file, problems)
     except DocumentSyntaxError as exc:
         raise EventError([Issue(file, exc.line, "", str(exc))]) from None
-    return _check(items, contract, file, skip_invalid, problems)
+    return _check(items, contract, file, skip_invalid, problems, gated=True)

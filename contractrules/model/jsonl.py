@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from contractrules import limits
@@ -55,6 +55,21 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict:
 
 
 DECODER = json.JSONDecoder(object_pairs_hook=_pairs)
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _plain_pairs(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _RepeatedKey()
+    return obj
+
+
+#: For lines that cannot break the gate but by a repeated key (see :func:`parse_line`).
+_PLAIN_DECODER = json.JSONDecoder(object_pairs_hook=_plain_pairs)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -62,8 +77,32 @@ def _join(path: str, key: object) -> str:
     return f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
 
 
+def _passes(item: dict | list, depth: int) -> bool:
+    """True if the container ``item`` at nesting ``depth`` certainly passes the gate: the
+    common case (plain dicts, lists and ASCII text), checked without building field paths.
+    False sends it to the full walk of :func:`refusal`, which finds out why."""
+    if depth > limits.MAX_DEPTH:
+        return False
+    values: Iterable[object] = item
+    if isinstance(item, dict):
+        for key in item:
+            if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
+                return False
+        values = item.values()
+    for value in values:
+        if isinstance(value, str):
+            if type(value) is not str or (not value.isascii() and _SURROGATE.search(value)):
+                return False
+        elif isinstance(value, (dict, list)):
+            if type(value) not in (dict, list) or not _passes(value, depth + 1):  # a subclass: a repeated key
+                return False
+    return True
+
+
 def refusal(obj: object) -> tuple[str, str] | None:
     """``(field, message)`` if a parsed event breaks the gate, else None (iterative walk)."""
+    if isinstance(obj, (dict, list)) and type(obj) in (dict, list) and _passes(obj, 1):
+        return None
     stack: list[tuple[object, int, str]] = [(obj, 0, "")]
     while stack:
         item, depth, path = stack.pop()
@@ -121,7 +160,19 @@ def parse_line(raw: bytes | str, first: bool = False) -> object:
         text = raw
     if first and text.startswith("\ufeff"):
         text = text[1:]
-    value, end = decode(text, len(text) - len(text.lstrip()))
+    start = len(text) - len(text.lstrip())
+    # The usual line cannot break the gate: no escape (so no lone surrogate unless the text
+    # has one itself), too few brackets to nest too deep. A repeated key is found while
+    # decoding; that line, and anything unusual, takes the full way for its message.
+    if "\\u" not in text and text.count("{") + text.count("[") <= limits.MAX_DEPTH and not _SURROGATE.search(text):
+        try:
+            value, end = _PLAIN_DECODER.raw_decode(text, start)
+        except json.JSONDecodeError:
+            raise
+        except (_RepeatedKey, ValueError):
+            value, end = decode(text, start)
+    else:
+        value, end = decode(text, start)
     if text[end:].strip():
         raise json.JSONDecodeError("Extra data", text, end)
     return value

@@ -116,7 +116,11 @@ def parse_at(value: Any) -> date | datetime:
     elif isinstance(value, str):
         text = value.strip()
         if _DATE_ONLY.fullmatch(text):
-            return parse_local_date(text)
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                return parse_local_date(text)  # says why
+            return _in_range(day)
         if len(text) > 64:
             raise ValueError(f"must be a timestamp with offset (2025-07-30T23:30:00Z), got {describe_value(value)}")
         try:
