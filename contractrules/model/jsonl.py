@@ -103,6 +103,11 @@ def refusal(obj: object) -> tuple[str, str] | None:
     """``(field, message)`` if a parsed event breaks the gate, else None (iterative walk)."""
     if isinstance(obj, (dict, list)) and type(obj) in (dict, list) and _passes(obj, 1):
         return None
+    return _walk_refusal(obj)
+
+
+def _walk_refusal(obj: object) -> tuple[str, str] | None:
+    """:func:`refusal` by the full walk, building each value's field path."""
     stack: list[tuple[object, int, str]] = [(obj, 0, "")]
     while stack:
         item, depth, path = stack.pop()

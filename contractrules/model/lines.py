@@ -103,6 +103,17 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+_TOO_DEEP = limits.depth_message
+_TOO_MANY_ALIASES = f"more than {limits.MAX_YAML_ALIASES} aliases (*name) in one document (the limit)"
+_TOO_LARGE = f"aliases expand to more than {limits.MAX_YAML_NODES:,} extra values (the limit)"
+_RECURSIVE = "a recursive alias (an anchor used inside its own value)"
+_NESTING_WALKED = 4 * limits.MAX_DEPTH  # deeper than this, the iterative walk takes over
+
+
+class _Deeper(Exception):
+    pass
+
+
 def yaml_problem(root: yaml.Node) -> str | None:
     """Why a composed document is refused before any data is built, or None.
 
@@ -110,8 +121,50 @@ def yaml_problem(root: yaml.Node) -> str | None:
     them. Refused: more than :data:`~contractrules.limits.MAX_YAML_ALIASES` aliases,
     aliases that would add more than :data:`~contractrules.limits.MAX_YAML_NODES`
     values, a recursive alias, nesting deeper than :data:`~contractrules.limits.MAX_DEPTH`.
-    One iterative walk over the distinct nodes.
+    One walk over the distinct nodes: recursive (quick) while the nesting is moderate,
+    else :func:`_walk_problem`; both visit in the same order and say the same.
     """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    visiting: set[int] = set()
+    counts = [0, 0]  # aliases, distinct nodes
+
+    def visit(node: yaml.Node, level: int) -> str | None:
+        key = id(node)
+        if key in sizes:
+            counts[0] += 1
+            return _TOO_MANY_ALIASES if counts[0] > limits.MAX_YAML_ALIASES else None
+        if key in visiting:
+            return _RECURSIVE
+        if level > _NESTING_WALKED:
+            raise _Deeper()
+        visiting.add(key)
+        counts[1] += 1
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key], depths[key] = 1, 0
+        else:
+            kids = _children(node)
+            for kid in reversed(kids):
+                problem = visit(kid, level + 1)
+                if problem is not None:
+                    return problem
+            sizes[key] = 1 + sum([sizes[id(k)] for k in kids])
+            depths[key] = 1 + max([depths[id(k)] for k in kids], default=0)
+        visiting.discard(key)
+        if depths[key] > limits.MAX_DEPTH:
+            return _TOO_DEEP()
+        if sizes[key] - counts[1] > limits.MAX_YAML_NODES:
+            return _TOO_LARGE
+        return None
+
+    try:
+        return visit(root, 0)
+    except _Deeper:
+        return _walk_problem(root)
+
+
+def _walk_problem(root: yaml.Node) -> str | None:
+    """:func:`yaml_problem` for any nesting: one iterative walk over the distinct nodes."""
     sizes: dict[int, int] = {}
     depths: dict[int, int] = {}
     visiting: set[int] = set()
