@@ -143,6 +143,9 @@ class Invoice:
     penalty_credits: Moves = field(default_factory=Moves)
 
     def __post_init__(self) -> None:
+        if type(self.credits) is Moves and type(self.payments) is Moves and type(self.penalty_payments) is Moves:
+            if type(self.penalty_credits) is Moves:  # as made by default: nothing to convert
+                return
         for name in ("credits", "payments", "penalty_payments", "penalty_credits"):
             if not isinstance(getattr(self, name), Moves):
                 setattr(self, name, Moves(getattr(self, name)))
@@ -219,6 +222,10 @@ class Agenda:
         self._seq = 0
 
     def schedule(self, on: date, kind: str, **data: Any) -> None:
+        self.push(on, kind, data)
+
+    def push(self, on: date, kind: str, data: dict) -> None:
+        """:meth:`schedule` with the data as a dict."""
         self._seq += 1
         heapq.heappush(self._heap, Tick(on.toordinal(), self._seq, kind, data))
 
@@ -265,7 +272,10 @@ class DatedTerms:
         ]
 
     def at(self, day: date) -> Terms:
-        return self.items[bisect.bisect_right(self.starts, day) - 1]
+        items = self.items
+        if len(items) == 1:  # never amended
+            return items[0]
+        return items[bisect.bisect_right(self.starts, day) - 1]
 
     def changes(self) -> list[date]:
         """The days on which an amendment of this clause takes effect."""
@@ -335,7 +345,8 @@ class Run:
 
     def terms(self, section: str, day: date) -> Terms:
         """``terms.<section>``'s parameters in force on ``day`` (SPEC §6.7)."""
-        return self.dated(section).at(day)
+        found = self._dated.get(section)
+        return (found if found is not None else self.dated(section)).at(day)
 
     def dated(self, section: str) -> DatedTerms:
         found = self._dated.get(section)
@@ -355,7 +366,7 @@ class Run:
     def schedule(self, on: date, kind: str, **data: Any) -> None:
         """Deliver a ``clock`` message of ``kind`` at the start of ``on`` (if ``on <= as_of``)."""
         if on <= self.as_of:
-            self.agenda.schedule(on, kind, **data)
+            self.agenda.push(on, kind, data)
 
     def oblige(self, ob: WorkingObligation) -> WorkingObligation:
         self.obligations[ob.id] = ob

@@ -121,8 +121,9 @@ def resolve(run) -> Resolution | None:
 def effective_end(run) -> date | None:
     """The day the contract ends, as known now: the notice's E or the fixed ``end``."""
     r = resolve(run)
-    ends = [x for x in (run.end, r.effective if r else None) if x is not None]
-    return min(ends) if ends else None
+    if r is None:
+        return run.end
+    return r.effective if run.end is None else min(run.end, r.effective)
 
 
 def due_at_cycle_end(run, first: date, last: date) -> tuple[date, list[str]]:
