@@ -98,6 +98,16 @@ class _Checker:
     gated: bool = False  # the objects passed the JSON reader's gate already (jsonl.parse_line)
     issues: list[tuple[int, Issue]] = field(default_factory=list)
     bad: set[int] = field(default_factory=set)
+    _credited: frozenset[str] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._context = {"currency": self.contract.currency}  # what the event models read
+
+    def credited_on_value(self) -> frozenset[str]:
+        """The contract's services crediting ``of: value`` (asked once per load)."""
+        if self._credited is None:
+            self._credited = self.contract.services_credited_on_value()
+        return self._credited
 
     def report(self, order: int, line: int | None, path: str, message: str, event_id: str | None) -> None:
         self.issues.append((order, Issue(self.file, line, path, message, event_id)))
@@ -115,7 +125,7 @@ class _Checker:
             self.report(order, line, problem[0], problem[1], None)
             return None
         try:
-            event = event_adapter.validate_python(obj, context={"currency": self.contract.currency})
+            event = event_adapter.validate_python(obj, context=self._context)
         except ValidationError as exc:
             self._report_validation(order, line, obj, exc)
             return None
@@ -148,7 +158,7 @@ class _Checker:
         if (
             event.type == "work_requested"
             and event.value is None
-            and event.service in self.contract.services_credited_on_value()
+            and event.service in self.credited_on_value()
         ):
             self.report(
                 order,
