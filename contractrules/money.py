@@ -159,7 +159,7 @@ def check_magnitude(value: Decimal, what: str, digits: int | None = limits.MAX_S
     hours, with at most ``digits`` significant digits), else MoneyError."""
     if abs(value) >= limits.AMOUNT_BOUND:
         raise MoneyError(f"{what} {_short(value)} is too large: the limit is below 10^15 (1,000,000,000,000,000)")
-    if digits is not None and _significant_digits(value) > digits:
+    if digits is not None and len(value.as_tuple().digits) > digits and _significant_digits(value) > digits:
         raise MoneyError(f"{what} {_short(value)} has more than {digits} significant digits")
     return value
 

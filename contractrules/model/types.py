@@ -120,7 +120,7 @@ def parse_at(value: Any) -> date | datetime:
                 day = date.fromisoformat(text)
             except ValueError:
                 return parse_local_date(text)  # says why
-            return _in_range(day)
+            return day if limits.DATE_MIN <= day <= limits.DATE_MAX else _in_range(day)
         if len(text) > 64:
             raise ValueError(f"must be a timestamp with offset (2025-07-30T23:30:00Z), got {describe_value(value)}")
         try:
