@@ -281,14 +281,17 @@ def open_invoices(run) -> Iterator[Invoice]:
     grows back, so an invoice found paid is dropped from it for good. Lazy: a caller that
     stops at the first invoice looks at nothing more."""
     queue = run.state("payment").get("open", [])
+    invoices = run.invoices
     i = 0
     while i < len(queue):
-        inv = run.invoices[queue[i][-1]]
-        if inv.balance > ZERO:
-            yield inv
-            i += 1
-        else:
-            del queue[i]
+        j = i
+        while j < len(queue) and invoices[queue[j][-1]].balance <= ZERO:
+            j += 1
+        if j > i:  # paid ones (often many, paid by name meanwhile): dropped in one move, not one by one
+            del queue[i:j]
+            continue
+        yield invoices[queue[i][-1]]
+        i += 1
 
 
 def _enqueue(run, inv: Invoice) -> None:
