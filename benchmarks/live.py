@@ -397,11 +397,27 @@ def size(n: int) -> dict:
 PARTS = {"growth": growth, "embedding": embedding, "cli": cli, "batch": batch}
 
 
+PROFILED = ("batch", "growth")
+
+
+def _profile(name: str) -> dict:
+    """Where the time goes (benchmarks/profiles.py), for a part that misses a goal."""
+    from benchmarks.profiles import batch_profile, growth_profile
+
+    return {"batch": batch_profile, "growth": growth_profile}[name]()
+
+
+def _missed(part: dict) -> bool:
+    goals = part.get("goals") or {"goal": part.get("goal", {})}
+    return any(g.get("met") is False for g in goals.values())
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", choices=sorted(PARTS), action="append")
     ap.add_argument("--size", type=int, help="by hand: one contract with this many events")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--profile", action="store_true", help="add a cProfile summary to parts that miss a goal")
     args = ap.parse_args(argv)
     report: dict = {"commit": _git("rev-parse", "HEAD"), "machine": machine()}
     default = RESULTS / "live.json"
@@ -417,6 +433,8 @@ def main(argv: list[str] | None = None) -> dict:
             report[name]["bench_seconds"] = round(time.perf_counter() - t, 1)
             report[name]["commit"] = report["commit"]
             print(name, json.dumps(report[name], indent=1), flush=True)
+            if args.profile and name in PROFILED and _missed(report[name]):
+                report[name]["profile"] = _profile(name)
         out = args.out or default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
