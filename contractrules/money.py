@@ -197,7 +197,9 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal:
         return amount
     digits = _fraction_digits(amount)
     if digits > limit:
-        where = f"{validate_currency(currency)} has {limit}" if currency is not None else "at most 2 allowed for a number"
+        where = (
+            f"{validate_currency(currency)} has {limit}" if currency is not None else "at most 2 allowed for a number"
+        )
         raise MoneyError(f"amount {_short(value)!r} has {digits} decimal places; {where}")
     return amount
 

@@ -155,11 +155,7 @@ class _Checker:
                 return None
             if party != event.by:  # a role name: normalise to the party id
                 event = event.model_copy(update={"by": party})
-        if (
-            event.type == "work_requested"
-            and event.value is None
-            and event.service in self.credited_on_value()
-        ):
+        if event.type == "work_requested" and event.value is None and event.service in self.credited_on_value():
             self.report(
                 order,
                 line,
