@@ -7,7 +7,8 @@
 - **growth**: one contract (benchmarks/workload.py) with 1, 5, 10, 20, 50 years of history:
   full replay µs/event (``Engine.evaluate``), and on a live contract holding all but the
   last event: ``post`` of the last one, then ``answer`` and ``penalty`` as of the end;
-  also a backdated payment a month before the end (rewind and replay). Goals: replay
+  also a backdated payment a month before the end (rewind and replay); and the 5- and
+  50-year replays again, alternating (``replay_interleaved``). Goals: replay
   µs/event at 50 years ≤ 1.2 × at 5 years; ``penalty`` after one new event ≤ 1 ms;
   ``answer`` after one new event ≤ 1/10 of a full replay of 50 years.
 - **embedding**: 1,000 events posted one at a time in event order with an answer as of
@@ -19,7 +20,8 @@
   this environment sets it); with the modules whose own import time is largest.
 - **batch**: end to end (``run_batch``, one worker) vs a plain loop that only parses the
   same events (json, date, Decimal, dict update) and vs raw durable_rules posts
-  (benchmarks/run.py). Goals: ≥ 1/4 of the plain loop, ≥ 1/2 of raw posts.
+  (benchmarks/run.py), in interleaved rounds (best of each). Goals: ≥ 1/4 of the plain
+  loop, ≥ 1/2 of raw posts.
 - **size** (by hand): N events for one contract, posted to a live contract in one call
   and answered; seconds and peak RSS.
 """
@@ -110,12 +112,15 @@ def growth() -> dict:
 
     with Engine() as engine:
         rows = [_growth_row(engine, years) for years in YEARS]
+        interleaved = _replay_interleaved(engine)
     by = {r["years"]: r for r in rows}
     return {
         "profile_50y_answer": _answer_profile(50),
         "rows": rows,
+        "replay_interleaved": interleaved,
         "goals": {
             "replay_50y_over_5y": _goal(by[50]["full_replay_us_per_event"] / by[5]["full_replay_us_per_event"], 1.2),
+            "replay_50y_over_5y_interleaved": _goal(interleaved["ratio"], 1.2),
             "penalty_ms_max": _goal(max(r["live_post_then_penalty_ms"] for r in rows), 1.0),
             "answer_over_full_replay_50y": _goal(by[50]["live_answer_ms"] / by[50]["full_replay_ms"], 0.1),
         },
@@ -147,6 +152,24 @@ def _answer_profile(years: int, top: int = 14) -> list[dict]:
         {"function": name, "cumulative_ms": round(ct * 1e3, 2), "own_ms": round(tt * 1e3, 2), "calls": nc}
         for name, ct, tt, nc in rows[:top]
     ]
+
+
+def _replay_interleaved(engine, rounds: int = 7) -> dict:
+    """Full replay µs/event at 5 and 50 years, runs alternating (best of ``rounds`` each):
+    the ratio of two figures taken at the same moments, less exposed to the machine's load."""
+    histories = {years: _history(years) for years in (5, 50)}
+    best = {years: float("inf") for years in histories}
+    for _ in range(rounds):
+        for years, (c, records, as_of) in histories.items():
+            t = time.perf_counter()
+            engine.evaluate(c, records, as_of)
+            best[years] = min(best[years], (time.perf_counter() - t) / len(records))
+    return {
+        "rounds": rounds,
+        "us_per_event_5y": round(best[5] * 1e6, 1),
+        "us_per_event_50y": round(best[50] * 1e6, 1),
+        "ratio": round(best[50] / best[5], 3),
+    }
 
 
 def _goal(value: float, limit: float) -> dict:
@@ -321,14 +344,25 @@ def plain_loop(path: Path) -> dict:
     return {"seconds": round(seconds, 3), "events": n, "events_per_s": round(n / seconds)}
 
 
+BATCH_ROUNDS = 3
+
+
+def _best(best: dict, new: dict, rate: str) -> dict:
+    return new if not best or new[rate] > best[rate] else best
+
+
 def batch(contracts: int = 300, months: int = 24) -> dict:
     from benchmarks.run import end_to_end, make_workload, preload, raw_durable_rules
 
     with tempfile.TemporaryDirectory() as tmp:
         w = make_workload(Path(tmp) / "w", contracts, months, seed=11)
-        e2e = end_to_end(w, Path(tmp) / "out.jsonl", 2, workers=1)
-        raw = raw_durable_rules(preload(w), 2)
-        plain = plain_loop(Path(w["events"]))
+        e2e: dict = {}
+        raw: dict = {}
+        plain: dict = {}
+        for _ in range(BATCH_ROUNDS):  # interleaved, the best of each: a busy machine slows all three alike
+            e2e = _best(e2e, end_to_end(w, Path(tmp) / "out.jsonl", 1, workers=1), "events_per_s")
+            raw = _best(raw, raw_durable_rules(preload(w), 1), "posts_per_s")  # after end_to_end: its heap stays small
+            plain = _best(plain, plain_loop(Path(w["events"])), "events_per_s")
     return {
         "contracts": contracts,
         "months": months,
