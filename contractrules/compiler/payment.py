@@ -186,13 +186,14 @@ def invoice(run, rec) -> None:
             caused_by=[e.id, *terms.cites],
         )
     )
-    held = run.release(inv.id)
+    held = run.release(inv.id) if inv.id in run.held else []
     # what was held for this invoice first (credit notes, then payments, in event order),
     # then money that matched no open invoice, then the other held events (SPEC §5, §6.2)
     for action, held_rec in sorted(held, key=lambda ar: ar[1].event.type != "credit_note"):
         if held_rec.event.type in ("credit_note", "payment_received"):
             action(run, held_rec)
-    _apply_unapplied(run, inv)
+    if run.unapplied:
+        _apply_unapplied(run, inv)
     for action, held_rec in held:
         if held_rec.event.type not in ("credit_note", "payment_received"):
             action(run, held_rec)
