@@ -252,14 +252,13 @@ def cycle(run, tick) -> None:
     due, _ = termination.due_at_cycle_end(run, first, last)
     st = _st(run)
     terms = _terms(run, first)  # recurring services: the scope in force on the cycle's start
-    day = first.isoformat()
     for sid, sv in sorted(terms.params["services"].items()):
         if sv["every"] != "cycle":
             continue
         for asset in sv["assets"]:
             ob = run.oblige(
                 WorkingObligation(
-                    id=f"service:{sid}:{asset}:{day}",
+                    id=f"service:{sid}:{asset}:{first.isoformat()}",
                     kind="service",
                     debtor=run.provider,
                     creditor=run.client,
