@@ -63,22 +63,21 @@ def _clock_message(kind: str) -> str:
     return frag
 
 
-# Event classes whose message is their type alone (no ``clause`` field, no ``route``).
-_PLAIN: dict[type, str | None] = {}
+# Event types whose message is their type alone (no ``clause`` field, no ``route``).
+_PLAIN: dict[str, str | None] = {}
 
 
-def _plain_message(cls: type) -> str | None:
-    if cls not in _PLAIN:
-        plain = "clause" not in cls.model_fields and cls.route is BaseEvent.route  # type: ignore[attr-defined]
-        _PLAIN[cls] = _fragment(("type", cls.model_fields["type"].annotation.__args__[0])) if plain else None  # type: ignore[attr-defined]
-    return _PLAIN[cls]
+def _plain_message(e: BaseEvent) -> str | None:
+    cls = type(e)
+    plain = "clause" not in cls.model_fields and cls.route is BaseEvent.route
+    return _fragment(("type", e.type)) if plain else None  # type: ignore[attr-defined]
 
 
 def _message(rec: EventRecord) -> str:
     """What the rules see of an event: its type, ``clause`` (waivers) and ``route`` if it has them."""
     e = rec.event
-    cls = type(e)
-    plain = _PLAIN[cls] if cls in _PLAIN else _plain_message(cls)
+    kind = e.type
+    plain = _PLAIN[kind] if kind in _PLAIN else _PLAIN.setdefault(kind, _plain_message(e))
     if plain is not None:
         return plain
     clause = e.__dict__.get("clause")  # a pydantic field, if this event type has one

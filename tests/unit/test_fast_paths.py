@@ -9,6 +9,7 @@ aliases, huge amounts, stored rows of another shape).
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
@@ -222,3 +223,21 @@ def test_round_money_still_refuses_what_it_refused():
         round_money(1.5, "EUR")  # type: ignore[arg-type]
     assert str(round_money(Decimal("-0.001"), "EUR")) == "0.00"  # no negative zero
     assert round_money(7, "JPY") == Decimal(7)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- rule messages
+
+
+def test_the_message_of_every_golden_event_is_built_from_its_fields():
+    from contractrules.engine.engine import _message
+    from contractrules.model import EventRecord
+
+    for _contract, event in _golden_records():
+        expected = {"type": event.type}
+        if getattr(event, "clause", None) is not None:
+            expected["clause"] = event.clause
+        if event.route is not None:
+            expected["route"] = event.route
+        rec = EventRecord(event, "<test>", None, 0, date(2025, 1, 1))
+        for _ in range(2):  # built, then cached
+            assert json.loads(_message(rec) + "}") == expected
