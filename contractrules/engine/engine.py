@@ -22,7 +22,7 @@ import math
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from contractrules import compiler, limits
@@ -38,7 +38,7 @@ from contractrules.money import money_context
 def event_key(rec: EventRecord, ranks: dict[str, int]) -> tuple[int, float, int, str]:
     """Event time (SPEC §5): local date, timestamp (dates first), the clauses' rank by type, id."""
     at = rec.event.at
-    ts = at.astimezone(UTC).timestamp() if isinstance(at, datetime) else -math.inf
+    ts = at.timestamp() if isinstance(at, datetime) else -math.inf  # aware: the instant, whatever the offset
     return (rec.local_date.toordinal(), ts, ranks.get(rec.event.type, 99), rec.event.id)
 
 
