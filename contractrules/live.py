@@ -37,12 +37,10 @@ known then, not live sessions.
 from __future__ import annotations
 
 import bisect
-import gc
 import heapq
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -65,7 +63,7 @@ from contractrules.engine.checkpoint import (
     restore,
     thaw,
 )
-from contractrules.engine.engine import Engine
+from contractrules.engine.engine import Engine, collector_paused
 from contractrules.engine.journal import saved
 from contractrules.errors import EngineError, EventError, Issue
 from contractrules.ledger import Run
@@ -102,21 +100,6 @@ def _shared_engine() -> Engine:
         if _ENGINE is None:
             _ENGINE = Engine()
         return _ENGINE
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a post or an answer runs (as a batch chunk
-    does): the working state is many small objects that live on, and every collection
-    walks them all (~30 % of a 50-year answer). Left as found if already off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @dataclass(frozen=True)
@@ -195,7 +178,7 @@ class LiveContract:
             before = (list(self._checkpoints), self._position)
             self._insert(new)
             try:
-                with _collector_paused():
+                with collector_paused():
                     replayed_from = self._rewind(min(self._engine.order_key(r) for r in new))
                     self._deliver()
             except BaseException:
@@ -211,7 +194,7 @@ class LiveContract:
             self._check_open()
             cached = self._answers.get(day)
             if cached is None:
-                with _collector_paused():
+                with collector_paused():
                     cached = self._answers[day] = self._answer(day)
             return cached
 
@@ -249,7 +232,7 @@ class LiveContract:
         answer delivered ticks beyond it into the live state, the live point's state is
         rebuilt from the latest checkpoint (its events delivered again, no tick after the
         last), so that events dated before those ticks may still follow it."""
-        with self._lock, _collector_paused():
+        with self._lock, collector_paused():
             self._check_open()
             p, cps = self._position, self._checkpoints
             states: list[tuple[int, Run]] = []
@@ -290,7 +273,7 @@ class LiveContract:
         return live
 
     def _resume(self, events: LiveEvents, saved: Iterable[SavedCheckpoint], key: bytes) -> None:
-        with self._lock, _collector_paused():
+        with self._lock, collector_paused():
             self._insert(self._admit(as_records(events, self.contract).records)[0])
             tag, n = format_tag(), len(self._records)
             found = sorted((s for s in saved if s.format == tag and 0 < s.position <= n), key=lambda s: -s.position)
@@ -392,7 +375,7 @@ class LiveContract:
                 del self._issued[rec.event.invoice]
         self._checkpoints = checkpoints
         self._restart(checkpoints[-1])
-        with _collector_paused():
+        with collector_paused():
             self._deliver()  # the events it had delivered before, in the same order: no error
         assert self._position == position, "the state is back where it was"
 
@@ -483,7 +466,7 @@ class LiveContract:
             self._engine.advance(self._run, [], day)
         except BaseException:
             self._restart(self._checkpoints[-1])
-            with _collector_paused():
+            with collector_paused():
                 self._deliver()
             raise
         self._ticked = day
