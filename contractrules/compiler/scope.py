@@ -288,7 +288,13 @@ def _match_recurring(run, end: date | None) -> None:
         ob = obs[at] if at >= 0 else None
         fulfils = ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None
         inputs = (day, covered, None if ob is None else state_of(ob), fulfils)
-        unit(run, ("scope.work", e.id), inputs, partial(_work, run, rec, ob if fulfils else None, covered), (ob,) if fulfils else ())
+        unit(
+            run,
+            ("scope.work", e.id),
+            inputs,
+            partial(_work, run, rec, ob if fulfils else None, covered),
+            (ob,) if fulfils else (),
+        )
 
 
 def _work(run, rec, ob: WorkingObligation | None, covered: bool) -> None:
@@ -359,12 +365,24 @@ def finish(run) -> None:
         for ob in obs:
             first, last = st["cycle_of"][ob.id]
             if end is not None and first > end:
-                unit(run, ("scope", ob.id), (state_of(ob), end), partial(_discharged, run, ob, service, asset, first, last, end), (ob,))
+                unit(
+                    run,
+                    ("scope", ob.id),
+                    (state_of(ob), end),
+                    partial(_discharged, run, ob, service, asset, first, last, end),
+                    (ob,),
+                )
                 continue
             # the cycle's last day unless the contract ends inside it (termination.due_at_cycle_end)
             due, moved = (last, []) if end is None or end >= last else termination.due_at_cycle_end(run, first, last)
             inputs = (state_of(ob), due, tuple(moved), due >= run.as_of)
-            unit(run, ("scope", ob.id), inputs, partial(_recurring, run, ob, service, asset, first, last, due, moved), (ob,))
+            unit(
+                run,
+                ("scope", ob.id),
+                inputs,
+                partial(_recurring, run, ob, service, asset, first, last, due, moved),
+                (ob,),
+            )
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]
         unit(run, ("scope", ob_id), (state_of(ob), billable), partial(_requested, run, req, ob, billable), (ob,))
