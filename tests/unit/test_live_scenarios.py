@@ -47,3 +47,43 @@ def test_live_answers_equal_full_replays_event_by_event(name: str, engines) -> N
                 assert live.answer(day) == fresh.evaluate(contract, records[: i + 1], day), (name, rec.event.id)
         for day in sorted(checks):
             assert live.answer(day) == fresh.evaluate(contract, records, day), (name, day)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_a_workload_history_posted_in_random_chunks_answers_like_replays(seed: int, engines) -> None:
+    """Three years of the benchmark workload (monthly cycles, payments on time, late and
+    partial, FIFO, recurring scope work): posted mostly in order in chunks of 1 to 30
+    events, some shuffled (backdated), asked as of the newest day, a later day (deadlines
+    delivered for good) and an earlier one (from a checkpoint) — every answer a replay's."""
+    import random
+    from datetime import timedelta
+
+    from benchmarks.workload import generate
+
+    live_engine, fresh = engines
+    w = generate(1, 36, seed=seed)
+    contract = cr.parse_contract(w.contracts[0])
+    events = w.events[contract.id]
+    days = [r.local_date for r in cr.parse_events([(None, e) for e in events], contract).records]
+    order = sorted(range(len(events)), key=lambda i: days[i])
+    rnd = random.Random(seed)
+    posted: list[dict] = []
+    asked = 0
+    with mock.patch.object(live_module, "VERIFY_RESTORE", True), cr.open_contract(contract, engine=live_engine) as live:
+        i = 0
+        while i < len(order):
+            n = rnd.choice([1, 1, 1, 3, 8, 30])
+            chunk = [events[j] for j in order[i : i + n]]
+            if posted and rnd.random() < 0.15:
+                rnd.shuffle(chunk)
+            live.post(chunk)
+            posted += chunk
+            i += n
+            last = max(days[j] for j in order[:i])
+            for day in (last, last + timedelta(days=rnd.randint(1, 40)), last - timedelta(days=rnd.randint(1, 200))):
+                if rnd.random() < 0.3:
+                    assert live.answer(day) == fresh.evaluate(
+                        contract, cr.parse_events([(None, e) for e in posted], contract).records, day
+                    ), day
+                    asked += 1
+    assert asked > 10
