@@ -461,7 +461,21 @@ class LiveContract:
     def _answer_live(self, day: date) -> Answer:
         """As of the live point or later: the ticks due by ``day`` are delivered to the live
         state for good (events posted later are dated on or after them, else they rewind),
-        then the state is finished for the answer and put back as it was (engine/journal.py)."""
+        then the state is finished for the answer and put back as it was (engine/journal.py).
+
+        When ticks are about to be delivered beyond the last event and the latest checkpoint
+        is :data:`MIN_GAP` events or more behind, a checkpoint is taken here first: an event
+        posted later but dated before ``day`` then rewinds only to the live point."""
+        last = self._records[self._position - 1].local_date if self._position else None
+        tick = self._run.agenda.peek()
+        if (
+            last is not None
+            and (self._ticked is None or self._ticked <= last)
+            and tick is not None
+            and last.toordinal() < tick.on <= day.toordinal()
+            and self._position - self._checkpoints[-1].position >= MIN_GAP
+        ):
+            self._checkpoint()
         try:
             self._engine.advance(self._run, [], day)
         except BaseException:

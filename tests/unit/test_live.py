@@ -219,3 +219,34 @@ def test_one_large_delivery_takes_only_its_last_checkpoints(contract, monkeypatc
     late = payment("p1", "2025-01-10", "600.00")  # before every kept checkpoint but the start
     assert live.post([late]).replayed_from == contract.start
     assert live.answer("2025-03-31") == cr.evaluate(contract, [*events, late], "2025-03-31")
+
+
+def test_an_answer_that_delivers_deadlines_first_checkpoints_the_live_point(contract, monkeypatch):
+    """Ticks about to be delivered beyond the last event, the latest checkpoint MIN_GAP
+    events or more behind: the live point is checkpointed first, so an event dated in
+    between rewinds there and delivers nothing twice; answers stay a replay's."""
+    monkeypatch.setattr(live_module, "MIN_GAP", 2)
+    monkeypatch.setattr(live_module, "DENSITY", 2)  # checkpoints every half of the history
+    monkeypatch.setattr(live_module, "PER_DELIVERY", 1)
+    events = [invoice(f"i{k}", f"INV-{k}", f"2025-01-{k + 1:02d}", period="2025-01-01") for k in range(12)]
+    live = cr.open_contract(contract)
+    live.post(events[:10])
+    live.post(events[10:11])
+    live.post(events[11:])
+    before = [cp.position for cp in live._checkpoints]
+    assert before[-1] <= 12 - 2  # the spacing left the last events without a checkpoint
+    live.answer("2025-03-31")  # the invoices fell due in between: deadlines delivered
+    assert [cp.position for cp in live._checkpoints] == [*before, 12]
+    live.answer("2025-04-30")  # nothing new: no other checkpoint
+    assert live.checkpoints == len(before) + 1
+    paid = payment("p1", "2025-02-15", "600.00", inv="INV-3")
+    delivered: list[int] = []
+    advance = live._engine.advance
+    monkeypatch.setattr(
+        live._engine, "advance", lambda run, evs, until: (delivered.append(len(evs)), advance(run, evs, until))[1]
+    )
+    assert live.post([paid]).replayed_from is None
+    assert live._position == 13 and delivered == [1]  # from the live point: only the new event
+    monkeypatch.undo()
+    for day in ("2025-02-15", "2025-03-31", "2025-06-30"):
+        assert live.answer(day) == cr.evaluate(contract, [*events, paid], day)
