@@ -64,7 +64,7 @@ from contractrules.engine.checkpoint import (
     thaw,
 )
 from contractrules.engine.engine import Engine, collector_paused
-from contractrules.engine.journal import saved
+from contractrules.engine.journal import Saved
 from contractrules.errors import EngineError, EventError, Issue
 from contractrules.ledger import Run
 from contractrules.model import EventLoad, EventRecord
@@ -485,7 +485,7 @@ class LiveContract:
             raise
         self._ticked = day
         before = self._frozen(self._run) if VERIFY_RESTORE else b""
-        keep = saved(self._run)
+        keep = Saved(self._run)
         self._run.memo, self._run.journal = (self._memo, {}), keep  # set after saving: the restore drops them
         try:
             return self._finish(self._run, day)

@@ -23,8 +23,8 @@ from functools import partial
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.compiler.memo import state_of, unit
-from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation
+from contractrules.compiler.memo import unit
+from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation, content
 
 CLAUSE = "terms.billing"
 
@@ -173,18 +173,19 @@ def finish(run) -> None:
     for first, last in known.items():
         ob = run.obligations[f"billing:{first.isoformat()}"]
         if end is not None and first > end:
-            unit(run, ("billing", first), (state_of(ob), end), partial(_discharged, run, ob, first, last, end), (ob,))
+            unit(run, ("billing", first), (content(ob), end), partial(_discharged, run, ob, first, last, end), (ob,))
             continue
         limit, moved = due(run, first, last)
         inv = by_period.get(first)
         inputs = (
-            state_of(ob),
+            content(ob),
             end,
             limit,
             tuple(moved),
             None if inv is None else (inv.id, inv.issued_on, inv.event_id),
-            limit < run.as_of,
-            None if inv is not None else run.as_of,  # not invoiced yet "as of" the day asked
+            # not invoiced yet: the text names the day asked; invoiced: late or not is decided
+            # by the invoice's date, whatever the day asked
+            None if inv is not None else run.as_of,
         )
         unit(run, ("billing", first), inputs, partial(_cycle, run, ob, first, last, end, limit, moved, inv), (ob,))
     starts = set(known)

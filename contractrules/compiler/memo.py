@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from contractrules.ledger import WorkingViolation, content
+from contractrules.ledger import WorkingViolation
 
 
 def _copy(obj: Any) -> Any:
@@ -77,11 +77,6 @@ def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes
     if outer is not None:
         outer.extend(added)
     return result
-
-
-def state_of(obj: Any) -> tuple:
-    """A working obligation's fields as plain values (for ``inputs``)."""
-    return content(obj)
 
 
 def moves_of(moves: Iterable[Any]) -> tuple:

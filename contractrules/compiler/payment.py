@@ -26,8 +26,8 @@ from typing import Any
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import moves_of, state_of, unit
-from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
+from contractrules.compiler.memo import moves_of, unit
+from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, content, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 
 CLAUSE = "terms.payment"
@@ -359,7 +359,7 @@ def finish(run) -> None:
     for inv in run.invoices.values():
         ob = run.obligations[f"payment:{inv.id}"]
         inputs = (
-            state_of(ob),
+            content(ob),
             inv.amount,
             inv.issued_on,
             inv.due,

@@ -30,8 +30,8 @@ from functools import partial
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import state_of, unit
-from contractrules.ledger import WorkingObligation, WorkingViolation
+from contractrules.compiler.memo import unit
+from contractrules.ledger import WorkingObligation, WorkingViolation, content
 
 CLAUSE = "terms.scope"
 
@@ -287,7 +287,7 @@ def _match_recurring(run, end: date | None) -> None:
         at = bisect.bisect_right(firsts, day) - 1
         ob = obs[at] if at >= 0 else None
         fulfils = ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None
-        inputs = (day, covered, None if ob is None else state_of(ob), fulfils)
+        inputs = (day, covered, None if ob is None else content(ob), fulfils)
         unit(
             run,
             ("scope.work", e.id),
@@ -368,14 +368,13 @@ def finish(run) -> None:
                 unit(
                     run,
                     ("scope", ob.id),
-                    (state_of(ob), end),
+                    (content(ob), end),
                     partial(_discharged, run, ob, service, asset, first, last, end),
                     (ob,),
                 )
                 continue
-            # the cycle's last day unless the contract ends inside it (termination.due_at_cycle_end)
-            due, moved = (last, []) if end is None or end >= last else termination.due_at_cycle_end(run, first, last)
-            inputs = (state_of(ob), due, tuple(moved), due >= run.as_of)
+            due, moved = termination.due_at_cycle_end(run, first, last, end)
+            inputs = (content(ob), due, tuple(moved), due >= run.as_of)
             unit(
                 run,
                 ("scope", ob.id),
@@ -385,7 +384,7 @@ def finish(run) -> None:
             )
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]
-        unit(run, ("scope", ob_id), (state_of(ob), billable), partial(_requested, run, req, ob, billable), (ob,))
+        unit(run, ("scope", ob_id), (content(ob), billable), partial(_requested, run, req, ob, billable), (ob,))
 
 
 def _requested(run, req, ob: WorkingObligation, billable: str | None) -> None:

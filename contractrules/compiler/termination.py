@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from contractrules import dates
 from contractrules.compiler import cycles
@@ -126,15 +127,17 @@ def effective_end(run) -> date | None:
     return r.effective if run.end is None else min(run.end, r.effective)
 
 
-def due_at_cycle_end(run, first: date, last: date) -> tuple[date, list[str]]:
+def due_at_cycle_end(run, first: date, last: date, end: Any = ...) -> tuple[date, list[str]]:
     """When an obligation due at the end of cycle ``[first, last]`` falls due (SPEC §6.3).
 
     The cycle's last day; the contract's end if that comes first — but never before the
     notice that moved the end there (``max(E, N)``), and never after the cycle's last day
     (a notice given after the cycle ended does not postpone it). Also returns the notice
-    (and waiver) events that moved it, for ``caused_by``.
+    (and waiver) events that moved it, for ``caused_by``. ``end``: the contract's
+    :func:`effective_end` when the caller has it already (a loop over many cycles).
     """
-    end = effective_end(run)
+    if end is ...:
+        end = effective_end(run)
     if end is None or end >= last or end < first:
         return last, []
     r = resolve(run)

@@ -5,7 +5,7 @@ answer: they set the final status and explanation of obligations, add penalty an
 obligations, late and unbilled violations, warnings, and working detail in the clauses'
 scratch state. A live contract must answer again later, after more events, from the
 state as it was before those writes. Copying the whole state for every answer (a pickle
-round trip) costs as much as half a replay of a long history; instead :func:`saved` keeps
+round trip) costs as much as half a replay of a long history; instead :class:`Saved` keeps
 the *contents* of what a finish can write — the Run's attributes, its containers and the
 working objects in them, a few levels deep — and :meth:`Saved.restore` puts them back in
 place (same objects, same identities), so every reference from elsewhere in the state
@@ -32,7 +32,7 @@ CONTAINERS = ("obligations", "violations", "rights", "warnings", "warned", "unap
 
 
 class Saved:
-    """The saved contents of a Run (see :func:`saved`)."""
+    """The saved contents of a Run (see the module docstring)."""
 
     __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_objects", "_kept")
 
@@ -78,8 +78,3 @@ class Saved:
             lst[:] = items
         run.__dict__.clear()
         run.__dict__.update(self._attributes)
-
-
-def saved(run: Run) -> Saved:
-    """The contents of ``run`` that a finish may change, to :meth:`~Saved.restore` after it."""
-    return Saved(run)
