@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -23,6 +24,46 @@ ZERO = Decimal("0")
 
 def d(iso: str | None) -> date | None:
     return None if iso is None else date.fromisoformat(iso)
+
+
+# -- stamps: what changed since the last answer (compiler/memo.py) ----------------------
+#: Every change of a working obligation or violation, or of an invoice's moves, takes the
+#: next number of this one counter (``_stamp``): two equal stamps are the same content —
+#: the same change, or a copy of it (pickled or re-applied by a finish unit). A live
+#: contract's finish units compare stamps instead of contents. Saved checkpoints carry
+#: the counter's value and loading one moves the counter past it (engine/checkpoint.py),
+#: so a stamp from another process is never issued again here.
+_STAMPS = itertools.count(1)
+
+
+def next_stamp() -> int:
+    return next(_STAMPS)
+
+
+def stamps_issued() -> int:
+    """A number above every stamp issued so far (the counter is not consumed)."""
+    global _STAMPS
+    value = next(_STAMPS)
+    _STAMPS = itertools.count(value)
+    return value
+
+
+def skip_stamps(past: int) -> None:
+    """Issue no stamp up to ``past`` from now on (a saved state's counter, loaded)."""
+    global _STAMPS
+    value = next(_STAMPS)
+    _STAMPS = itertools.count(max(value, past + 1))
+
+
+def stamp(obj: Any) -> int:
+    """The stamp of a working object's content (compiler/memo.py)."""
+    return obj.__dict__["_stamp"]
+
+
+def _stamped_setattr(self: Any, name: str, value: Any) -> None:
+    d = self.__dict__
+    d[name] = value
+    d["_stamp"] = next(_STAMPS)
 
 
 @dataclass
@@ -41,10 +82,13 @@ class WorkingObligation:
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
 
+    __setattr__ = _stamped_setattr  # caused_by changes only in cite()
+
     def cite(self, *event_ids: str | None) -> None:
         for eid in event_ids:
             if eid and eid not in self.caused_by:
                 self.caused_by.append(eid)
+                self.__dict__["_stamp"] = next(_STAMPS)
 
 
 @dataclass
@@ -58,6 +102,8 @@ class WorkingViolation:
     obligation: str | None = None
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
+
+    __setattr__ = _stamped_setattr  # caused_by is set whole, never changed in place
 
 
 def content(w: WorkingObligation | WorkingViolation) -> tuple:
@@ -101,13 +147,16 @@ class Moves(list):
     def __init__(self, items: Iterable[Payment] = ()):
         super().__init__(items)
         self.total: Decimal = sum((m.amount for m in self), ZERO)
+        self.stamp = next(_STAMPS)  # see next_stamp(): changes with the moves
 
     def append(self, move: Payment) -> None:
         super().append(move)
         self.total += move.amount
+        self.stamp = next(_STAMPS)
 
     def _recount(self) -> None:
         self.total = sum((m.amount for m in self), ZERO)
+        self.stamp = next(_STAMPS)
 
 
 def _recounting(name: str):
@@ -324,6 +373,9 @@ class Run:
         self._listeners: dict[str, list[Callable[..., None]]] = {}
         self.amendments: dict[str, dict] = doc.get("amendments", {})
         self._dated: dict[str, DatedTerms] = {}
+        # clause -> a hash chain of the messages its actions were given (compiler.actions()):
+        # a live answer reuses a clause's finish when the chains it reads are the same
+        self.acted: dict[str, int] = {}
 
     def on(self, topic: str, listener: Callable[..., None]) -> None:
         """Call ``listener(run, *args)`` whenever a clause announces ``topic`` (a clause's

@@ -447,16 +447,13 @@ class LiveContract:
         if day.toordinal() >= last and (self._ticked is None or day >= self._ticked):
             return self._answer_live(day)
         run = self._state_at(day)
-        run.memo = (self._memo, {})
+        run.memo = self._memo
         return self._finish(run, day)
 
     def _finish(self, run: Run, day: date) -> Answer:
-        """The answer from a state delivered up to ``day``; the finish units it used are kept
-        for the next answer (compiler/memo.py), and only those."""
-        answer = self._engine.finish(run, day, self._items)
-        assert run.memo is not None
-        self._memo = run.memo[1]
-        return answer
+        """The answer from a state delivered up to ``day``; what its finish computed is kept
+        for the next answer (compiler/memo.py)."""
+        return self._engine.finish(run, day, self._items)
 
     def _answer_live(self, day: date) -> Answer:
         """As of the live point or later: the ticks due by ``day`` are delivered to the live
@@ -486,7 +483,7 @@ class LiveContract:
         self._ticked = day
         before = self._frozen(self._run) if VERIFY_RESTORE else b""
         keep = Saved(self._run)
-        self._run.memo, self._run.journal = (self._memo, {}), keep  # set after saving: the restore drops them
+        self._run.memo, self._run.journal = self._memo, keep  # set after saving: the restore drops them
         try:
             return self._finish(self._run, day)
         finally:

@@ -178,11 +178,29 @@ def compile_contract(contract, passes: tuple[Callable[[object, dict], dict], ...
 
 
 def actions() -> dict[str, Callable]:
-    """Every action any clause's rules may name, by name."""
+    """Every action any clause's rules may name, by name; each one notes in ``run.acted``
+    what its clause was given (what a live answer may reuse: compiler/memo.py)."""
     table: dict[str, Callable] = {}
     for module in CLAUSES.values():
-        table.update(module.ACTIONS)
+        for name, fn in module.ACTIONS.items():
+            table[name] = _noting(name.partition(".")[0], fn)
     return table
+
+
+def _noting(clause: str, fn: Callable) -> Callable:
+    """``fn``, chaining into ``run.acted[clause]`` what it is given: an event's id, or a
+    clock message's day and data. The chain is the same whenever the clause's actions
+    were given the same messages in the same order, whatever else was delivered, in this
+    state or in a copy of it replayed from a checkpoint."""
+
+    def act(run, arg):
+        acted = run.acted
+        what = (run.today, tuple(arg.items())) if type(arg) is dict else arg.event.id
+        acted[clause] = hash((acted.get(clause), what))
+        return fn(run, arg)
+
+    act.__name__ = act.__qualname__ = fn.__name__
+    return act
 
 
 def hooks(doc: dict, name: str) -> list[Callable]:

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.compiler.memo import unit
-from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation, content
+from contractrules.compiler.memo import section, unit
+from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation, stamp
 
 CLAUSE = "terms.billing"
 
@@ -158,7 +157,16 @@ def _cycle(run, ob, first: date, last: date, end: date | None, limit: date, move
         _unbilled(run, ob, limit, first, moved)
 
 
+#: The actions whose writes this finish reads (compiler/memo.py): its own, the ledger's
+#: (invoices) and what moves the contract's end (a notice, a waiver, a termination right).
+FINISH_READS = ("billing", "payment", "termination", "service_levels")
+
+
 def finish(run) -> None:
+    section(run, CLAUSE, FINISH_READS, _finish_all, run)
+
+
+def _finish_all(run) -> None:
     end = termination.effective_end(run)
     by_period: dict[date, Invoice] = {}
     for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, i.id)):
@@ -173,12 +181,12 @@ def finish(run) -> None:
     for first, last in known.items():
         ob = run.obligations[f"billing:{first.isoformat()}"]
         if end is not None and first > end:
-            unit(run, ("billing", first), (content(ob), end), partial(_discharged, run, ob, first, last, end), (ob,))
+            unit(run, ("billing", first), (stamp(ob), end), (ob,), _discharged, run, ob, first, last, end)
             continue
         limit, moved = due(run, first, last)
         inv = by_period.get(first)
         inputs = (
-            content(ob),
+            stamp(ob),
             end,
             limit,
             tuple(moved),
@@ -187,7 +195,7 @@ def finish(run) -> None:
             # by the invoice's date, whatever the day asked
             None if inv is not None else run.as_of,
         )
-        unit(run, ("billing", first), inputs, partial(_cycle, run, ob, first, last, end, limit, moved, inv), (ob,))
+        unit(run, ("billing", first), inputs, (ob,), _cycle, run, ob, first, last, end, limit, moved, inv)
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:

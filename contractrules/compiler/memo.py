@@ -1,4 +1,4 @@
-"""Finish units a live contract does not redo: same inputs, same writes (SPEC §9).
+"""Finish work a live contract does not redo: same inputs, same writes (SPEC §9).
 
 A clause's ``finish`` hook is a loop over units (an invoice, a billing cycle, a service
 obligation). A live contract answers again and again as events arrive, and most units
@@ -11,19 +11,28 @@ a unit's ``compute`` once, records what it wrote, and on a later finish with the
 - the warnings it gave (``run.warn``), in order;
 - its return value (read-only for the caller).
 
-``inputs`` is a tuple of plain values (dates, amounts, strings, tuples of them) that
-decides everything the unit writes — ``run.as_of`` included whenever the output depends
-on it (open items). A batch run has no memo (``run.memo`` is None) and computes every
-unit: both paths run the same code, and the live tests compare every live answer with a
-full replay.
+``inputs`` is a tuple of plain values (dates, amounts, strings, tuples of them, the
+stamps of working objects: ledger.py) that decides everything the unit writes —
+``run.as_of`` included whenever the output depends on it (open items).
 
-``run.memo`` is a pair of dicts: the units of the last finish (read) and those of this
-one (written), so a live contract keeps only what its last answer used.
+:func:`section` does the same for a clause's whole finish, without visiting its units:
+its inputs are the day asked and, for every clause whose actions write what the finish
+reads, a hash chain of the messages (events, clock ticks) those actions were given, in
+order (``run.acted``, kept by compiler.actions()). The same chains mean the same
+messages, so the same state to finish — also in a state replayed from a checkpoint after
+a backdated event, when none of those clauses was given anything new. A clause names
+those clauses in ``FINISH_READS``; one it forgets is a stale answer, which the live tests
+(every golden scenario posted event by event, random workloads) compare with a full
+replay.
+
+A batch run has no memo (``run.memo`` is None) and computes everything: both paths run
+the same code. ``run.memo`` is a live contract's dict of what was computed (unit or
+section key -> inputs and writes), kept between answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -31,8 +40,11 @@ from contractrules.ledger import WorkingViolation
 
 
 def _copy(obj: Any) -> Any:
-    """A fresh working object with its own ``caused_by`` list."""
-    return replace(obj, caused_by=list(obj.caused_by))
+    """A fresh working object with its own ``caused_by`` list (and the same stamp: the
+    same content)."""
+    new = replace(obj, caused_by=list(obj.caused_by))
+    new.__dict__["_stamp"] = obj.__dict__["_stamp"]
+    return new
 
 
 def _fields(obj: Any) -> dict:
@@ -41,44 +53,79 @@ def _fields(obj: Any) -> dict:
     return fields
 
 
-def unit(run: Any, key: tuple, inputs: tuple, compute: Callable[[], Any], writes: Iterable[Any] = ()) -> Any:
-    """``compute()``, or what it wrote and returned the last time ``inputs`` were the same."""
-    memo: tuple[dict, dict] | None = run.memo
-    if memo is None:
-        return compute()
-    last, now = memo
-    writes = tuple(writes)
-    journal = run.journal
-    if journal is not None:
-        for obj in writes:
-            journal.keep(obj)
-    hit = last.get(key)
-    if hit is not None and hit[0] == inputs:
-        now[key] = hit
-        _, fields, added, result = hit
-        for obj, f in zip(writes, fields, strict=True):
-            obj.__dict__.update(f)
-            obj.caused_by = list(f["caused_by"])
-        for item in added:
-            if isinstance(item, str):
-                run.warn(item)
-            elif isinstance(item, WorkingViolation):
-                run.violate(_copy(item))
-            else:
-                run.oblige(_copy(item))
-        return result
+def _write(run: Any, journal: Any, writes: tuple, fields: tuple, added: tuple) -> None:
+    """Write again what a unit or section wrote: fields of ``writes``, then ``added``."""
+    for obj, f in zip(writes, fields, strict=True):
+        if journal is None or not journal.swap(obj, f):
+            d = obj.__dict__
+            d.update(f)  # the stamp too: the same content as when computed
+            d["caused_by"] = list(f["caused_by"])
+    for item in added:
+        if isinstance(item, str):
+            run.warn(item)
+        elif isinstance(item, WorkingViolation):
+            run.violate(_copy(item))
+        else:
+            run.oblige(_copy(item))
+
+
+def _captured(run: Any, compute: Callable[..., Any], args: tuple) -> tuple[Any, tuple]:
+    """``compute(*args)`` and what it added (copies), passed on to an enclosing capture."""
     outer, run.capture = run.capture, []
     try:
-        result = compute()
+        result = compute(*args)
         added = tuple(item if isinstance(item, str) else _copy(item) for item in run.capture)
     finally:
         run.capture = outer
-    now[key] = (inputs, tuple(_fields(obj) for obj in writes), added, result)
     if outer is not None:
         outer.extend(added)
+    return result, added
+
+
+def unit(run: Any, key: tuple, inputs: tuple, writes: tuple, compute: Callable[..., Any], *args: Any) -> Any:
+    """``compute(*args)``, or what it wrote and returned the last time ``inputs`` were the same."""
+    memo: dict | None = run.memo
+    if memo is None:
+        return compute(*args)
+    journal = run.journal
+    hit = memo.get(key)
+    if hit is not None and hit[0] == inputs:
+        _write(run, journal, writes, hit[1], hit[2])
+        return hit[3]
+    if journal is not None:
+        for obj in writes:
+            journal.keep(obj)
+    result, added = _captured(run, compute, args)
+    memo[key] = (inputs, tuple(_fields(obj) for obj in writes), added, result)
     return result
 
 
-def moves_of(moves: Iterable[Any]) -> tuple:
-    """An invoice's payments or credit notes as plain values (for ``inputs``)."""
-    return tuple((m.on, m.amount, m.event_id) for m in moves)
+def section(run: Any, clause: str, reads: tuple[str, ...], compute: Callable[..., Any], *args: Any) -> Any:
+    """A clause's whole ``finish`` (``compute(*args)``), or what it wrote and returned the
+    last time, when the day asked is the same and the clauses in ``reads`` were given the
+    same messages since the start (module docstring). Only on a live state being answered
+    (with a journal); what it wrote are working obligations, found again by id."""
+    memo: dict | None = run.memo
+    journal = run.journal
+    if memo is None or journal is None:
+        return compute(*args)
+    acted = run.acted
+    inputs = (run.as_of, *[acted.get(name) for name in reads])
+    key = ("section", clause)
+    hit = memo.get(key)
+    if hit is not None and hit[0] == inputs:
+        obligations = run.obligations
+        _write(run, journal, tuple(obligations[i] for i in hit[1]), hit[2], hit[3])
+        return hit[4]
+    start = len(journal.touched)
+    result, added = _captured(run, compute, args)
+    writes = tuple({id(obj): obj for obj in journal.touched[start:]}.values())
+    assert all(run.obligations.get(ob.id) is ob for ob in writes), "a finish writes working obligations only"
+    memo[key] = (inputs, tuple(ob.id for ob in writes), tuple(_fields(ob) for ob in writes), added, result)
+    return result
+
+
+def moves_of(moves: Any) -> int:
+    """An invoice's payments or credit notes, for ``inputs``: their stamp, which changes
+    whenever they change (ledger.py)."""
+    return moves.stamp

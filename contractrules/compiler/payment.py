@@ -20,14 +20,13 @@ import difflib
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import moves_of, unit
-from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, content, natural_key
+from contractrules.compiler.memo import moves_of, section, unit
+from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, stamp, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 
 CLAUSE = "terms.payment"
@@ -352,14 +351,23 @@ def due(run, tick) -> None:
     )
 
 
+#: The actions whose writes this finish reads (compiler/memo.py): the ledger's, and the
+#: penalty's (an event naming an invoice not issued yet is held: ``run.held_log``).
+FINISH_READS = ("payment", "late_penalty")
+
+
 def finish(run) -> None:
+    section(run, "payment", FINISH_READS, _finish_all, run)
+
+
+def _finish_all(run) -> None:
     params = run.params["payment"]
     if params.get("defaulted") and run.invoices:
         run.warn("the contract has no terms.payment clause: invoices are due 30 days after issue (default)")
     for inv in run.invoices.values():
         ob = run.obligations[f"payment:{inv.id}"]
         inputs = (
-            content(ob),
+            stamp(ob),
             inv.amount,
             inv.issued_on,
             inv.due,
@@ -368,7 +376,7 @@ def finish(run) -> None:
             moves_of(inv.payments),
             run.as_of if inv.balance > ZERO else None,  # an open invoice's text names the day
         )
-        unit(run, ("payment", inv.id), inputs, partial(_finish_invoice, run, inv, ob), (ob,))
+        unit(run, ("payment", inv.id), inputs, (ob,), _finish_invoice, run, inv, ob)
     for credit_ in run.unapplied:
         run.warn(
             f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "

@@ -22,11 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.memo import moves_of, unit
+from contractrules.compiler.memo import moves_of, section, unit
 from contractrules.compiler.penalty_facts import (
     InvoiceFacts,
     _facts,
@@ -397,18 +396,31 @@ def _settled(run, inv: Invoice, fig: PenaltyFigure) -> date | None:
     return max([inv.settled_on() or inv.issued_on, *moves])
 
 
+#: The actions whose writes this finish reads (compiler/memo.py): its own, and the
+#: ledger's (invoices, their moves, late payments).
+FINISH_READS = ("late_penalty", "payment")
+
+
 def finish(run) -> None:
-    figures = []
+    figures, tables = section(run, CLAUSE, FINISH_READS, _finish_all, run)
+    st = run.state("late_penalty")
+    if tables:
+        st.setdefault("tables", {}).update(tables)
+    st["figures"] = list(figures)
+
+
+def _finish_all(run) -> tuple[list[PenaltyFigure], dict[str, object]]:
+    figures, tables = [], {}
     for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, natural_key(i.id))):
         if f"late_payment:{inv.id}" not in run.violations:
             continue
-        fig, table = unit(run, ("late_penalty", inv.id), _inputs(run, inv), partial(_finish_invoice, run, inv))
+        fig, table = unit(run, ("late_penalty", inv.id), _inputs(run, inv), (), _finish_invoice, run, inv)
         figures.append(fig)
         if table is not None:
-            run.state("late_penalty").setdefault("tables", {})[inv.id] = table
-    run.state("late_penalty")["figures"] = figures
+            tables[inv.id] = table
     warn_beyond_table(run)
     warn_user_rows(run)
+    return figures, tables
 
 
 def _inputs(run, inv: Invoice) -> tuple:
@@ -487,7 +499,7 @@ def answer(run) -> dict:
 
     # a figure a live contract reused (compiler/memo.py) is the same object: its item too
     penalties = [
-        unit(run, ("late_penalty.item", f.invoice), (f,), partial(item, f))
+        unit(run, ("late_penalty.item", f.invoice), (f,), (), item, f)
         for f in run.state("late_penalty").get("figures", [])
     ]
     return {"penalties": penalties, "detail": {"interest": dict(run.state("late_penalty").get("tables", {}))}}

@@ -26,12 +26,11 @@ import bisect
 from datetime import date, timedelta
 from decimal import Decimal
 from fnmatch import fnmatchcase
-from functools import partial
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import unit
-from contractrules.ledger import WorkingObligation, WorkingViolation, content
+from contractrules.compiler.memo import section, unit
+from contractrules.ledger import WorkingObligation, WorkingViolation, stamp
 
 CLAUSE = "terms.scope"
 
@@ -287,14 +286,11 @@ def _match_recurring(run, end: date | None) -> None:
         at = bisect.bisect_right(firsts, day) - 1
         ob = obs[at] if at >= 0 else None
         fulfils = ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None
-        inputs = (day, covered, None if ob is None else content(ob), fulfils)
-        unit(
-            run,
-            ("scope.work", e.id),
-            inputs,
-            partial(_work, run, rec, ob if fulfils else None, covered),
-            (ob,) if fulfils else (),
-        )
+        inputs = (day, covered, None if ob is None else stamp(ob), fulfils)
+        if fulfils:
+            unit(run, ("scope.work", e.id), inputs, (ob,), _work, run, rec, ob, covered)
+        else:
+            unit(run, ("scope.work", e.id), inputs, (), _work, run, rec, None, covered)
 
 
 def _work(run, rec, ob: WorkingObligation | None, covered: bool) -> None:
@@ -357,7 +353,16 @@ def _missed(run, ob: WorkingObligation, due: date, service: str, asset: str, fir
     )
 
 
+#: The actions whose writes this finish reads (compiler/memo.py): its own and what moves
+#: the contract's end (a notice, a waiver, a termination right).
+FINISH_READS = ("scope", "termination", "service_levels")
+
+
 def finish(run) -> None:
+    section(run, CLAUSE, FINISH_READS, _finish_all, run)
+
+
+def _finish_all(run) -> None:
     end = termination.effective_end(run)
     st = _st(run)
     _match_recurring(run, end)
@@ -365,26 +370,14 @@ def finish(run) -> None:
         for ob in obs:
             first, last = st["cycle_of"][ob.id]
             if end is not None and first > end:
-                unit(
-                    run,
-                    ("scope", ob.id),
-                    (content(ob), end),
-                    partial(_discharged, run, ob, service, asset, first, last, end),
-                    (ob,),
-                )
+                unit(run, ("scope", ob.id), (stamp(ob), end), (ob,), _discharged, run, ob, service, asset, first, last, end)
                 continue
             due, moved = termination.due_at_cycle_end(run, first, last, end)
-            inputs = (content(ob), due, tuple(moved), due >= run.as_of)
-            unit(
-                run,
-                ("scope", ob.id),
-                inputs,
-                partial(_recurring, run, ob, service, asset, first, last, due, moved),
-                (ob,),
-            )
+            inputs = (stamp(ob), due, tuple(moved), due >= run.as_of)
+            unit(run, ("scope", ob.id), inputs, (ob,), _recurring, run, ob, service, asset, first, last, due, moved)
     for req, ob_id, billable in st.get("requests", []):
         ob = run.obligations[ob_id]
-        unit(run, ("scope", ob_id), (content(ob), billable), partial(_requested, run, req, ob, billable), (ob,))
+        unit(run, ("scope", ob_id), (stamp(ob), billable), (ob,), _requested, run, req, ob, billable)
 
 
 def _requested(run, req, ob: WorkingObligation, billable: str | None) -> None:

@@ -7,7 +7,7 @@ clause."""
 
 from __future__ import annotations
 
-from contractrules.ledger import ZERO, content
+from contractrules.ledger import ZERO
 from contractrules.model.answers import (
     Answer,
     ContractState,
@@ -85,21 +85,18 @@ def _violation(run, v) -> Violation:
 
 def _items(run, working, build, reuse: dict | None) -> list:
     """Answer items for working obligations or violations; with ``reuse`` (a live
-    contract's), an item whose working content is unchanged since the last answer is the
-    same (immutable) object, not built again."""
+    contract's), an item whose working object has the same stamp as at the last answer
+    (the same content: ledger.py) is the same (immutable) object, not built again."""
     if reuse is None:
         return [build(run, w) for w in working]
     out, used = [], {}
+    get = reuse.get
     for w in working:
-        key: tuple | None = content(w)
-        try:
-            item = reuse.get(key)
-        except TypeError:  # a field that cannot be a key (a dict): built each time
-            key, item = None, None
+        key = w.__dict__["_stamp"]
+        item = get(key)
         if item is None:
             item = build(run, w)
-        if key is not None:
-            used[key] = item
+        used[key] = item
         out.append(item)
     reuse.clear()
     reuse.update(used)

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from contractrules.ledger import Run
+from contractrules.ledger import Run, skip_stamps, stamps_issued
 from contractrules.model import EventRecord
 
 #: Run attributes that are the same objects in every copy.
@@ -115,7 +115,7 @@ def copy_run(run: Run, shared: Shared) -> Run:
 
 #: The layout of a saved checkpoint; a new one whenever the pickled state or the header
 #: changes meaning. Saved checkpoints of another layout or package version are ignored.
-FORMAT = 1
+FORMAT = 2  # 2: working objects carry stamps (ledger.py), the header the stamp counter
 _MAGIC = b"CRCK"
 _SEAL = hashlib.sha256().digest_size
 #: The seal's key when none is configured: the seal then only detects damage.
@@ -225,7 +225,8 @@ def persist(
 
     dispatch = copyreg.dispatch_table.copy()
     dispatch[EventRecord] = reduce
-    head = json.dumps(_header(header), sort_keys=True).encode()
+    # every stamp in the state is below the counter: a process loading it skips past it
+    head = json.dumps({**_header(header), "stamps": stamps_issued()}, sort_keys=True).encode()
     body = _MAGIC + struct.pack(">I", len(head)) + head + zlib.compress(_pickled(run, shared, dispatch), 1)
     seal = hmac.new(key or PUBLIC_KEY, body, hashlib.sha256).digest()
     return SavedCheckpoint(header.position, header.digest, format_tag(), body + seal)
@@ -273,7 +274,8 @@ def restore(
     body, seal, head = parts
     if not hmac.compare_digest(seal, hmac.new(key or PUBLIC_KEY, body, hashlib.sha256).digest()):
         return None
-    if head != _header(header):
+    stamps = head.pop("stamps", None)
+    if head != _header(header) or not isinstance(stamps, int):
         return None
     size = struct.unpack(">I", body[4:8])[0]
     try:
@@ -282,6 +284,7 @@ def restore(
         return None
     if not isinstance(run, Run):
         return None
+    skip_stamps(stamps)
     for name, value in shared.attributes.items():
         setattr(run, name, value)
     return run

@@ -15,7 +15,8 @@ What is saved is what a finish may change: the Run's attributes, its containers
 (obligations, violations, rights, warnings, unapplied credit, the clauses' scratch state
 and the lists and dicts directly in it) and, as the finish goes, the fields of every
 working object a finish unit is about to set (:meth:`Saved.keep`, called by
-compiler/memo.py: a finish sets fields of existing objects only inside units). Ledger invoices and their payments, event records and agenda are
+compiler/memo.py: a finish sets fields of existing objects only inside units) — the object
+writes to a copy of its fields while the answer is built, and gets its own back. Ledger invoices and their payments, event records and agenda are
 only read by the ``finish`` hooks and are not saved. The live tests
 check, on every answer, that the frozen state (engine/checkpoint.py) is byte for byte
 the same after :meth:`~Saved.restore` as before the finish (``live.VERIFY_RESTORE``).
@@ -31,10 +32,14 @@ from contractrules.ledger import Run
 CONTAINERS = ("obligations", "violations", "rights", "warnings", "warned", "unapplied", "scratch", "_dated")
 
 
+def _set_fields(obj: Any, fields: dict) -> None:
+    object.__setattr__(obj, "__dict__", fields)  # not the stamping __setattr__ (ledger.py)
+
+
 class Saved:
     """The saved contents of a Run (see the module docstring)."""
 
-    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_objects", "_kept")
+    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_kept", "touched")
 
     def __init__(self, run: Run) -> None:
         self._run = run
@@ -49,14 +54,31 @@ class Saved:
             for value in clause_state.values():
                 if isinstance(value, dict | list):
                     self._container(value)
-        self._objects: list[tuple[Any, dict, list]] = []
-        self._kept: set[int] = set()
+        self._kept: dict[int, tuple[Any, dict]] = {}  # id -> (object, its own fields)
+        self.touched: list[Any] = []  # every object a finish unit wrote, in order (memo.section)
 
     def keep(self, obj: Any) -> None:
-        """Save a working object's fields before a finish unit sets them (compiler/memo.py)."""
+        """Before a finish unit sets a working object's fields (compiler/memo.py): the object
+        gets a copy of its fields to write to, its own are put back by :meth:`restore`."""
+        self.touched.append(obj)
         if id(obj) not in self._kept:
-            self._kept.add(id(obj))
-            self._objects.append((obj, dict(obj.__dict__), list(obj.caused_by)))
+            fields = obj.__dict__
+            self._kept[id(obj)] = (obj, fields)
+            new = dict(fields)
+            new["caused_by"] = list(fields["caused_by"])
+            _set_fields(obj, new)
+
+    def swap(self, obj: Any, fields: dict) -> bool:
+        """:meth:`keep` with ``fields`` (a finish unit's writes, all of them) as the copy; False
+        if the object was kept already (the caller then writes them)."""
+        self.touched.append(obj)
+        if id(obj) in self._kept:
+            return False
+        self._kept[id(obj)] = (obj, obj.__dict__)
+        new = dict(fields)
+        new["caused_by"] = list(fields["caused_by"])
+        _set_fields(obj, new)
+        return True
 
     def _container(self, value: dict | list) -> None:
         if isinstance(value, dict):
@@ -67,10 +89,8 @@ class Saved:
     def restore(self) -> None:
         """Put every saved content back, in place."""
         run = self._run
-        for obj, fields, caused_by in self._objects:
-            obj.__dict__.clear()
-            obj.__dict__.update(fields)
-            fields["caused_by"][:] = caused_by
+        for obj, fields in self._kept.values():
+            _set_fields(obj, fields)
         for dct, entries in self._dicts:
             dct.clear()
             dct.update(entries)
