@@ -340,6 +340,9 @@ class Run:
     capture: list | None = None
     #: A live contract's record of what its finish sets (engine/journal.py), while it finishes.
     journal: Any = None
+    #: Working obligations' finished fields by id, from a clause's finish reused whole
+    #: (compiler/memo.py: section), while a live contract finishes; the answer reads them.
+    finished: dict[str, dict] | None = None
 
     def __init__(self, doc: dict, records: Iterable[Any], as_of: date):
         self.doc = doc

@@ -183,20 +183,23 @@ def actions() -> dict[str, Callable]:
     table: dict[str, Callable] = {}
     for module in CLAUSES.values():
         for name, fn in module.ACTIONS.items():
-            table[name] = _noting(name.partition(".")[0], fn)
+            table[name] = _noting(name, fn)
     return table
 
 
-def _noting(clause: str, fn: Callable) -> Callable:
-    """``fn``, chaining into ``run.acted[clause]`` what it is given: an event's id, or a
-    clock message's day and data. The chain is the same whenever the clause's actions
-    were given the same messages in the same order, whatever else was delivered, in this
-    state or in a copy of it replayed from a checkpoint."""
+def _noting(name: str, fn: Callable) -> Callable:
+    """``fn``, chaining into ``run.acted[<clause>]`` and ``run.acted[<name>]`` what it is
+    given: an event's id, or a clock message's day and data. A chain is the same whenever
+    the clause's (the action's) runs were given the same messages in the same order,
+    whatever else was delivered, in this state or in a copy of it replayed from a
+    checkpoint."""
+    clause = name.partition(".")[0]
 
     def act(run, arg):
         acted = run.acted
         what = (run.today, tuple(arg.items())) if type(arg) is dict else arg.event.id
         acted[clause] = hash((acted.get(clause), what))
+        acted[name] = hash((acted.get(name), what))
         return fn(run, arg)
 
     act.__name__ = act.__qualname__ = fn.__name__

@@ -157,9 +157,10 @@ def _cycle(run, ob, first: date, last: date, end: date | None, limit: date, move
         _unbilled(run, ob, limit, first, moved)
 
 
-#: The actions whose writes this finish reads (compiler/memo.py): its own, the ledger's
-#: (invoices) and what moves the contract's end (a notice, a waiver, a termination right).
-FINISH_READS = ("billing", "payment", "termination", "service_levels")
+#: What this finish reads is written by (compiler/memo.py): its own actions, the ledger's
+#: issuing of invoices (their number, date and period: nothing a payment changes), and
+#: what moves the contract's end (a notice, a waiver, a termination right).
+FINISH_READS = ("billing", "payment.invoice", "termination", "service_levels")
 
 
 def finish(run) -> None:

@@ -16,7 +16,10 @@ stamps of working objects: ledger.py) that decides everything the unit writes �
 ``run.as_of`` included whenever the output depends on it (open items).
 
 :func:`section` does the same for a clause's whole finish, without visiting its units:
-its inputs are the day asked and, for every clause whose actions write what the finish
+when it is the same, the working obligations it wrote are not written again: their
+finished fields go to ``run.finished`` (id -> fields), which the answer reads instead of
+the object (engine/answer.py) — only the answer reads a finish's writes of another
+clause. Its inputs are the day asked and, for every clause whose actions write what the finish
 reads, a hash chain of the messages (events, clock ticks) those actions were given, in
 order (``run.acted``, kept by compiler.actions()). The same chains mean the same
 messages, so the same state to finish — also in a state replayed from a checkpoint after
@@ -32,6 +35,7 @@ section key -> inputs and writes), kept between answers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -53,20 +57,16 @@ def _fields(obj: Any) -> dict:
     return fields
 
 
-def _write(run: Any, journal: Any, writes: tuple, fields: tuple, added: tuple) -> None:
-    """Write again what a unit or section wrote: fields of ``writes``, then ``added``."""
-    for obj, f in zip(writes, fields, strict=True):
-        if journal is None or not journal.swap(obj, f):
-            d = obj.__dict__
-            d.update(f)  # the stamp too: the same content as when computed
-            d["caused_by"] = list(f["caused_by"])
+def _add(run: Any, added: tuple) -> None:
+    """Add again what a unit added: its own stored copies, read only (a finish writes only
+    the obligations a unit names in ``writes``, and those through the journal's copy)."""
     for item in added:
         if isinstance(item, str):
             run.warn(item)
         elif isinstance(item, WorkingViolation):
-            run.violate(_copy(item))
+            run.violate(item)
         else:
-            run.oblige(_copy(item))
+            run.oblige(item)
 
 
 def _captured(run: Any, compute: Callable[..., Any], args: tuple) -> tuple[Any, tuple]:
@@ -90,7 +90,12 @@ def unit(run: Any, key: tuple, inputs: tuple, writes: tuple, compute: Callable[.
     journal = run.journal
     hit = memo.get(key)
     if hit is not None and hit[0] == inputs:
-        _write(run, journal, writes, hit[1], hit[2])
+        for obj, f in zip(writes, hit[1], strict=True):
+            if journal is None or not journal.swap(obj, f):
+                d = obj.__dict__
+                d.update(f)  # the stamp too: the same content as when computed
+                d["caused_by"] = list(f["caused_by"])
+        _add(run, hit[2])
         return hit[3]
     if journal is not None:
         for obj in writes:
@@ -100,29 +105,42 @@ def unit(run: Any, key: tuple, inputs: tuple, writes: tuple, compute: Callable[.
     return result
 
 
-def section(run: Any, clause: str, reads: tuple[str, ...], compute: Callable[..., Any], *args: Any) -> Any:
-    """A clause's whole ``finish`` (``compute(*args)``), or what it wrote and returned the
-    last time, when the day asked is the same and the clauses in ``reads`` were given the
-    same messages since the start (module docstring). Only on a live state being answered
-    (with a journal); what it wrote are working obligations, found again by id."""
+def reuse(run: Any, key: tuple, inputs: tuple, compute: Callable[..., Any], *args: Any) -> Any:
+    """``compute(*args)`` — a part of a finish made of units — or, when ``inputs`` are the
+    same as the last time, what it wrote, added and returned then, without visiting its
+    units: the working obligations it wrote are not written again, their finished fields
+    go to ``run.finished`` (id -> fields), which the answer reads instead of the object
+    (engine/answer.py); no other finish reads them. Only on a live state being answered
+    (with a journal)."""
     memo: dict | None = run.memo
     journal = run.journal
     if memo is None or journal is None:
         return compute(*args)
-    acted = run.acted
-    inputs = (run.as_of, *[acted.get(name) for name in reads])
-    key = ("section", clause)
+    finished = run.finished
+    if finished is None:
+        finished = run.finished = {}
     hit = memo.get(key)
     if hit is not None and hit[0] == inputs:
-        obligations = run.obligations
-        _write(run, journal, tuple(obligations[i] for i in hit[1]), hit[2], hit[3])
-        return hit[4]
-    start = len(journal.touched)
+        finished.update(hit[1])
+        _add(run, hit[2])
+        return hit[3]
+    start, mark = len(journal.touched), len(finished)
     result, added = _captured(run, compute, args)
-    writes = tuple({id(obj): obj for obj in journal.touched[start:]}.values())
-    assert all(run.obligations.get(ob.id) is ob for ob in writes), "a finish writes working obligations only"
-    memo[key] = (inputs, tuple(ob.id for ob in writes), tuple(_fields(ob) for ob in writes), added, result)
+    objects = {id(obj): obj for obj in journal.touched[start:]}.values()
+    assert all(run.obligations.get(ob.id) is ob for ob in objects), "a finish writes working obligations only"
+    wrote = {ob.id: _fields(ob) for ob in objects}
+    if len(finished) > mark:  # what parts inside it reused
+        wrote.update(itertools.islice(finished.items(), mark, None))
+    memo[key] = (inputs, wrote, added, result)
     return result
+
+
+def section(run: Any, clause: str, reads: tuple[str, ...], compute: Callable[..., Any], *args: Any) -> Any:
+    """A clause's whole ``finish`` (``compute(*args)``) through :func:`reuse`: the same
+    when the day asked is the same and the clauses (actions) in ``reads`` were given the
+    same messages since the start (module docstring)."""
+    acted = run.acted
+    return reuse(run, ("section", clause), (run.as_of, *[acted.get(name) for name in reads]), compute, *args)
 
 
 def moves_of(moves: Any) -> int:

@@ -29,7 +29,7 @@ from fnmatch import fnmatchcase
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import section, unit
+from contractrules.compiler.memo import reuse, section, unit
 from contractrules.ledger import WorkingObligation, WorkingViolation, stamp
 
 CLAUSE = "terms.scope"
@@ -271,21 +271,45 @@ def cycle(run, tick) -> None:
             st.setdefault("cycle_of", {})[ob.id] = (first, last)
 
 
-def _match_recurring(run, end: date | None) -> None:
+#: Recurring obligations per block: a live answer reuses the work of a block of cycles in
+#: which nothing changed without visiting it (compiler/memo.py).
+BLOCK = 12
+
+
+def _blocks(st: dict, end: date | None) -> dict[tuple, tuple[list, list]]:
+    """The recurring obligations of every (service, asset) by blocks of :data:`BLOCK`
+    cycles, each with the recurring work whose date (the contract's last day for work
+    after it, SPEC §6.3) falls in its cycles; work before the first cycle goes in block -1."""
+    cycle_of = st.get("cycle_of", {})
+    blocks: dict[tuple, tuple[list, list]] = {}
+    starts: dict[tuple[str, str], list[date]] = {}  # cycles are in order and never overlap: bisect
+    for pair, obs in st.get("recurring", {}).items():
+        starts[pair] = [cycle_of[ob.id][0] for ob in obs[::BLOCK]]
+        for j in range(0, len(obs), BLOCK):
+            blocks[(*pair, j // BLOCK)] = (obs[j : j + BLOCK], [])
+    for work in st.get("recurring_work", []):
+        rec = work[0]
+        e = rec.event
+        day = rec.local_date if end is None or rec.local_date <= end else end
+        j = bisect.bisect_right(starts[(e.service, e.asset)], day) - 1
+        found = blocks.get((e.service, e.asset, j))
+        if found is None:
+            found = blocks[(e.service, e.asset, j)] = ([], [])
+        found[1].append(work)
+    return blocks
+
+
+def _match_recurring(run, obs: list[WorkingObligation], works: list, end: date | None) -> None:
     """Each recurring work fulfils the open obligation of the cycle its date falls in;
     work after the contract's last day, the last cycle's (SPEC §6.3) — late if after its due."""
-    st = _st(run)
-    starts: dict[tuple[str, str], list[date]] = {}  # cycles are in order and never overlap: bisect
-    for rec, covered in st.get("recurring_work", []):
+    cycle_of = _st(run)["cycle_of"]
+    firsts = [cycle_of[ob.id][0] for ob in obs]
+    for rec, covered in works:
         e = rec.event
         day = rec.local_date if end is None else min(rec.local_date, end)
-        obs = st["recurring"][(e.service, e.asset)]
-        firsts = starts.get((e.service, e.asset))
-        if firsts is None:
-            firsts = starts[(e.service, e.asset)] = [st["cycle_of"][ob.id][0] for ob in obs]
         at = bisect.bisect_right(firsts, day) - 1
         ob = obs[at] if at >= 0 else None
-        fulfils = ob is not None and day <= st["cycle_of"][ob.id][1] and ob.fulfilled_on is None
+        fulfils = ob is not None and day <= cycle_of[ob.id][1] and ob.fulfilled_on is None
         inputs = (day, covered, None if ob is None else stamp(ob), fulfils)
         if fulfils:
             unit(run, ("scope.work", e.id), inputs, (ob,), _work, run, rec, ob, covered)
@@ -365,17 +389,42 @@ def finish(run) -> None:
 def _finish_all(run) -> None:
     end = termination.effective_end(run)
     st = _st(run)
-    _match_recurring(run, end)
-    for (service, asset), obs in st.get("recurring", {}).items():
-        for ob in obs:
-            first, last = st["cycle_of"][ob.id]
-            if end is not None and first > end:
-                unit(run, ("scope", ob.id), (stamp(ob), end), (ob,), _discharged, run, ob, service, asset, first, last, end)
-                continue
-            due, moved = termination.due_at_cycle_end(run, first, last, end)
-            inputs = (stamp(ob), due, tuple(moved), due >= run.as_of)
-            unit(run, ("scope", ob.id), inputs, (ob,), _recurring, run, ob, service, asset, first, last, due, moved)
-    for req, ob_id, billable in st.get("requests", []):
+    # what a block's obligations depend on besides their own content and work: the
+    # contract's end and what moved it (due dates), and the day asked until its last cycle
+    # is over (every due date falls within its cycle: termination.due_at_cycle_end)
+    moved_by = (end, run.acted.get("termination"), run.acted.get("service_levels"))
+    cycle_of = st.get("cycle_of", {})
+    for key, (obs, works) in _blocks(st, end).items():
+        last = cycle_of[obs[-1].id][1] if obs else date.min
+        inputs = (
+            moved_by,
+            run.as_of if run.as_of <= last else None,
+            tuple([stamp(ob) for ob in obs]),
+            tuple(works),
+        )
+        reuse(run, ("scope.block", *key), inputs, _finish_block, run, key, obs, works, end)
+    rows = st.get("requests", [])
+    obligations = run.obligations
+    inputs = tuple([(stamp(obligations[ob_id]), billable) for _req, ob_id, billable in rows])
+    reuse(run, ("scope.requests",), inputs, _finish_requests, run, rows)
+
+
+def _finish_block(run, key: tuple, obs: list[WorkingObligation], works: list, end: date | None) -> None:
+    service, asset, _ = key
+    _match_recurring(run, obs, works, end)
+    cycle_of = _st(run)["cycle_of"]
+    for ob in obs:
+        first, last = cycle_of[ob.id]
+        if end is not None and first > end:
+            unit(run, ("scope", ob.id), (stamp(ob), end), (ob,), _discharged, run, ob, service, asset, first, last, end)
+            continue
+        due, moved = termination.due_at_cycle_end(run, first, last, end)
+        inputs = (stamp(ob), due, tuple(moved), due >= run.as_of)
+        unit(run, ("scope", ob.id), inputs, (ob,), _recurring, run, ob, service, asset, first, last, due, moved)
+
+
+def _finish_requests(run, rows: list) -> None:
+    for req, ob_id, billable in rows:
         ob = run.obligations[ob_id]
         unit(run, ("scope", ob_id), (stamp(ob), billable), (ob,), _requested, run, req, ob, billable)
 

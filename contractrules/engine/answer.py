@@ -83,19 +83,28 @@ def _violation(run, v) -> Violation:
     )
 
 
-def _items(run, working, build, reuse: dict | None) -> list:
-    """Answer items for working obligations or violations; with ``reuse`` (a live
-    contract's), an item whose working object has the same stamp as at the last answer
-    (the same content: ledger.py) is the same (immutable) object, not built again."""
-    if reuse is None:
-        return [build(run, w) for w in working]
+class _Fields:
+    """A working object's fields (a dict) read as attributes, to build its answer item."""
+
+    def __init__(self, fields: dict) -> None:
+        self.__dict__ = fields
+
+
+def _by_key(item: dict) -> tuple:
+    return (item["due"] or item["arose_on"], item["id"])
+
+
+def _items(run, fields: list[dict], build, reuse: dict) -> list:
+    """A live contract's answer items, from working objects' fields in answer order: an
+    item whose working object has the same stamp as at the last answer (the same content:
+    ledger.py) is the same (immutable) object, not built again."""
     out, used = [], {}
     get = reuse.get
-    for w in working:
-        key = w.__dict__["_stamp"]
+    for f in fields:
+        key = f["_stamp"]
         item = get(key)
         if item is None:
-            item = build(run, w)
+            item = build(run, _Fields(f))
         used[key] = item
         out.append(item)
     reuse.clear()
@@ -103,20 +112,26 @@ def _items(run, working, build, reuse: dict | None) -> list:
     return out
 
 
+def _obligations(run, reuse: dict[str, dict] | None) -> list[Obligation]:
+    if reuse is None:
+        return [_obligation(run, o) for o in sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id))]
+    finished = run.finished or {}  # working obligations' finished fields, where a live finish left them
+    fields = [finished.get(o.id) or o.__dict__ for o in run.obligations.values()]
+    fields.sort(key=_by_key)
+    return _items(run, fields, _obligation, reuse.setdefault("obligations", {}))
+
+
+def _violations(run, reuse: dict[str, dict] | None) -> list[Violation]:
+    ordered = sorted(run.violations.values(), key=lambda v: (v.on, v.id))
+    if reuse is None:
+        return [_violation(run, v) for v in ordered]
+    return _items(run, [v.__dict__ for v in ordered], _violation, reuse.setdefault("violations", {}))
+
+
 def build_answer(run, answer_hooks=(), reuse: dict[str, dict] | None = None) -> Answer:
     """The answer; ``reuse`` keeps built items between answers of one live contract."""
-    obligations = _items(
-        run,
-        sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id)),
-        _obligation,
-        None if reuse is None else reuse.setdefault("obligations", {}),
-    )
-    violations = _items(
-        run,
-        sorted(run.violations.values(), key=lambda v: (v.on, v.id)),
-        _violation,
-        None if reuse is None else reuse.setdefault("violations", {}),
-    )
+    obligations = _obligations(run, reuse)
+    violations = _violations(run, reuse)
     held = run.unapplied_credit()
     ids = list(dict.fromkeys(p.event_id for p in held))
     unapplied = UnappliedCredit(

@@ -60,6 +60,8 @@ class Saved:
     def keep(self, obj: Any) -> None:
         """Before a finish unit sets a working object's fields (compiler/memo.py): the object
         gets a copy of its fields to write to, its own are put back by :meth:`restore`."""
+        finished = self._run.finished
+        assert not finished or obj.id not in finished, "a reused finish's obligation is not written"
         self.touched.append(obj)
         if id(obj) not in self._kept:
             fields = obj.__dict__
@@ -71,6 +73,8 @@ class Saved:
     def swap(self, obj: Any, fields: dict) -> bool:
         """:meth:`keep` with ``fields`` (a finish unit's writes, all of them) as the copy; False
         if the object was kept already (the caller then writes them)."""
+        finished = self._run.finished
+        assert not finished or obj.id not in finished, "a reused finish's obligation is not written"
         self.touched.append(obj)
         if id(obj) in self._kept:
             return False
