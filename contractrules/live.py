@@ -150,8 +150,9 @@ class LiveContract:
         self._run: Run = run
         self._position = 0
         self._delivered_last: EventKey | None = None
-        # the clock ticks delivered into the live state beyond its last event, up to this
-        # day (an answer as of a later day than the last event delivers them for good)
+        # the day of the last clock tick delivered into the live state beyond its last event
+        # (an answer as of a later day delivers the ticks due by then for good; none is due
+        # between this day and the latest day answered), or None
         self._ticked: date | None = None
         self._checkpoints = [_Checkpoint(0, None, run.start, self._frozen(run))]
         self._digests: dict[str, tuple[EventRecord, bytes]] = {}  # saved checkpoints: each event's digest
@@ -480,7 +481,9 @@ class LiveContract:
             with collector_paused():
                 self._deliver()
             raise
-        self._ticked = day
+        fired = self._run.today  # the day of the last message delivered (ticks go in order)
+        if last is None or fired > last:
+            self._ticked = fired  # ticks fired beyond the last event: an event dated before rewinds
         before = self._frozen(self._run) if VERIFY_RESTORE else b""
         keep = Saved(self._run)
         self._run.memo, self._run.journal = self._memo, keep  # set after saving: the restore drops them

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import yaml
@@ -159,7 +159,7 @@ def test_an_answer_delivers_the_deadlines_for_good_and_an_event_before_them_rewi
     late = live.answer("2025-03-20")  # INV-1 fell due in between: a late_payment violation
     assert late == cr.evaluate(contract, [issued], "2025-03-20")
     assert any(v.kind == "late_payment" for v in late.violations)
-    assert live._ticked == date(2025, 3, 20)
+    assert live._ticked == date(2025, 3, 1)  # the last tick delivered: March's billing cycle
     paid = payment("p1", "2025-02-01", "600.00", inv="INV-1")  # before the deadline ticks
     assert live.post([paid]).replayed_from is None
     assert live._ticked is None  # rewound: the ticks will be delivered again, after p1
@@ -168,6 +168,34 @@ def test_an_answer_delivers_the_deadlines_for_good_and_an_event_before_them_rewi
     # an answer as of a day between the last event and the ticked day: from a checkpoint
     assert live.answer("2025-04-01") == cr.evaluate(contract, [issued, paid], "2025-04-01")
     assert live.answer("2025-03-01") == cr.evaluate(contract, [issued, paid], "2025-03-01")
+
+
+def test_an_event_after_the_last_tick_delivered_needs_no_rewind(contract):
+    """Ticks are delivered up to the day answered; an event dated after the last of them
+    that fired (but before the day answered) comes after them in event order: the live
+    state takes it as it is, no rewind. One dated the day of that tick comes after it too
+    (ticks are at the start of their day); one dated the day before rewinds."""
+    live = cr.open_contract(contract)
+    issued = invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")
+    live.post([issued])
+    live.answer("2025-03-20")
+    assert live._ticked == date(2025, 3, 1)
+    state = live._run
+    events = [issued]
+    for event in (payment("p1", "2025-03-01", "100.00"), payment("p2", "2025-03-10", "100.00")):
+        assert live.post([event]).replayed_from is None
+        assert live._run is state  # not restarted from a checkpoint
+        events.append(event)
+        assert live.answer("2025-03-20") == cr.evaluate(contract, events, "2025-03-20")
+    for day in ("2025-03-10", "2025-03-20", "2025-05-01"):
+        assert live.answer(day) == cr.evaluate(contract, events, day)
+    ticked = live._ticked
+    assert ticked is not None and ticked > date(2025, 3, 10)
+    early = payment("p3", (ticked - timedelta(days=1)).isoformat(), "50.00")
+    assert live.post([early]).replayed_from is None
+    assert live._run is not state  # the tick fired before it in the state: rewound
+    events.append(early)
+    assert live.answer("2025-05-01") == cr.evaluate(contract, events, "2025-05-01")
 
 
 def test_a_live_answer_leaves_the_state_as_it_found_it(contract, monkeypatch):
