@@ -11,7 +11,9 @@ import bisect
 import heapq
 import itertools
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
@@ -62,8 +64,57 @@ def stamp(obj: Any) -> int:
 
 def _stamped_setattr(self: Any, name: str, value: Any) -> None:
     d = self.__dict__
+    if _WATCH is not None:
+        _watched(self)
     d[name] = value
     d["_stamp"] = next(_STAMPS)
+
+
+# -- watching: what a delivery changes in working objects, to undo it --------------------
+#: While a live answer delivers clock ticks it will undo (engine/journal.py), the first
+#: change of every working obligation or violation, or of an invoice's moves, made by that
+#: thread saves what the object was: id -> (object, its fields, its list's items).
+_WATCH: dict[int, tuple[Any, dict, list | None]] | None = None
+_WATCH_THREAD = 0
+_WATCH_LOCK = threading.Lock()
+
+
+def _watched(obj: Any) -> None:
+    if threading.get_ident() == _WATCH_THREAD and _WATCH is not None and id(obj) not in _WATCH:
+        if isinstance(obj, Moves):
+            _WATCH[id(obj)] = (obj, dict(obj.__dict__), list(obj))
+        else:
+            d = obj.__dict__
+            cb = d.get("caused_by")  # absent while the object is being made
+            _WATCH[id(obj)] = (obj, dict(d), None if cb is None else list(cb))
+
+
+@contextmanager
+def watching() -> Iterator[dict[int, tuple[Any, dict, list | None]]]:
+    """Record, in the dict yielded, what working objects were before this thread changes
+    them (one thread at a time watches)."""
+    global _WATCH, _WATCH_THREAD
+    with _WATCH_LOCK:
+        _WATCH, _WATCH_THREAD = {}, threading.get_ident()
+        try:
+            yield _WATCH
+        finally:
+            _WATCH, _WATCH_THREAD = None, 0
+
+
+def unwatch(saved: dict[int, tuple[Any, dict, list | None]]) -> None:
+    """Put back what :func:`watching` saved, in place."""
+    for obj, fields, items in saved.values():
+        if isinstance(obj, Moves):
+            list.__setitem__(obj, slice(None), items)
+            obj.__dict__.clear()
+            obj.__dict__.update(fields)
+            continue
+        d = obj.__dict__
+        d.clear()
+        d.update(fields)
+        if items is not None:
+            fields["caused_by"][:] = items
 
 
 @dataclass
@@ -87,6 +138,8 @@ class WorkingObligation:
     def cite(self, *event_ids: str | None) -> None:
         for eid in event_ids:
             if eid and eid not in self.caused_by:
+                if _WATCH is not None:
+                    _watched(self)
                 self.caused_by.append(eid)
                 self.__dict__["_stamp"] = next(_STAMPS)
 
@@ -150,6 +203,8 @@ class Moves(list):
         self.stamp = next(_STAMPS)  # see next_stamp(): changes with the moves
 
     def append(self, move: Payment) -> None:
+        if _WATCH is not None:
+            _watched(self)
         super().append(move)
         self.total += move.amount
         self.stamp = next(_STAMPS)
@@ -163,6 +218,8 @@ def _recounting(name: str):
     method = getattr(list, name)
 
     def wrapper(self, *args):
+        if _WATCH is not None:
+            _watched(self)
         result = method(self, *args)
         self._recount()
         return result

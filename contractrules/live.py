@@ -66,7 +66,7 @@ from contractrules.engine.checkpoint import (
 from contractrules.engine.engine import Engine, collector_paused
 from contractrules.engine.journal import Saved
 from contractrules.errors import EngineError, EventError, Issue
-from contractrules.ledger import Run
+from contractrules.ledger import Run, watching
 from contractrules.model import EventLoad, EventRecord
 from contractrules.model.answers import Answer, PenaltyAnswer
 
@@ -150,10 +150,6 @@ class LiveContract:
         self._run: Run = run
         self._position = 0
         self._delivered_last: EventKey | None = None
-        # the day of the last clock tick delivered into the live state beyond its last event
-        # (an answer as of a later day delivers the ticks due by then for good; none is due
-        # between this day and the latest day answered), or None
-        self._ticked: date | None = None
         self._checkpoints = [_Checkpoint(0, None, run.start, self._frozen(run))]
         self._digests: dict[str, tuple[EventRecord, bytes]] = {}  # saved checkpoints: each event's digest
         self.resumed_from = 0  # the saved checkpoint's position this state started from (0: none)
@@ -228,22 +224,13 @@ class LiveContract:
         :class:`~contractrules.engine.checkpoint.SavedCheckpoint` (none before any
         event); :meth:`resume` takes them back in another process. ``key``: the HMAC key
         they are sealed with (empty: a fixed public one, which only detects damage).
-
-        Like every checkpoint they hold the clock up to their last event only: when an
-        answer delivered ticks beyond it into the live state, the live point's state is
-        rebuilt from the latest checkpoint (its events delivered again, no tick after the
-        last), so that events dated before those ticks may still follow it."""
+        Like every checkpoint they hold the clock up to their last event only."""
         with self._lock, collector_paused():
             self._check_open()
             p, cps = self._position, self._checkpoints
             states: list[tuple[int, Run]] = []
             if p:
-                live = self._run
-                if self._ticked is not None:
-                    cp = next(c for c in reversed(cps) if c.position <= p)
-                    live = self._thawed(cp)
-                    self._engine.advance(live, self._records[cp.position : p], None)
-                states.append((p, live))
+                states.append((p, self._run))
             # older ones for events backdated after the save: the latest, and one a gap back
             latest = next((c for c in reversed(cps) if 0 < c.position < p), None)
             back = next((c for c in reversed(cps) if 0 < c.position <= p - MIN_GAP), None)
@@ -385,8 +372,6 @@ class LiveContract:
         it if events after it were delivered already; the checkpoint's date, or None."""
         last = self._delivered_last
         if last is None or first > last:
-            if self._ticked is not None and first[0] < self._ticked.toordinal():
-                self._restart(self._checkpoints[-1])  # before ticks an answer delivered: not backdated
             return None
         while len(self._checkpoints) > 1 and not _before(self._checkpoints[-1], first):
             self._checkpoints.pop()
@@ -397,7 +382,7 @@ class LiveContract:
     def _restart(self, cp: _Checkpoint) -> None:
         """The live state back to checkpoint ``cp`` (events after it are delivered again)."""
         self._run = self._thawed(cp)
-        self._position, self._delivered_last, self._ticked = cp.position, cp.key, None
+        self._position, self._delivered_last = cp.position, cp.key
 
     def _deliver(self) -> None:
         """Deliver every known event not delivered yet, taking checkpoints on the way: at the
@@ -445,7 +430,7 @@ class LiveContract:
         if day < self._horizon:
             return self._engine.run_document(self._doc, self._records, day)
         last = self._keys[self._position - 1][0] if self._position else 0
-        if day.toordinal() >= last and (self._ticked is None or day >= self._ticked):
+        if day.toordinal() >= last:
             return self._answer_live(day)
         run = self._state_at(day)
         run.memo = self._memo
@@ -457,47 +442,38 @@ class LiveContract:
         return self._engine.finish(run, day, self._items)
 
     def _answer_live(self, day: date) -> Answer:
-        """As of the live point or later: the ticks due by ``day`` are delivered to the live
-        state for good (events posted later are dated on or after them, else they rewind),
-        then the state is finished for the answer and put back as it was (engine/journal.py).
-
-        When ticks are about to be delivered beyond the last event and the latest checkpoint
-        is :data:`MIN_GAP` events or more behind, a checkpoint is taken here first: an event
-        posted later but dated before ``day`` then rewinds only to the live point."""
-        last = self._records[self._position - 1].local_date if self._position else None
-        tick = self._run.agenda.peek()
-        if (
-            last is not None
-            and (self._ticked is None or self._ticked <= last)
-            and tick is not None
-            and last.toordinal() < tick.on <= day.toordinal()
-            and self._position - self._checkpoints[-1].position >= MIN_GAP
-        ):
-            self._checkpoint()
+        """As of the live point or later: the clock ticks due by ``day`` are delivered to the
+        live state, which is then finished for the answer; then all of it is undone — the
+        ticks' changes and the finish's (engine/journal.py) — so the live state holds the
+        clock up to its last event only, and an event posted later, dated before ``day``,
+        follows it without a rewind (Decision 105)."""
+        run = self._run
+        before = self._frozen(run) if VERIFY_RESTORE else b""
+        tick = run.agenda.peek()
+        ticks = tick is not None and tick.on <= day.toordinal()
+        keep = Saved(run, ticks=ticks)
         try:
-            self._engine.advance(self._run, [], day)
+            if ticks:
+                with watching() as keep.watched:
+                    self._engine.advance(run, [], day)
+            run.memo, run.journal = self._memo, keep  # set after saving: the restore drops them
+            return self._finish(run, day)
         except BaseException:
+            keep.restore()  # and, an action having failed half way, from the last checkpoint:
             self._restart(self._checkpoints[-1])
             with collector_paused():
                 self._deliver()
             raise
-        fired = self._run.today  # the day of the last message delivered (ticks go in order)
-        if last is None or fired > last:
-            self._ticked = fired  # ticks fired beyond the last event: an event dated before rewinds
-        before = self._frozen(self._run) if VERIFY_RESTORE else b""
-        keep = Saved(self._run)
-        self._run.memo, self._run.journal = self._memo, keep  # set after saving: the restore drops them
-        try:
-            return self._finish(self._run, day)
         finally:
-            keep.restore()
-            if VERIFY_RESTORE:
-                assert self._frozen(self._run) == before, "a finish changed the live state"
+            if self._run is run:
+                keep.restore()
+                if VERIFY_RESTORE:
+                    assert self._frozen(run) == before, "an answer changed the live state"
 
     def _state_at(self, day: date) -> Run:
         """A copy of the working state with every event and tick up to ``day`` delivered."""
         upto = bisect.bisect_left(self._keys, (day.toordinal() + 1,))
-        if upto >= self._position and (self._ticked is None or self._ticked <= day):
+        if upto >= self._position:
             run, start = copy_run(self._run, self._shared), self._position
         else:
             cp = next(c for c in reversed(self._checkpoints) if c.position <= upto)

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from contractrules.ledger import Run
+from contractrules.ledger import Run, unwatch
 
 #: The Run's containers a finish writes: the Run's own (saved whole, one level) ...
 CONTAINERS = ("obligations", "violations", "rights", "warnings", "warned", "unapplied", "scratch", "_dated")
+#: ... and those clock ticks may write besides (with the agenda, the lists of events held
+#: for an invoice, and the clauses' scratch state one level deeper)
+TICK_CONTAINERS = ("acted", "invoices", "held", "held_log")
 
 
 def _set_fields(obj: Any, fields: dict) -> None:
@@ -39,23 +42,36 @@ def _set_fields(obj: Any, fields: dict) -> None:
 class Saved:
     """The saved contents of a Run (see the module docstring)."""
 
-    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_kept", "touched")
+    __slots__ = ("_attributes", "_run", "_dicts", "_lists", "_sets", "_kept", "touched", "watched")
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, *, ticks: bool = False) -> None:
         self._run = run
         self._attributes = dict(run.__dict__)
         attrs = run.__dict__
         self._dicts: list[tuple[dict, dict]] = []
         self._lists: list[tuple[list, list]] = []
-        for name in CONTAINERS:
+        self._sets: list[tuple[set, set]] = []
+        for name in CONTAINERS + (TICK_CONTAINERS if ticks else ()):
             self._container(attrs[name])
+        if ticks:
+            agenda = run.agenda
+            self._dicts.append((agenda.__dict__, dict(agenda.__dict__)))
+            self._container(agenda._heap)
+            for lst in run.held.values():
+                self._container(lst)
         for clause_state in run.scratch.values():  # a clause's working detail, and what is in it
             self._container(clause_state)
             for value in clause_state.values():
-                if isinstance(value, dict | list):
+                if isinstance(value, dict | list | set):
                     self._container(value)
+                    if ticks and isinstance(value, dict):  # and one level more
+                        for inner in value.values():
+                            if isinstance(inner, dict | list | set):
+                                self._container(inner)
         self._kept: dict[int, tuple[Any, dict]] = {}  # id -> (object, its own fields)
         self.touched: list[Any] = []  # every object a finish unit wrote, in order (memo.section)
+        #: working objects as they were before clock ticks changed them (ledger.watching)
+        self.watched: dict[int, tuple[Any, dict, list | None]] = {}
 
     def keep(self, obj: Any) -> None:
         """Before a finish unit sets a working object's fields (compiler/memo.py): the object
@@ -84,21 +100,27 @@ class Saved:
         _set_fields(obj, new)
         return True
 
-    def _container(self, value: dict | list) -> None:
+    def _container(self, value: dict | list | set) -> None:
         if isinstance(value, dict):
             self._dicts.append((value, dict(value)))
-        else:
+        elif isinstance(value, list):
             self._lists.append((value, list(value)))
+        else:
+            self._sets.append((value, set(value)))
 
     def restore(self) -> None:
         """Put every saved content back, in place."""
         run = self._run
         for obj, fields in self._kept.values():
             _set_fields(obj, fields)
+        unwatch(self.watched)
         for dct, entries in self._dicts:
             dct.clear()
             dct.update(entries)
         for lst, items in self._lists:
-            lst[:] = items
+            list.__setitem__(lst, slice(None), items)  # a list subclass's own setitem not called
+        for st, members in self._sets:
+            st.clear()
+            st.update(members)
         run.__dict__.clear()
         run.__dict__.update(self._attributes)

@@ -149,53 +149,57 @@ def test_a_post_failing_inside_the_engine_changes_nothing(contract, monkeypatch)
     assert live.answer("2025-08-01") == cr.evaluate(contract, later, "2025-08-01")
 
 
-def test_an_answer_delivers_the_deadlines_for_good_and_an_event_before_them_rewinds_unreported(contract):
-    """Decision 105: an answer as of a day after the last event delivers the ticks due by
-    then to the live state; an event dated before that day but after every posted event
-    is not backdated (``replayed_from`` None), yet the state rewinds and stays right."""
+def test_an_answer_delivers_the_deadlines_then_undoes_them_so_a_later_event_needs_no_rewind(contract, monkeypatch):
+    """Decision 105: an answer as of a day after the last event delivers the clock ticks due
+    by then (a deadline: a late_payment violation), then undoes them with its finish: the
+    live state holds the clock up to its last event only, byte for byte as before. An
+    event posted afterwards, dated between the last event and that day, needs no rewind;
+    every answer stays a replay's."""
+    monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)  # the undo checked byte for byte
     live = cr.open_contract(contract)
     issued = invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")
     live.post([issued])
-    late = live.answer("2025-03-20")  # INV-1 fell due in between: a late_payment violation
+    state, frozen = live._run, live._frozen(live._run)
+    late = live.answer("2025-03-20")  # INV-1 fell due in between
     assert late == cr.evaluate(contract, [issued], "2025-03-20")
     assert any(v.kind == "late_payment" for v in late.violations)
-    assert live._ticked == date(2025, 3, 1)  # the last tick delivered: March's billing cycle
+    assert live._frozen(live._run) == frozen  # the ticks are undone
+    delivered: list[int] = []
+    advance = live._engine.advance
+    monkeypatch.setattr(
+        live._engine, "advance", lambda run, evs, until: (delivered.append(len(evs)), advance(run, evs, until))[1]
+    )
     paid = payment("p1", "2025-02-01", "600.00", inv="INV-1")  # before the deadline ticks
     assert live.post([paid]).replayed_from is None
-    assert live._ticked is None  # rewound: the ticks will be delivered again, after p1
-    for day in ("2025-02-01", "2025-03-20", "2025-06-30"):
+    assert live._run is state and delivered == [1]  # no rewind: only the new event delivered
+    monkeypatch.undo()
+    for day in ("2025-02-01", "2025-03-20", "2025-06-30", "2025-03-01"):
         assert live.answer(day) == cr.evaluate(contract, [issued, paid], day)
-    # an answer as of a day between the last event and the ticked day: from a checkpoint
-    assert live.answer("2025-04-01") == cr.evaluate(contract, [issued, paid], "2025-04-01")
-    assert live.answer("2025-03-01") == cr.evaluate(contract, [issued, paid], "2025-03-01")
+    early = payment("p0", "2025-01-20", "50.00")  # before p1: backdated, rewinds
+    assert live.post([early]).replayed_from is not None
+    assert live.answer("2025-06-30") == cr.evaluate(contract, [issued, early, paid], "2025-06-30")
 
 
-def test_an_event_after_the_last_tick_delivered_needs_no_rewind(contract):
-    """Ticks are delivered up to the day answered; an event dated after the last of them
-    that fired (but before the day answered) comes after them in event order: the live
-    state takes it as it is, no rewind. One dated the day of that tick comes after it too
-    (ticks are at the start of their day); one dated the day before rewinds."""
+def test_an_action_failing_while_an_answer_delivers_ticks_leaves_the_state_whole(contract, monkeypatch):
+    """An error raised by a clock tick's action during an answer: the answer fails, the live
+    state is what it was (rebuilt from its checkpoint), and the next answers are right."""
     live = cr.open_contract(contract)
     issued = invoice("e1", "INV-1", "2025-01-05", period="2025-01-01")
     live.post([issued])
-    live.answer("2025-03-20")
-    assert live._ticked == date(2025, 3, 1)
     state = live._run
-    events = [issued]
-    for event in (payment("p1", "2025-03-01", "100.00"), payment("p2", "2025-03-10", "100.00")):
-        assert live.post([event]).replayed_from is None
-        assert live._run is state  # not restarted from a checkpoint
-        events.append(event)
-        assert live.answer("2025-03-20") == cr.evaluate(contract, events, "2025-03-20")
-    for day in ("2025-03-10", "2025-03-20", "2025-05-01"):
-        assert live.answer(day) == cr.evaluate(contract, events, day)
-    ticked = live._ticked
-    assert ticked is not None and ticked > date(2025, 3, 10)
-    early = payment("p3", (ticked - timedelta(days=1)).isoformat(), "50.00")
-    assert live.post([early]).replayed_from is None
-    assert live._run is not state  # the tick fired before it in the state: rewound
-    events.append(early)
-    assert live.answer("2025-05-01") == cr.evaluate(contract, events, "2025-05-01")
+
+    def broken(run, tick):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(live._engine._actions, "payment.due", broken)
+    with pytest.raises(cr.EngineError, match="boom"):
+        live.answer("2025-03-20")
+    monkeypatch.undo()
+    assert live._run is not state and live.position == 1  # rebuilt: its one event delivered again
+    paid = payment("p1", "2025-02-01", "600.00", inv="INV-1")
+    assert live.post([paid]).replayed_from is None
+    for day in ("2025-03-20", "2025-02-01"):
+        assert live.answer(day) == cr.evaluate(contract, [issued, paid], day)
 
 
 def test_a_live_answer_leaves_the_state_as_it_found_it(contract, monkeypatch):
@@ -247,34 +251,3 @@ def test_one_large_delivery_takes_only_its_last_checkpoints(contract, monkeypatc
     late = payment("p1", "2025-01-10", "600.00")  # before every kept checkpoint but the start
     assert live.post([late]).replayed_from == contract.start
     assert live.answer("2025-03-31") == cr.evaluate(contract, [*events, late], "2025-03-31")
-
-
-def test_an_answer_that_delivers_deadlines_first_checkpoints_the_live_point(contract, monkeypatch):
-    """Ticks about to be delivered beyond the last event, the latest checkpoint MIN_GAP
-    events or more behind: the live point is checkpointed first, so an event dated in
-    between rewinds there and delivers nothing twice; answers stay a replay's."""
-    monkeypatch.setattr(live_module, "MIN_GAP", 2)
-    monkeypatch.setattr(live_module, "DENSITY", 2)  # checkpoints every half of the history
-    monkeypatch.setattr(live_module, "PER_DELIVERY", 1)
-    events = [invoice(f"i{k}", f"INV-{k}", f"2025-01-{k + 1:02d}", period="2025-01-01") for k in range(12)]
-    live = cr.open_contract(contract)
-    live.post(events[:10])
-    live.post(events[10:11])
-    live.post(events[11:])
-    before = [cp.position for cp in live._checkpoints]
-    assert before[-1] <= 12 - 2  # the spacing left the last events without a checkpoint
-    live.answer("2025-03-31")  # the invoices fell due in between: deadlines delivered
-    assert [cp.position for cp in live._checkpoints] == [*before, 12]
-    live.answer("2025-04-30")  # nothing new: no other checkpoint
-    assert live.checkpoints == len(before) + 1
-    paid = payment("p1", "2025-02-15", "600.00", inv="INV-3")
-    delivered: list[int] = []
-    advance = live._engine.advance
-    monkeypatch.setattr(
-        live._engine, "advance", lambda run, evs, until: (delivered.append(len(evs)), advance(run, evs, until))[1]
-    )
-    assert live.post([paid]).replayed_from is None
-    assert live._position == 13 and delivered == [1]  # from the live point: only the new event
-    monkeypatch.undo()
-    for day in ("2025-02-15", "2025-03-31", "2025-06-30"):
-        assert live.answer(day) == cr.evaluate(contract, [*events, paid], day)
