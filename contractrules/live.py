@@ -8,13 +8,12 @@
 A :class:`LiveContract` keeps the contract's working state in event time: every posted
 event is delivered once, in event order, and the state is saved at checkpoints along the
 way. An answer as of a date on or after the last event delivers the clock ticks due by
-then to the live state for good, finishes the live state for the answer and puts it back
-as it was (engine/journal.py), reusing the finish work of units that have not changed
-(compiler/memo.py); an earlier date starts from a copy of the latest checkpoint before
-it. An event dated before events already delivered (a backdated payment, a late import)
-— or before ticks an answer delivered — rewinds the live state to the latest checkpoint
-before it and replays from there, so every answer equals a full replay of the same
-events (:func:`contractrules.evaluate`) — a tested invariant.
+then to the live state, finishes it for the answer, and undoes both (engine/journal.py),
+reusing the finish work of what has not changed (compiler/memo.py); an earlier date
+starts from a copy of the latest checkpoint before it. An event dated before events
+already delivered (a backdated payment, a late import) rewinds the live state to the
+latest checkpoint before it and replays from there, so every answer equals a full replay
+of the same events (:func:`contractrules.evaluate`) — a tested invariant.
 
 Posting is idempotent: an event id posted again with the same content is reported in
 ``duplicates`` and changes nothing; the same id with different content is bad input

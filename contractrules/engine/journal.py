@@ -15,11 +15,18 @@ What is saved is what a finish may change: the Run's attributes, its containers
 (obligations, violations, rights, warnings, unapplied credit, the clauses' scratch state
 and the lists and dicts directly in it) and, as the finish goes, the fields of every
 working object a finish unit is about to set (:meth:`Saved.keep`, called by
-compiler/memo.py: a finish sets fields of existing objects only inside units) — the object
-writes to a copy of its fields while the answer is built, and gets its own back. Ledger invoices and their payments, event records and agenda are
-only read by the ``finish`` hooks and are not saved. The live tests
+compiler/memo.py: a finish sets fields of existing objects only inside units) — the
+object writes to a copy of its fields while the answer is built, and gets its own back.
+Ledger invoices and their payments, event records and the agenda are only read by the
+``finish`` hooks.
+
+An answer after the last event first delivers the clock ticks due by its day; those are
+undone too (``Saved(run, ticks=True)``): the agenda, the action chains, invoices and held
+events are saved as well, the scratch state one level deeper, and the working objects a
+tick changes are saved before its first change (``ledger.watching``). The live tests
 check, on every answer, that the frozen state (engine/checkpoint.py) is byte for byte
-the same after :meth:`~Saved.restore` as before the finish (``live.VERIFY_RESTORE``).
+the same after :meth:`~Saved.restore` as before the ticks and the finish
+(``live.VERIFY_RESTORE``).
 """
 
 from __future__ import annotations
