@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.memo import moves_of, section, unit
+from contractrules.compiler.memo import moves_of, reuse, section, unit
 from contractrules.compiler.penalty_facts import (
     InvoiceFacts,
     _facts,
@@ -37,9 +37,11 @@ from contractrules.compiler.penalty_facts import (
     waive,
 )
 from contractrules.compiler.penalty_rates import (
+    add_rates_used,
     dated_stretches,
     rate_function,
     rate_source,
+    rates_used,
     terms_used,
     warn_beyond_table,
     warn_user_rows,
@@ -409,18 +411,56 @@ def finish(run) -> None:
     st["figures"] = list(figures)
 
 
+#: Late invoices per block: a live answer reuses a block's penalties whole when nothing
+#: they depend on changed (compiler/memo.py: reuse).
+BLOCK = 32
+
+
 def _finish_all(run) -> tuple[list[PenaltyFigure], dict[str, object]]:
-    figures, tables = [], {}
-    for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, natural_key(i.id))):
-        if f"late_payment:{inv.id}" not in run.violations:
-            continue
-        fig, table = unit(run, ("late_penalty", inv.id), _inputs(run, inv), (), _finish_invoice, run, inv)
-        figures.append(fig)
-        if table is not None:
-            tables[inv.id] = table
+    violations = run.violations
+    late = [
+        inv
+        for inv in sorted(run.invoices.values(), key=lambda i: (i.issued_on, natural_key(i.id)))
+        if f"late_payment:{inv.id}" in violations
+    ]
+    figures: list[PenaltyFigure] = []
+    tables: dict[str, object] = {}
+    # what a block's penalties depend on besides the day asked and their invoices' moves:
+    # the facts the penalty's events told (its own actions, and events held until their
+    # invoice was issued, released by the ledger's issuing)
+    facts = (run.acted.get("late_penalty"), run.acted.get("payment.invoice"))
+    for k in range(0, len(late), BLOCK):
+        block = late[k : k + BLOCK]
+        moves = tuple(
+            [
+                (inv.id, inv.credits.stamp, inv.payments.stamp, inv.penalty_payments.stamp, inv.penalty_credits.stamp)
+                for inv in block
+            ]
+        )
+        figs, tabs, used = reuse(
+            run, ("late_penalty.block", k // BLOCK), (run.as_of, facts, moves), _finish_block, run, block
+        )
+        add_rates_used(run, used)
+        figures.extend(figs)
+        tables.update(tabs)
     warn_beyond_table(run)
     warn_user_rows(run)
     return figures, tables
+
+
+def _finish_block(run, block: list[Invoice]) -> tuple[list[PenaltyFigure], dict[str, object], tuple]:
+    figures: list[PenaltyFigure] = []
+    tables: dict[str, object] = {}
+    beyond: set[date] = set()
+    rows: set[int] = set()
+    for inv in block:
+        fig, table, used = unit(run, ("late_penalty", inv.id), _inputs(run, inv), (), _finish_invoice, run, inv)
+        beyond |= used[0]
+        rows |= used[1]
+        figures.append(fig)
+        if table is not None:
+            tables[inv.id] = table
+    return figures, tables, (frozenset(beyond), frozenset(rows))
 
 
 def _inputs(run, inv: Invoice) -> tuple:
@@ -446,8 +486,14 @@ def _inputs(run, inv: Invoice) -> tuple:
     )
 
 
-def _finish_invoice(run, inv: Invoice) -> tuple[PenaltyFigure, object]:
-    """One late invoice's penalty as of ``run.as_of``: its figure and interest table."""
+def _finish_invoice(run, inv: Invoice) -> tuple[PenaltyFigure, object, tuple]:
+    """One late invoice's penalty as of ``run.as_of``: its figure, interest table, and the
+    statutory rows it used (penalty_rates.rates_used)."""
+    (fig, table), used = rates_used(run, _penalty_of, run, inv)
+    return fig, table, used
+
+
+def _penalty_of(run, inv: Invoice) -> tuple[PenaltyFigure, object]:
     fig = figure(run, inv)
     if fig.obligation_status is not None and fig.obligation_amount > ZERO:
         _obligation(run, inv, fig)

@@ -21,13 +21,16 @@ from contractrules.statutory import Rates, below_law
 
 class RatesUsed:
     """The statutory :class:`~contractrules.statutory.Rates` of one evaluation, remembering
-    which days fell beyond the table and which user-file rows were used (for warnings)."""
+    which days fell beyond the table and which user-file rows were used (for warnings).
 
-    def __init__(self, rates: Rates):
+    Those two sets are the clause state's own (``rates_beyond``, ``rates_user_rows``), so
+    that a live answer's journal puts them back (engine/journal.py)."""
+
+    def __init__(self, rates: Rates, beyond: set[date] | None = None, user_rows: set[int] | None = None):
         self.rates = rates
         self.name = rates.name
-        self.beyond: set[date] = set()
-        self.user_rows: set[int] = set()
+        self.beyond: set[date] = set() if beyond is None else beyond
+        self.user_rows: set[int] = set() if user_rows is None else user_rows
 
     def rate_on(self, day: date) -> Decimal:
         found = self.rates.at(day)
@@ -48,8 +51,40 @@ def _rates(run) -> RatesUsed:
     st = run.state("late_penalty")
     if "rates" not in st:
         law = run.params["late_penalty"]["statutory"]
-        st["rates"] = RatesUsed(Rates.from_params(law, f"{law['jurisdiction']} ({Path(law['file']).name})"))
+        st["rates"] = RatesUsed(
+            Rates.from_params(law, f"{law['jurisdiction']} ({Path(law['file']).name})"),
+            st.setdefault("rates_beyond", set()),
+            st.setdefault("rates_user_rows", set()),
+        )
     return st["rates"]
+
+
+def rates_used(run, compute, *args):
+    """``compute(*args)`` and the statutory days beyond the table and user-file rows it used
+    (one late invoice's penalty: what a live answer that reuses it adds again, with
+    :func:`add_rates_used`)."""
+    rates = run.state("late_penalty").get("rates")
+    before = None
+    if rates is not None:
+        before = set(rates.beyond), set(rates.user_rows)
+        rates.beyond.clear()
+        rates.user_rows.clear()
+    try:
+        result = compute(*args)
+    finally:
+        rates = run.state("late_penalty").get("rates")
+        used = (frozenset(), frozenset()) if rates is None else (frozenset(rates.beyond), frozenset(rates.user_rows))
+        if rates is not None and before is not None:
+            rates.beyond |= before[0]
+            rates.user_rows |= before[1]
+    return result, used
+
+
+def add_rates_used(run, used: tuple[frozenset, frozenset]) -> None:
+    if used[0] or used[1]:
+        rates = _rates(run)
+        rates.beyond |= used[0]
+        rates.user_rows |= used[1]
 
 
 def rate_function(

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -251,3 +252,26 @@ def test_one_large_delivery_takes_only_its_last_checkpoints(contract, monkeypatc
     late = payment("p1", "2025-01-10", "600.00")  # before every kept checkpoint but the start
     assert live.post([late]).replayed_from == contract.start
     assert live.answer("2025-03-31") == cr.evaluate(contract, [*events, late], "2025-03-31")
+
+
+def test_a_reused_penalty_still_warns_about_days_beyond_the_rate_table(monkeypatch):
+    """A late invoice's penalty reused from an earlier answer (its unit, or its whole block)
+    still reports the statutory days beyond the rate table it used: the warning of a full
+    replay is there after an unrelated invoice and a credit note on it."""
+    monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
+    folder = Path(__file__).parents[1] / "scenarios" / "statutory_es_half_year_boundary"
+    path = str(folder / "contract.yaml")
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+    live = cr.open_contract(path)
+    live.post(events)
+    day = "2031-06-30"  # after the table's last half-year
+    first = live.answer(day)
+    assert any("ends 2026-06-30" in w for w in first.warnings)
+    by = events[0]["by"]
+    for extra in (
+        {"id": "z1", "type": "invoice_issued", "invoice": "INV-Z", "amount": "10.00", "at": "2031-06-01", "by": by},
+        {"id": "z2", "type": "credit_note", "invoice": "INV-Z", "amount": "1.00", "at": "2031-06-02", "by": by},
+    ):
+        events.append(extra)
+        live.post([extra])
+        assert live.answer(day) == cr.evaluate(path, events, day)
