@@ -25,7 +25,7 @@ from typing import Any
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import moves_of, section, unit
+from contractrules.compiler.memo import moves_of, reuse, section, unit
 from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, stamp, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 
@@ -364,8 +364,30 @@ def _finish_all(run) -> None:
     params = run.params["payment"]
     if params.get("defaulted") and run.invoices:
         run.warn("the contract has no terms.payment clause: invoices are due 30 days after issue (default)")
-    for inv in run.invoices.values():
-        ob = run.obligations[f"payment:{inv.id}"]
+    invoices = list(run.invoices.values())
+    obligations = run.obligations
+    for k in range(0, len(invoices), BLOCK):
+        block = [(inv, obligations[f"payment:{inv.id}"]) for inv in invoices[k : k + BLOCK]]
+        inputs = (
+            tuple([(inv.id, stamp(ob), inv.credits.stamp, inv.payments.stamp) for inv, ob in block]),
+            run.as_of if any(inv.balance > ZERO for inv, _ in block) else None,
+        )
+        reuse(run, ("payment.block", k // BLOCK), inputs, _finish_block, run, block)
+    for credit_ in run.unapplied:
+        run.warn(
+            f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "
+            "kept as unapplied credit for the next invoice"
+        )
+    _warn_held(run)
+
+
+#: Invoices per block: a live answer reuses a block whole when its invoices' obligations
+#: and moves are the same, and the day asked too if one of them is open (compiler/memo.py).
+BLOCK = 32
+
+
+def _finish_block(run, block: list[tuple[Invoice, WorkingObligation]]) -> None:
+    for inv, ob in block:
         inputs = (
             stamp(ob),
             inv.amount,
@@ -377,12 +399,6 @@ def _finish_all(run) -> None:
             run.as_of if inv.balance > ZERO else None,  # an open invoice's text names the day
         )
         unit(run, ("payment", inv.id), inputs, (ob,), _finish_invoice, run, inv, ob)
-    for credit_ in run.unapplied:
-        run.warn(
-            f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "
-            "kept as unapplied credit for the next invoice"
-        )
-    _warn_held(run)
 
 
 def _finish_invoice(run, inv: Invoice, ob) -> None:
