@@ -102,13 +102,20 @@ def evaluate(
     return answer
 
 
+def penalty_items(invoice: str) -> tuple[str, str]:
+    """The ids of the obligation and violation a ``penalty`` answer reads besides the
+    invoice's penalty (what :func:`penalty_of` looks up)."""
+    return f"payment:{invoice}", f"late_payment:{invoice}"
+
+
 def penalty_of(answer: Answer, invoice: str, events_name: str = "<events>") -> PenaltyAnswer:
     """The ``penalty`` answer for one invoice, from a full answer.
 
     An invoice that is not issued by ``as_of`` is bad input, reported against
     ``events_name`` with the nearest issued invoice as a suggestion.
     """
-    ob = next((o for o in answer.obligations if o.id == f"payment:{invoice}"), None)
+    obligation, violation = penalty_items(invoice)
+    ob = next((o for o in answer.obligations if o.id == obligation), None)
     if ob is None:
         issued = [o.id.removeprefix("payment:") for o in answer.obligations if o.kind == "payment"]
         near = difflib.get_close_matches(invoice, issued, n=1, cutoff=0.6)
@@ -133,7 +140,7 @@ def penalty_of(answer: Answer, invoice: str, events_name: str = "<events>") -> P
     if pen is not None:
         return PenaltyAnswer(**pen.model_dump(), **context)
     zero = format_amount(Decimal(0), ob.currency)
-    if any(v.id == f"late_payment:{invoice}" for v in answer.violations):
+    if any(v.id == violation for v in answer.violations):
         reason = "the contract has no late_penalty clause (and no jurisdiction): no penalty applies"
     elif ob.status == "fulfilled":
         reason = f"paid on time ({ob.fulfilled_on}): no penalty"

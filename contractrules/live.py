@@ -44,10 +44,10 @@ from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from contractrules import limits
-from contractrules.api import ContractLike, _as_date, as_contract, as_records, penalty_of
+from contractrules.api import ContractLike, _as_date, as_contract, as_records, penalty_items, penalty_of
 from contractrules.compiler import compile_contract
 from contractrules.engine.checkpoint import (
     Header,
@@ -195,8 +195,21 @@ class LiveContract:
             return cached
 
     def penalty(self, invoice: str, as_of: date | str) -> PenaltyAnswer:
-        """The same answer as :func:`contractrules.penalty` for ``invoice`` as of ``as_of``."""
-        return penalty_of(self.answer(as_of), invoice)
+        """The same answer as :func:`contractrules.penalty` for ``invoice`` as of ``as_of``.
+
+        As of the live point or later it builds only what that answer reads (the invoice's
+        items, the penalties, the warnings), not every obligation of the contract."""
+        day = _as_date(as_of)
+        limits.check_date(day, "as_of")
+        with self._lock:
+            self._check_open()
+            cached = self._answers.get(day)
+            if cached is None and day >= self._horizon and day.toordinal() >= self._last_day():
+                with collector_paused():
+                    context = self._answer_live(day, penalty=invoice)
+                if context is not None:
+                    return penalty_of(context, invoice)
+            return penalty_of(self.answer(day), invoice)
 
     def close(self) -> None:
         """Drop the working state and checkpoints; the object answers nothing afterwards."""
@@ -428,24 +441,33 @@ class LiveContract:
     def _answer(self, day: date) -> Answer:
         if day < self._horizon:
             return self._engine.run_document(self._doc, self._records, day)
-        last = self._keys[self._position - 1][0] if self._position else 0
-        if day.toordinal() >= last:
+        if day.toordinal() >= self._last_day():
             return self._answer_live(day)
         run = self._state_at(day)
         run.memo = self._memo
         return self._finish(run, day)
+
+    def _last_day(self) -> int:
+        """The ordinal day of the last delivered event (0: none)."""
+        return self._keys[self._position - 1][0] if self._position else 0
 
     def _finish(self, run: Run, day: date) -> Answer:
         """The answer from a state delivered up to ``day``; what its finish computed is kept
         for the next answer (compiler/memo.py)."""
         return self._engine.finish(run, day, self._items)
 
-    def _answer_live(self, day: date) -> Answer:
+    @overload
+    def _answer_live(self, day: date) -> Answer: ...
+    @overload
+    def _answer_live(self, day: date, penalty: str) -> Answer | None: ...
+
+    def _answer_live(self, day: date, penalty: str | None = None) -> Answer | None:
         """As of the live point or later: the clock ticks due by ``day`` are delivered to the
         live state, which is then finished for the answer; then all of it is undone — the
         ticks' changes and the finish's (engine/journal.py) — so the live state holds the
         clock up to its last event only, and an event posted later, dated before ``day``,
-        follows it without a rewind (Decision 105)."""
+        follows it without a rewind (Decision 105). With ``penalty``: only what the
+        penalty answer for that invoice reads (engine/answer.py), None without its invoice."""
         run = self._run
         before = self._frozen(run) if VERIFY_RESTORE else b""
         tick = run.agenda.peek()
@@ -456,6 +478,8 @@ class LiveContract:
                 with watching() as keep.watched:
                     self._engine.advance(run, [], day)
             run.memo, run.journal = self._memo, keep  # set after saving: the restore drops them
+            if penalty is not None:
+                return self._engine.finish_context(run, day, *penalty_items(penalty), self._items)
             return self._finish(run, day)
         except BaseException:
             keep.restore()  # and, an action having failed half way, from the last checkpoint:

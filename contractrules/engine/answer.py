@@ -128,6 +128,33 @@ def _violations(run, reuse: dict[str, dict] | None) -> list[Violation]:
     return _items(run, [v.__dict__ for v in ordered], _violation, reuse.setdefault("violations", {}))
 
 
+def build_context(run, obligation: str, violation: str, answer_hooks=(), reuse: dict[str, dict] | None = None) -> Answer | None:
+    """Only one obligation and one violation (if there) of the answer, with the answer
+    hooks' sections and the warnings — what a ``penalty`` answer reads (api.penalty_of) —
+    as an :class:`Answer` not validated and missing the other items, for that use only;
+    None when there is no such obligation (the full answer then explains)."""
+    working = run.obligations.get(obligation)
+    if working is None:
+        return None
+    fields = (run.finished or {}).get(working.id) or working.__dict__
+    obligations = _items(run, [fields], _obligation, {} if reuse is None else reuse.setdefault("context", {}))
+    found = run.violations.get(violation)
+    violations = [] if found is None else [_violation(run, found)]
+    sections: dict = {"penalties": []}
+    for hook in answer_hooks:
+        part = dict(hook(run))
+        part.pop("detail", None)
+        sections.update(part)
+    return Answer.model_construct(
+        contract=run.contract_id,
+        as_of=run.as_of,
+        obligations=obligations,
+        violations=violations,
+        warnings=list(run.warnings),
+        **sections,
+    )
+
+
 def build_answer(run, answer_hooks=(), reuse: dict[str, dict] | None = None) -> Answer:
     """The answer; ``reuse`` keeps built items between answers of one live contract."""
     obligations = _obligations(run, reuse)

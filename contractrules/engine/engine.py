@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from contractrules import compiler, limits
-from contractrules.engine.answer import build_answer
+from contractrules.engine.answer import build_answer, build_context
 from contractrules.engine.host import RuleHost, SidPool
 from contractrules.errors import EngineError
 from contractrules.ledger import Run
@@ -228,10 +228,23 @@ class Engine:
         """Apply the clauses' ``finish`` hooks as of ``as_of`` and build the answer (changes ``run``);
         ``reuse``: answer items built before, kept by a live contract (engine/answer.py)."""
         with self._lock, money_context():
-            run.as_of = run.today = as_of
-            for hook in compiler.hooks(run.doc, "finish"):
-                hook(run)
+            self._finish_hooks(run, as_of)
             return build_answer(run, compiler.hooks(run.doc, "answer"), reuse)
+
+    def finish_context(
+        self, run: Run, as_of: date, obligation: str, violation: str, reuse: dict[str, dict] | None = None
+    ) -> Answer | None:
+        """:meth:`finish`, building only one obligation and one violation of the answer
+        (:func:`~contractrules.engine.answer.build_context`)."""
+        with self._lock, money_context():
+            self._finish_hooks(run, as_of)
+            return build_context(run, obligation, violation, compiler.hooks(run.doc, "answer"), reuse)
+
+    @staticmethod
+    def _finish_hooks(run: Run, as_of: date) -> None:
+        run.as_of = run.today = as_of
+        for hook in compiler.hooks(run.doc, "finish"):
+            hook(run)
 
     def evaluate(self, contract: Contract, records: Iterable[EventRecord], as_of: date) -> Answer:
         """Compile ``contract`` and evaluate its event records as of ``as_of``."""

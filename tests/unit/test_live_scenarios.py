@@ -45,8 +45,22 @@ def test_live_answers_equal_full_replays_event_by_event(name: str, engines) -> N
             day = rec.local_date
             if day >= contract.start:
                 assert live.answer(day) == fresh.evaluate(contract, records[: i + 1], day), (name, rec.event.id)
+        invoices = sorted({r.event.invoice for r in records if r.event.type == "invoice_issued"})
         for day in sorted(checks):
             assert live.answer(day) == fresh.evaluate(contract, records, day), (name, day)
+            live._answers.clear()  # penalty answers built on their own, not from the cached answer
+            for invoice in [*invoices, "NOT-ISSUED"]:
+                assert _outcome(live.penalty, invoice, day) == _outcome(
+                    cr.penalty, contract, records, invoice, day, engine=fresh
+                ), (name, day, invoice)
+
+
+def _outcome(call, *args, **kwargs) -> object:
+    """The answer, or the error's type and text."""
+    try:
+        return call(*args, **kwargs)
+    except cr.ContractRulesError as exc:
+        return type(exc), str(exc)
 
 
 @pytest.mark.parametrize("seed", [3, 8])
