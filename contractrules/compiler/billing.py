@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.compiler.memo import section, unit
+from contractrules.compiler.memo import reuse, section, unit
 from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation, stamp
 
 CLAUSE = "terms.billing"
@@ -163,8 +163,32 @@ def _cycle(run, ob, first: date, last: date, end: date | None, limit: date, move
 FINISH_READS = ("billing", "payment.invoice", "termination", "service_levels")
 
 
+#: Billing cycles per block: a live answer reuses a block whole when nothing it depends
+#: on changed (compiler/memo.py).
+BLOCK = 12
+
+
 def finish(run) -> None:
     section(run, CLAUSE, FINISH_READS, _finish_all, run)
+
+
+def _finish_block(run, block: list, invoiced: list, end: date | None) -> None:
+    for (first, last, ob), inv in zip(block, invoiced, strict=True):
+        if end is not None and first > end:
+            unit(run, ("billing", first), (stamp(ob), end), (ob,), _discharged, run, ob, first, last, end)
+            continue
+        limit, moved = due(run, first, last)
+        inputs = (
+            stamp(ob),
+            end,
+            limit,
+            tuple(moved),
+            None if inv is None else (inv.id, inv.issued_on, inv.event_id),
+            # not invoiced yet: the text names the day asked; invoiced: late or not is decided
+            # by the invoice's date, whatever the day asked
+            None if inv is not None else run.as_of,
+        )
+        unit(run, ("billing", first), inputs, (ob,), _cycle, run, ob, first, last, end, limit, moved, inv)
 
 
 def _finish_all(run) -> None:
@@ -179,24 +203,26 @@ def _finish_all(run) -> None:
         else:
             by_period.setdefault(inv.period, inv)
     known = run.state("billing").get("cycles", {})
-    for first, last in known.items():
-        ob = run.obligations[f"billing:{first.isoformat()}"]
-        if end is not None and first > end:
-            unit(run, ("billing", first), (stamp(ob), end), (ob,), _discharged, run, ob, first, last, end)
-            continue
-        limit, moved = due(run, first, last)
-        inv = by_period.get(first)
+    # what a block's cycles depend on besides their obligations and invoices: the
+    # contract's end and what moved it (due dates, proration), and the day asked while one
+    # of them is not invoiced (its text names the day)
+    moved_by = (end, run.acted.get("termination"), run.acted.get("service_levels"))
+    cycles = list(known.items())
+    obligations = run.obligations
+    for k in range(0, len(cycles), BLOCK):
+        block = [(first, last, obligations[f"billing:{first.isoformat()}"]) for first, last in cycles[k : k + BLOCK]]
+        invoiced = [by_period.get(first) for first, _, _ in block]
         inputs = (
-            stamp(ob),
-            end,
-            limit,
-            tuple(moved),
-            None if inv is None else (inv.id, inv.issued_on, inv.event_id),
-            # not invoiced yet: the text names the day asked; invoiced: late or not is decided
-            # by the invoice's date, whatever the day asked
-            None if inv is not None else run.as_of,
+            moved_by,
+            tuple(
+                [
+                    (first, stamp(ob), None if inv is None else (inv.id, inv.issued_on, inv.event_id))
+                    for (first, _, ob), inv in zip(block, invoiced, strict=True)
+                ]
+            ),
+            run.as_of if None in invoiced else None,
         )
-        unit(run, ("billing", first), inputs, (ob,), _cycle, run, ob, first, last, end, limit, moved, inv)
+        reuse(run, ("billing.block", k // BLOCK), inputs, _finish_block, run, block, invoiced, end)
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:

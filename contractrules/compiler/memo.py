@@ -37,17 +37,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from contractrules.ledger import WorkingViolation
 
 
 def _copy(obj: Any) -> Any:
-    """A fresh working object with its own ``caused_by`` list (and the same stamp: the
-    same content)."""
-    new = replace(obj, caused_by=list(obj.caused_by))
-    new.__dict__["_stamp"] = obj.__dict__["_stamp"]
+    """What a unit added, kept: a copy with its own ``caused_by`` list and the same stamp
+    (the same content), marked ``_kept`` — added again as it is, read only, when the unit
+    is reused, and not copied again by an enclosing block."""
+    if obj.__dict__.get("_kept"):
+        return obj
+    new = object.__new__(type(obj))
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    fields["caused_by"] = list(obj.caused_by)
+    fields["_kept"] = True
     return new
 
 

@@ -201,7 +201,7 @@ def perform(run, rec) -> None:
     covered = (e.service, e.asset) in _st(run).get("covered", set())
     if (e.service, e.asset) in _st(run).get("recurring", {}):
         # matched to its cycle's obligation at the end, when the contract's end is known
-        _st(run).setdefault("recurring_work", []).append((rec, covered))
+        _st(run).setdefault("recurring_work", {}).setdefault((e.service, e.asset), []).append((rec, covered))
         return
     _out_of_scope_work(run, rec, covered)
 
@@ -279,24 +279,26 @@ BLOCK = 12
 def _blocks(st: dict, end: date | None) -> dict[tuple, tuple[list, list]]:
     """The recurring obligations of every (service, asset) by blocks of :data:`BLOCK`
     cycles, each with the recurring work whose date (the contract's last day for work
-    after it, SPEC §6.3) falls in its cycles; work before the first cycle goes in block -1."""
+    after it, SPEC §6.3) falls in its cycles; work before the first cycle goes in block -1.
+    Work is kept per (service, asset) in event order, so a block's is one slice of it."""
     cycle_of = st.get("cycle_of", {})
+    works = st.get("recurring_work", {})
     blocks: dict[tuple, tuple[list, list]] = {}
-    starts: dict[tuple[str, str], list[date]] = {}  # cycles are in order and never overlap: bisect
     for pair, obs in st.get("recurring", {}).items():
-        starts[pair] = [cycle_of[ob.id][0] for ob in obs[::BLOCK]]
-        for j in range(0, len(obs), BLOCK):
-            blocks[(*pair, j // BLOCK)] = (obs[j : j + BLOCK], [])
-    for work in st.get("recurring_work", []):
-        rec = work[0]
-        e = rec.event
-        day = rec.local_date if end is None or rec.local_date <= end else end
-        j = bisect.bisect_right(starts[(e.service, e.asset)], day) - 1
-        found = blocks.get((e.service, e.asset, j))
-        if found is None:
-            found = blocks[(e.service, e.asset, j)] = ([], [])
-        found[1].append(work)
+        done = works.get(pair, [])
+        starts = [cycle_of[ob.id][0] for ob in obs[::BLOCK]]
+        # the day each work counts on never decreases along the list: bisect on it
+        cuts = [bisect.bisect_left(done, start, key=lambda w: _counted(w[0].local_date, end)) for start in starts]
+        if cuts and cuts[0] > 0:
+            blocks[(*pair, -1)] = ([], done[: cuts[0]])
+        cuts.append(len(done))
+        for j in range(len(starts)):
+            blocks[(*pair, j)] = (obs[j * BLOCK : (j + 1) * BLOCK], done[cuts[j] : cuts[j + 1]])
     return blocks
+
+
+def _counted(day: date, end: date | None) -> date:
+    return day if end is None or day <= end else end
 
 
 def _match_recurring(run, obs: list[WorkingObligation], works: list, end: date | None) -> None:
