@@ -34,8 +34,11 @@ def d(iso: str | None) -> date | None:
 #: the same change, or a copy of it (pickled or re-applied by a finish unit). A live
 #: contract's finish units compare stamps instead of contents. Saved checkpoints carry
 #: the counter's value and loading one moves the counter past it (engine/checkpoint.py),
-#: so a stamp from another process is never issued again here.
+#: so a stamp from another process is never issued again here. Working obligations and
+#: violations are stamped once a process opens a live contract (:func:`enable_stamps`):
+#: a batch evaluation alone does not pay for it.
 _STAMPS = itertools.count(1)
+_STAMPING = False
 
 
 def next_stamp() -> int:
@@ -60,6 +63,16 @@ def skip_stamps(past: int) -> None:
 def stamp(obj: Any) -> int:
     """The stamp of a working object's content (compiler/memo.py)."""
     return obj.__dict__["_stamp"]
+
+
+def enable_stamps() -> None:
+    """Stamp every change of working obligations and violations from now on (a live
+    contract's objects are all made after this)."""
+    global _STAMPING
+    if not _STAMPING:
+        for cls in (WorkingObligation, WorkingViolation):
+            cls.__setattr__ = _stamped_setattr  # type: ignore[method-assign,assignment]
+        _STAMPING = True
 
 
 def _stamped_setattr(self: Any, name: str, value: Any) -> None:
@@ -133,7 +146,7 @@ class WorkingObligation:
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
 
-    __setattr__ = _stamped_setattr  # caused_by changes only in cite()
+    # changes are stamped (see enable_stamps); caused_by changes only in cite()
 
     def cite(self, *event_ids: str | None) -> None:
         for eid in event_ids:
@@ -141,7 +154,8 @@ class WorkingObligation:
                 if _WATCH is not None:
                     _watched(self)
                 self.caused_by.append(eid)
-                self.__dict__["_stamp"] = next(_STAMPS)
+                if _STAMPING:
+                    self.__dict__["_stamp"] = next(_STAMPS)
 
 
 @dataclass
@@ -156,7 +170,7 @@ class WorkingViolation:
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
 
-    __setattr__ = _stamped_setattr  # caused_by is set whole, never changed in place
+    # changes are stamped (see enable_stamps); caused_by is set whole, never changed in place
 
 
 def content(w: WorkingObligation | WorkingViolation) -> tuple:
@@ -397,6 +411,8 @@ class Run:
     capture: list | None = None
     #: A live contract's record of what its finish sets (engine/journal.py), while it finishes.
     journal: Any = None
+    #: Whether the actions chain what they are given into ``acted`` (a live contract's runs).
+    tracking = False
     #: Working obligations' finished fields by id, from a clause's finish reused whole
     #: (compiler/memo.py: section), while a live contract finishes; the answer reads them.
     finished: dict[str, dict] | None = None

@@ -65,7 +65,7 @@ from contractrules.engine.checkpoint import (
 from contractrules.engine.engine import Engine, collector_paused
 from contractrules.engine.journal import Saved
 from contractrules.errors import EngineError, EventError, Issue
-from contractrules.ledger import Run, watching
+from contractrules.ledger import Run, enable_stamps, watching
 from contractrules.model import EventLoad, EventRecord
 from contractrules.model.answers import Answer, PenaltyAnswer
 
@@ -139,7 +139,9 @@ class LiveContract:
         self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by content
         self._memo: dict[tuple[Any, ...], Any] = {}  # finish units already computed (compiler/memo.py)
         self._closed = False
+        enable_stamps()  # before any object of this contract's state is made
         run = self._engine.start(self._doc, (), date.max)
+        run.tracking = True  # its actions chain what they are given (compiler/memo.py: section)
         run.by_id = self._by_id
         self._shared = Shared(run)
         # Clauses' start hooks look at as_of only to tell dates before the contract's start

@@ -196,10 +196,11 @@ def _noting(name: str, fn: Callable) -> Callable:
     clause = name.partition(".")[0]
 
     def act(run, arg):
-        acted = run.acted
-        what = (run.today, tuple(arg.items())) if type(arg) is dict else arg.event.id
-        acted[clause] = hash((acted.get(clause), what))
-        acted[name] = hash((acted.get(name), what))
+        if run.tracking:  # a live contract's run (a batch evaluation does not need them)
+            acted = run.acted
+            what = (run.today, tuple(arg.items())) if type(arg) is dict else arg.event.id
+            acted[clause] = hash((acted.get(clause), what))
+            acted[name] = hash((acted.get(name), what))
         return fn(run, arg)
 
     act.__name__ = act.__qualname__ = fn.__name__

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
-from contractrules.compiler.memo import reuse, section, unit
+from contractrules.compiler.memo import live, reuse, section, unit
 from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation, stamp
 
 CLAUSE = "terms.billing"
@@ -175,10 +175,10 @@ def finish(run) -> None:
 def _finish_block(run, block: list, invoiced: list, end: date | None) -> None:
     for (first, last, ob), inv in zip(block, invoiced, strict=True):
         if end is not None and first > end:
-            unit(run, ("billing", first), (stamp(ob), end), (ob,), _discharged, run, ob, first, last, end)
+            unit(run, ("billing", first), (stamp(ob), end) if live(run) else None, (ob,), _discharged, run, ob, first, last, end)
             continue
         limit, moved = due(run, first, last)
-        inputs = (
+        inputs = live(run) and (
             stamp(ob),
             end,
             limit,
@@ -212,7 +212,7 @@ def _finish_all(run) -> None:
     for k in range(0, len(cycles), BLOCK):
         block = [(first, last, obligations[f"billing:{first.isoformat()}"]) for first, last in cycles[k : k + BLOCK]]
         invoiced = [by_period.get(first) for first, _, _ in block]
-        inputs = (
+        inputs = live(run) and (
             moved_by,
             tuple(
                 [

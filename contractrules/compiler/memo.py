@@ -87,7 +87,13 @@ def _captured(run: Any, compute: Callable[..., Any], args: tuple) -> tuple[Any, 
     return result, added
 
 
-def unit(run: Any, key: tuple, inputs: tuple, writes: tuple, compute: Callable[..., Any], *args: Any) -> Any:
+def live(run: Any) -> bool:
+    """Whether finish work is reused (a live contract's answer): only then are ``inputs``
+    computed (a batch evaluation passes None)."""
+    return run.memo is not None
+
+
+def unit(run: Any, key: tuple, inputs: tuple | bool | None, writes: tuple, compute: Callable[..., Any], *args: Any) -> Any:
     """``compute(*args)``, or what it wrote and returned the last time ``inputs`` were the same."""
     memo: dict | None = run.memo
     if memo is None:
@@ -110,7 +116,7 @@ def unit(run: Any, key: tuple, inputs: tuple, writes: tuple, compute: Callable[.
     return result
 
 
-def reuse(run: Any, key: tuple, inputs: tuple, compute: Callable[..., Any], *args: Any) -> Any:
+def reuse(run: Any, key: tuple, inputs: tuple | bool | None, compute: Callable[..., Any], *args: Any) -> Any:
     """``compute(*args)`` — a part of a finish made of units — or, when ``inputs`` are the
     same as the last time, what it wrote, added and returned then, without visiting its
     units: the working obligations it wrote are not written again, their finished fields
@@ -119,7 +125,7 @@ def reuse(run: Any, key: tuple, inputs: tuple, compute: Callable[..., Any], *arg
     (with a journal)."""
     memo: dict | None = run.memo
     journal = run.journal
-    if memo is None or journal is None:
+    if memo is None or journal is None or not run.tracking or not inputs:
         return compute(*args)
     finished = run.finished
     if finished is None:
@@ -144,6 +150,8 @@ def section(run: Any, clause: str, reads: tuple[str, ...], compute: Callable[...
     """A clause's whole ``finish`` (``compute(*args)``) through :func:`reuse`: the same
     when the day asked is the same and the clauses (actions) in ``reads`` were given the
     same messages since the start (module docstring)."""
+    if run.memo is None:
+        return compute(*args)
     acted = run.acted
     return reuse(run, ("section", clause), (run.as_of, *[acted.get(name) for name in reads]), compute, *args)
 

@@ -25,7 +25,7 @@ from typing import Any
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import moves_of, reuse, section, unit
+from contractrules.compiler.memo import live, moves_of, reuse, section, unit
 from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, stamp, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 
@@ -368,7 +368,7 @@ def _finish_all(run) -> None:
     obligations = run.obligations
     for k in range(0, len(invoices), BLOCK):
         block = [(inv, obligations[f"payment:{inv.id}"]) for inv in invoices[k : k + BLOCK]]
-        inputs = (
+        inputs = live(run) and (
             tuple([(inv.id, stamp(ob), inv.credits.stamp, inv.payments.stamp) for inv, ob in block]),
             run.as_of if any(inv.balance > ZERO for inv, _ in block) else None,
         )
@@ -388,7 +388,7 @@ BLOCK = 32
 
 def _finish_block(run, block: list[tuple[Invoice, WorkingObligation]]) -> None:
     for inv, ob in block:
-        inputs = (
+        inputs = live(run) and (
             stamp(ob),
             inv.amount,
             inv.issued_on,

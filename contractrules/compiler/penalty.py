@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.memo import moves_of, reuse, section, unit
+from contractrules.compiler.memo import live, moves_of, reuse, section, unit
 from contractrules.compiler.penalty_facts import (
     InvoiceFacts,
     _facts,
@@ -431,14 +431,14 @@ def _finish_all(run) -> tuple[list[PenaltyFigure], dict[str, object]]:
     facts = (run.acted.get("late_penalty"), run.acted.get("payment.invoice"))
     for k in range(0, len(late), BLOCK):
         block = late[k : k + BLOCK]
-        moves = tuple(
+        moves = live(run) and tuple(
             [
                 (inv.id, inv.credits.stamp, inv.payments.stamp, inv.penalty_payments.stamp, inv.penalty_credits.stamp)
                 for inv in block
             ]
         )
         figs, tabs, used = reuse(
-            run, ("late_penalty.block", k // BLOCK), (run.as_of, facts, moves), _finish_block, run, block
+            run, ("late_penalty.block", k // BLOCK), moves and (run.as_of, facts, moves), _finish_block, run, block
         )
         add_rates_used(run, used)
         figures.extend(figs)
@@ -454,7 +454,8 @@ def _finish_block(run, block: list[Invoice]) -> tuple[list[PenaltyFigure], dict[
     beyond: set[date] = set()
     rows: set[int] = set()
     for inv in block:
-        fig, table, used = unit(run, ("late_penalty", inv.id), _inputs(run, inv), (), _finish_invoice, run, inv)
+        inputs = _inputs(run, inv) if live(run) else None
+        fig, table, used = unit(run, ("late_penalty", inv.id), inputs, (), _finish_invoice, run, inv)
         beyond |= used[0]
         rows |= used[1]
         figures.append(fig)

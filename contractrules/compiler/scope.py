@@ -29,7 +29,7 @@ from fnmatch import fnmatchcase
 
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import reuse, section, unit
+from contractrules.compiler.memo import live, reuse, section, unit
 from contractrules.ledger import WorkingObligation, WorkingViolation, stamp
 
 CLAUSE = "terms.scope"
@@ -312,7 +312,7 @@ def _match_recurring(run, obs: list[WorkingObligation], works: list, end: date |
         at = bisect.bisect_right(firsts, day) - 1
         ob = obs[at] if at >= 0 else None
         fulfils = ob is not None and day <= cycle_of[ob.id][1] and ob.fulfilled_on is None
-        inputs = (day, covered, None if ob is None else stamp(ob), fulfils)
+        inputs = live(run) and (day, covered, None if ob is None else stamp(ob), fulfils)
         if fulfils:
             unit(run, ("scope.work", e.id), inputs, (ob,), _work, run, rec, ob, covered)
         else:
@@ -398,7 +398,7 @@ def _finish_all(run) -> None:
     cycle_of = st.get("cycle_of", {})
     for key, (obs, works) in _blocks(st, end).items():
         last = cycle_of[obs[-1].id][1] if obs else date.min
-        inputs = (
+        inputs = live(run) and (
             moved_by,
             run.as_of if run.as_of <= last else None,
             tuple([stamp(ob) for ob in obs]),
@@ -407,7 +407,7 @@ def _finish_all(run) -> None:
         reuse(run, ("scope.block", *key), inputs, _finish_block, run, key, obs, works, end)
     rows = st.get("requests", [])
     obligations = run.obligations
-    inputs = tuple([(stamp(obligations[ob_id]), billable) for _req, ob_id, billable in rows])
+    inputs = live(run) and tuple([(stamp(obligations[ob_id]), billable) for _req, ob_id, billable in rows])
     reuse(run, ("scope.requests",), inputs, _finish_requests, run, rows)
 
 
@@ -418,17 +418,18 @@ def _finish_block(run, key: tuple, obs: list[WorkingObligation], works: list, en
     for ob in obs:
         first, last = cycle_of[ob.id]
         if end is not None and first > end:
-            unit(run, ("scope", ob.id), (stamp(ob), end), (ob,), _discharged, run, ob, service, asset, first, last, end)
+            inputs = live(run) and (stamp(ob), end)
+            unit(run, ("scope", ob.id), inputs, (ob,), _discharged, run, ob, service, asset, first, last, end)
             continue
         due, moved = termination.due_at_cycle_end(run, first, last, end)
-        inputs = (stamp(ob), due, tuple(moved), due >= run.as_of)
+        inputs = live(run) and (stamp(ob), due, tuple(moved), due >= run.as_of)
         unit(run, ("scope", ob.id), inputs, (ob,), _recurring, run, ob, service, asset, first, last, due, moved)
 
 
 def _finish_requests(run, rows: list) -> None:
     for req, ob_id, billable in rows:
         ob = run.obligations[ob_id]
-        unit(run, ("scope", ob_id), (stamp(ob), billable), (ob,), _requested, run, req, ob, billable)
+        unit(run, ("scope", ob_id), live(run) and (stamp(ob), billable), (ob,), _requested, run, req, ob, billable)
 
 
 def _requested(run, req, ob: WorkingObligation, billable: str | None) -> None:
