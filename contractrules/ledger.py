@@ -71,7 +71,7 @@ def enable_stamps() -> None:
     global _STAMPING
     if not _STAMPING:
         for cls in (WorkingObligation, WorkingViolation):
-            cls.__setattr__ = _stamped_setattr  # type: ignore[method-assign,assignment]
+            cls.__setattr__ = _stamped_setattr  # type: ignore[method-assign]
         _STAMPING = True
 
 
@@ -117,17 +117,17 @@ def watching() -> Iterator[dict[int, tuple[Any, dict, list | None]]]:
 
 def unwatch(saved: dict[int, tuple[Any, dict, list | None]]) -> None:
     """Put back what :func:`watching` saved, in place."""
-    for obj, fields, items in saved.values():
+    for obj, state, items in saved.values():
         if isinstance(obj, Moves):
-            list.__setitem__(obj, slice(None), items)
+            list.__setitem__(obj, slice(None), items or [])
             obj.__dict__.clear()
-            obj.__dict__.update(fields)
+            obj.__dict__.update(state)
             continue
         d = obj.__dict__
         d.clear()
-        d.update(fields)
+        d.update(state)
         if items is not None:
-            fields["caused_by"][:] = items
+            state["caused_by"][:] = items
 
 
 @dataclass
@@ -406,7 +406,7 @@ class Run:
     """Everything one evaluation knows: the compiled document, the events, the answers so far."""
 
     #: A live contract's finish units (compiler/memo.py), set only while it finishes.
-    memo: tuple[dict, dict] | None = None
+    memo: dict | None = None
     #: What the finish unit being computed adds (obligations, violations, warnings).
     capture: list | None = None
     #: A live contract's record of what its finish sets (engine/journal.py), while it finishes.

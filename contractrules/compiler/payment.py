@@ -26,7 +26,7 @@ from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
 from contractrules.compiler.memo import live, moves_of, reuse, section, unit
-from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, stamp, natural_key
+from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key, stamp
 from contractrules.model.events import INVOICE_REFERENCES
 
 CLAUSE = "terms.payment"

@@ -407,8 +407,8 @@ def _finish_all(run) -> None:
         reuse(run, ("scope.block", *key), inputs, _finish_block, run, key, obs, works, end)
     rows = st.get("requests", [])
     obligations = run.obligations
-    inputs = live(run) and tuple([(stamp(obligations[ob_id]), billable) for _req, ob_id, billable in rows])
-    reuse(run, ("scope.requests",), inputs, _finish_requests, run, rows)
+    requests = live(run) and tuple([(stamp(obligations[ob_id]), billable) for _req, ob_id, billable in rows])
+    reuse(run, ("scope.requests",), requests, _finish_requests, run, rows)
 
 
 def _finish_block(run, key: tuple, obs: list[WorkingObligation], works: list, end: date | None) -> None:
@@ -422,8 +422,8 @@ def _finish_block(run, key: tuple, obs: list[WorkingObligation], works: list, en
             unit(run, ("scope", ob.id), inputs, (ob,), _discharged, run, ob, service, asset, first, last, end)
             continue
         due, moved = termination.due_at_cycle_end(run, first, last, end)
-        inputs = live(run) and (stamp(ob), due, tuple(moved), due >= run.as_of)
-        unit(run, ("scope", ob.id), inputs, (ob,), _recurring, run, ob, service, asset, first, last, due, moved)
+        state = live(run) and (stamp(ob), due, tuple(moved), due >= run.as_of)
+        unit(run, ("scope", ob.id), state, (ob,), _recurring, run, ob, service, asset, first, last, due, moved)
 
 
 def _finish_requests(run, rows: list) -> None:
