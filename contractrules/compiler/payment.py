@@ -366,11 +366,18 @@ def _finish_all(run) -> None:
         run.warn("the contract has no terms.payment clause: invoices are due 30 days after issue (default)")
     invoices = list(run.invoices.values())
     obligations = run.obligations
+    # the blocks with an invoice still open (the FIFO queue holds every open invoice, with
+    # its place in issue order, and perhaps some paid since): their texts name the day asked
+    open_blocks = {
+        entry[2] // BLOCK
+        for entry in run.state("payment").get("open", [])
+        if run.invoices[entry[3]].balance > ZERO
+    }
     for k in range(0, len(invoices), BLOCK):
         block = [(inv, obligations[f"payment:{inv.id}"]) for inv in invoices[k : k + BLOCK]]
         inputs = live(run) and (
-            tuple([(inv.id, stamp(ob), inv.credits.stamp, inv.payments.stamp) for inv, ob in block]),
-            run.as_of if any(inv.balance > ZERO for inv, _ in block) else None,
+            tuple([(inv.credits.stamp, inv.payments.stamp, ob.__dict__["_stamp"]) for inv, ob in block]),
+            run.as_of if k // BLOCK in open_blocks else None,
         )
         reuse(run, ("payment.block", k // BLOCK), inputs, _finish_block, run, block)
     for credit_ in run.unapplied:
