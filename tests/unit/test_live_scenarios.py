@@ -101,3 +101,40 @@ def test_a_workload_history_posted_in_random_chunks_answers_like_replays(seed: i
                     ), day
                     asked += 1
     assert asked > 10
+
+
+DAILY = [
+    "scope_recurring_scan_missed_cycle",
+    "scope_discharged_cycle_never_missed",
+    "billing_monthly_arrears_unbilled_cycles",
+    "payment_fifo_without_invoice",
+    "late_penalty_answers_over_time",
+]
+
+
+@pytest.mark.parametrize("block", [None, 1])
+@pytest.mark.parametrize("name", DAILY)
+def test_live_answers_day_after_day_equal_full_replays(name: str, block: int | None, engines, monkeypatch) -> None:
+    """Asked every day with nothing new posted (a billing system's daily question): what a
+    live answer reuses from the day before (a clause's finish, a block of invoices or
+    cycles, one invoice) must follow the day — a cycle that becomes missed, an invoice that
+    falls due, an open invoice's text — exactly as a full replay does. With blocks of one
+    invoice or cycle, every block boundary is exercised (a block whose last cycle just
+    ended is reused while the next cycle's block is new)."""
+    if block is not None:
+        from contractrules.compiler import billing, payment, penalty, scope
+
+        for module in (billing, payment, penalty, scope):
+            monkeypatch.setattr(module, "BLOCK", block)
+    live_engine, fresh = engines
+    folder = SCENARIOS / name
+    contract = load_contract(folder / "contract.yaml")
+    records = sorted(load_events(folder / "events.jsonl", contract).records, key=fresh.order_key)
+    with mock.patch.object(live_module, "VERIFY_RESTORE", True), cr.open_contract(contract, engine=live_engine) as live:
+        for i, rec in enumerate(records):
+            live.post([rec])
+            start = max(rec.local_date, contract.start).toordinal()
+            until = records[i + 1].local_date.toordinal() if i + 1 < len(records) else start + 75
+            for ordinal in range(start, max(start + 1, min(until, start + 75))):
+                day = date.fromordinal(ordinal)
+                assert live.answer(day) == fresh.evaluate(contract, records[: i + 1], day), (name, day)
