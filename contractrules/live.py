@@ -446,7 +446,8 @@ class LiveContract:
         if day.toordinal() >= self._last_day():
             return self._answer_live(day)
         run = self._state_at(day)
-        run.memo = self._memo
+        # a copy, thrown away after: its journal only lets the finish reuse whole blocks
+        run.memo, run.journal = self._memo, Saved(run)
         return self._finish(run, day)
 
     def _last_day(self) -> int:
