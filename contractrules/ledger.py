@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import itertools
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
+
+from contractrules import stamps as _stamps
 
 ZERO = Decimal("0")
 
@@ -28,106 +27,10 @@ def d(iso: str | None) -> date | None:
     return None if iso is None else date.fromisoformat(iso)
 
 
-# -- stamps: what changed since the last answer (compiler/memo.py) ----------------------
-#: Every change of a working obligation or violation, or of an invoice's moves, takes the
-#: next number of this one counter (``_stamp``): two equal stamps are the same content —
-#: the same change, or a copy of it (pickled or re-applied by a finish unit). A live
-#: contract's finish units compare stamps instead of contents. Saved checkpoints carry
-#: the counter's value and loading one moves the counter past it (engine/checkpoint.py),
-#: so a stamp from another process is never issued again here. Working obligations and
-#: violations are stamped once a process opens a live contract (:func:`enable_stamps`):
-#: a batch evaluation alone does not pay for it.
-_STAMPS = itertools.count(1)
-_STAMPING = False
-
-
-def next_stamp() -> int:
-    return next(_STAMPS)
-
-
-def stamps_issued() -> int:
-    """A number above every stamp issued so far (the counter is not consumed)."""
-    global _STAMPS
-    value = next(_STAMPS)
-    _STAMPS = itertools.count(value)
-    return value
-
-
-def skip_stamps(past: int) -> None:
-    """Issue no stamp up to ``past`` from now on (a saved state's counter, loaded)."""
-    global _STAMPS
-    value = next(_STAMPS)
-    _STAMPS = itertools.count(max(value, past + 1))
-
-
-def stamp(obj: Any) -> int:
-    """The stamp of a working object's content (compiler/memo.py)."""
-    return obj.__dict__["_stamp"]
-
-
 def enable_stamps() -> None:
     """Stamp every change of working obligations and violations from now on (a live
-    contract's objects are all made after this)."""
-    global _STAMPING
-    if not _STAMPING:
-        for cls in (WorkingObligation, WorkingViolation):
-            cls.__setattr__ = _stamped_setattr  # type: ignore[method-assign]
-        _STAMPING = True
-
-
-def _stamped_setattr(self: Any, name: str, value: Any) -> None:
-    d = self.__dict__
-    if _WATCH is not None:
-        _watched(self)
-    d[name] = value
-    d["_stamp"] = next(_STAMPS)
-
-
-# -- watching: what a delivery changes in working objects, to undo it --------------------
-#: While a live answer delivers clock ticks it will undo (engine/journal.py), the first
-#: change of every working obligation or violation, or of an invoice's moves, made by that
-#: thread saves what the object was: id -> (object, its fields, its list's items).
-_WATCH: dict[int, tuple[Any, dict, list | None]] | None = None
-_WATCH_THREAD = 0
-_WATCH_LOCK = threading.Lock()
-
-
-def _watched(obj: Any) -> None:
-    if threading.get_ident() == _WATCH_THREAD and _WATCH is not None and id(obj) not in _WATCH:
-        if isinstance(obj, Moves):
-            _WATCH[id(obj)] = (obj, dict(obj.__dict__), list(obj))
-        else:
-            d = obj.__dict__
-            cb = d.get("caused_by")  # absent while the object is being made
-            _WATCH[id(obj)] = (obj, dict(d), None if cb is None else list(cb))
-
-
-@contextmanager
-def watching() -> Iterator[dict[int, tuple[Any, dict, list | None]]]:
-    """Record, in the dict yielded, what working objects were before this thread changes
-    them (one thread at a time watches)."""
-    global _WATCH, _WATCH_THREAD
-    with _WATCH_LOCK:
-        _WATCH, _WATCH_THREAD = {}, threading.get_ident()
-        try:
-            yield _WATCH
-        finally:
-            _WATCH, _WATCH_THREAD = None, 0
-
-
-def unwatch(saved: dict[int, tuple[Any, dict, list | None]]) -> None:
-    """Put back what :func:`watching` saved, in place."""
-    for obj, state, items in saved.values():
-        if isinstance(obj, Moves):
-            list.__setitem__(obj, slice(None), items or [])
-            obj.__dict__.clear()
-            obj.__dict__.update(state)
-            continue
-        d = obj.__dict__
-        d.clear()
-        d.update(state)
-        if items is not None:
-            state["caused_by"][:] = items
+    contract's objects are all made after this: contractrules/stamps.py)."""
+    _stamps.enable((WorkingObligation, WorkingViolation))
 
 
 @dataclass
@@ -151,11 +54,11 @@ class WorkingObligation:
     def cite(self, *event_ids: str | None) -> None:
         for eid in event_ids:
             if eid and eid not in self.caused_by:
-                if _WATCH is not None:
-                    _watched(self)
+                if _stamps.WATCH is not None:
+                    _stamps.watched(self)
                 self.caused_by.append(eid)
-                if _STAMPING:
-                    self.__dict__["_stamp"] = next(_STAMPS)
+                if _stamps.STAMPING:
+                    self.__dict__["_stamp"] = _stamps.next_stamp()
 
 
 @dataclass
@@ -214,26 +117,26 @@ class Moves(list):
     def __init__(self, items: Iterable[Payment] = ()):
         super().__init__(items)
         self.total: Decimal = sum((m.amount for m in self), ZERO)
-        self.stamp = next(_STAMPS)  # see next_stamp(): changes with the moves
+        self.stamp = _stamps.next_stamp()  # changes with the moves (contractrules/stamps.py)
 
     def append(self, move: Payment) -> None:
-        if _WATCH is not None:
-            _watched(self)
+        if _stamps.WATCH is not None:
+            _stamps.watched(self)
         super().append(move)
         self.total += move.amount
-        self.stamp = next(_STAMPS)
+        self.stamp = _stamps.next_stamp()
 
     def _recount(self) -> None:
         self.total = sum((m.amount for m in self), ZERO)
-        self.stamp = next(_STAMPS)
+        self.stamp = _stamps.next_stamp()
 
 
 def _recounting(name: str):
     method = getattr(list, name)
 
     def wrapper(self, *args):
-        if _WATCH is not None:
-            _watched(self)
+        if _stamps.WATCH is not None:
+            _stamps.watched(self)
         result = method(self, *args)
         self._recount()
         return result

@@ -65,9 +65,10 @@ from contractrules.engine.checkpoint import (
 from contractrules.engine.engine import Engine, collector_paused
 from contractrules.engine.journal import Saved
 from contractrules.errors import EngineError, EventError, Issue
-from contractrules.ledger import Run, enable_stamps, watching
+from contractrules.ledger import Run, enable_stamps
 from contractrules.model import EventLoad, EventRecord
 from contractrules.model.answers import Answer, PenaltyAnswer
+from contractrules.stamps import watching
 
 __all__ = ["LiveContract", "PostResult", "open_contract"]
 

@@ -23,7 +23,8 @@ from decimal import Decimal
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, rule
 from contractrules.compiler.memo import live, reuse, section, unit
-from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation, stamp
+from contractrules.ledger import ZERO, Invoice, WorkingObligation, WorkingViolation
+from contractrules.stamps import stamp
 
 CLAUSE = "terms.billing"
 

@@ -26,8 +26,9 @@ from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
 from contractrules.compiler.memo import live, moves_of, reuse, section, unit
-from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key, stamp
+from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
+from contractrules.stamps import stamp
 
 CLAUSE = "terms.payment"
 DEFAULTS = {"terms_days": 30, "business_days": False, "calendar": None, "roll": "none"}

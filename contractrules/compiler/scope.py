@@ -30,7 +30,8 @@ from fnmatch import fnmatchcase
 from contractrules.compiler import cycles, termination
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
 from contractrules.compiler.memo import live, reuse, section, unit
-from contractrules.ledger import WorkingObligation, WorkingViolation, stamp
+from contractrules.ledger import WorkingObligation, WorkingViolation
+from contractrules.stamps import stamp
 
 CLAUSE = "terms.scope"
 

@@ -39,8 +39,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from contractrules.ledger import Run, skip_stamps, stamps_issued
+from contractrules.ledger import Run
 from contractrules.model import EventRecord
+from contractrules.stamps import skip_stamps, stamps_issued
 
 #: Run attributes that are the same objects in every copy.
 SHARED_ATTRIBUTES = ("doc", "params", "by_id", "records")

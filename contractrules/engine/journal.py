@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contractrules.ledger import Run, unwatch
+from contractrules.ledger import Run
+from contractrules.stamps import unwatch
 
 #: The Run's containers a finish writes: the Run's own (saved whole, one level) ...
 CONTAINERS = ("obligations", "violations", "rights", "warnings", "warned", "unapplied", "scratch", "_dated")
