@@ -275,3 +275,56 @@ def test_a_reused_penalty_still_warns_about_days_beyond_the_rate_table(monkeypat
         events.append(extra)
         live.post([extra])
         assert live.answer(day) == cr.evaluate(path, events, day)
+
+
+def test_a_termination_right_granted_later_moves_the_end_for_every_reused_finish(monkeypatch, tmp_path):
+    """A clause's whole finish is reused only when the clauses it reads were given the same
+    messages (FINISH_READS). A service level's termination right lets the client end on
+    short notice: the request that earns it, posted after the notice (backdated), changes
+    the contract's end — billing's and scope's finishes, which read the end, must not be
+    reused; the payment finish reads the penalty's held events (a waiver naming an
+    invoice not issued yet), and must not be reused either."""
+    monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
+    folder = Path(__file__).parents[1] / "scenarios" / "service_levels_fee_credit_note_and_termination_right"
+    document = yaml.safe_load((folder / "contract.yaml").read_text())
+    # and a service every cycle, whose due dates the end moves too (scope's finish)
+    document["terms"]["scope"]["services"].append({"id": "backup", "every": "cycle", "assets": ["acme.example"]})
+    path = str(tmp_path / "contract.yaml")
+    Path(path).write_text(yaml.safe_dump(document))
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+    later = {"r1", "w1", "c1"}
+    for day, effective in (("2025-05-20", "2025-03-31"), ("2025-03-27", "2025-03-27")):
+        # the second: the end inside March's cycle, asked before April's begins — the same
+        # clock ticks with the right or without it, only the end (and March's bill) moves
+        for e in events:
+            if e["id"] == "n1":
+                e["effective"] = effective
+        live = cr.open_contract(path)
+        live.post([e for e in events if e["id"] not in later])
+        posted = [e for e in events if e["id"] not in later]
+        before = live.answer(day)
+        assert before == cr.evaluate(path, posted, day)
+        for event in [e for e in events if e["id"] in later]:
+            posted.append(event)
+            live.post([event])
+            assert live.answer(day) == cr.evaluate(path, posted, day), (day, event["id"])
+        assert live.answer(day) != before  # the right moved the end: the answer changed
+
+
+def test_a_penalty_event_held_for_an_invoice_not_issued_reaches_the_payment_finish(monkeypatch):
+    """The ledger's finish warns about every event held for an invoice not issued yet —
+    a penalty waiver too, which the penalty's action holds (FINISH_READS: payment reads
+    late_penalty): posted after an answer, the next answer warns of it as a replay does."""
+    monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
+    folder = Path(__file__).parents[1] / "scenarios" / "late_penalty_grace_extension_and_waiver"
+    path = str(folder / "contract.yaml")
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+    live = cr.open_contract(path)
+    live.post(events)
+    day = "2025-12-01"
+    assert live.answer(day) == cr.evaluate(path, events, day)
+    held = {"id": "wv9", "type": "waiver", "at": "2025-11-02", "by": "studio", "clause": "late_penalty", "invoice": "INV-99"}
+    live.post([held])
+    answer = live.answer(day)
+    assert answer == cr.evaluate(path, [*events, held], day)
+    assert any("wv9" in w and "INV-99" in w for w in answer.warnings)
