@@ -75,8 +75,25 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
 def penalty(
     store: Store, contract_id: str, invoice: str, as_of: date, known_at: datetime | date | str | None = None
 ) -> PenaltyAnswer:
-    """One invoice's penalty answer (InputError with field ``invoice`` if it was not issued)."""
-    return penalty_of(answer(store, contract_id, as_of, known_at), invoice)
+    """One invoice's penalty answer (InputError with field ``invoice`` if it was not issued):
+    from a full answer kept for the same question, else from the contract's live session,
+    which builds only what a penalty answer reads (not kept: the next question of another
+    invoice builds its own)."""
+    key = (store.url, store.tenant, contract_id, str(as_of), str(known_at), store.last_batch(contract_id))
+    with _LOCK:
+        kept = _KEPT.get(key)
+    if kept is not None or known_at is not None:
+        return penalty_of(kept if kept is not None else answer(store, contract_id, as_of, known_at), invoice)
+    snap = store.snapshot(contract_id, as_of)
+    with _LOCK:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            live = _LIVE.setdefault(store.url, LiveSessions())
+            return live.penalty(snap, _engine(), store.tenant, invoice, store=store)
+        finally:
+            if enabled:
+                gc.enable()
 
 
 def warm_up() -> None:

@@ -120,6 +120,16 @@ _LINES = {"type": "array", "items": {"type": "object"}, "description": "one JSON
 _FAILED = threading.local()  # .store: this thread's store failed (StoreError): reopen it next time
 
 
+def _penalty(store, contract_id: str, invoice: str, as_of: date, known_at: str | None):
+    """The penalty answer, or the error saying the invoice is not issued (a 404, not a 422)."""
+    try:
+        return answers.penalty(store, contract_id, invoice, as_of, known_at)
+    except InputError as exc:
+        if any(issue.field == "invoice" for issue in exc.issues):
+            return exc
+        raise
+
+
 def _call(fn, *args, **kwargs):
     """Run a store/answer call, turning library errors into problems."""
     try:
@@ -312,13 +322,9 @@ def create_app(settings: Settings) -> FastAPI:
         known_at: str | None = KNOWN_AT,
     ):
         store = stores.get(tenant)
-        answer = _call(answers.answer, store, contract_id, as_of, known_at)
-        try:
-            pen = answers.penalty_of(answer, invoice)
-        except InputError as exc:
-            raise ProblemError(
-                404, "not-found", f"no invoice {invoice!r} issued by {as_of}", from_error(exc).errors
-            ) from None
+        pen = _call(_penalty, store, contract_id, invoice, as_of, known_at)
+        if isinstance(pen, InputError):
+            raise ProblemError(404, "not-found", f"no invoice {invoice!r} issued by {as_of}", from_error(pen).errors)
         return JSONResponse(pen.model_dump(mode="json"))
 
     @app.get("/obligations", response_model=ObligationPage, responses=auth)

@@ -463,7 +463,12 @@ class Store(ABC):
     def penalty(
         self, contract_id: str, invoice: str, as_of: date | str, *, known_at: datetime | date | str | None = None
     ):
-        """The ``penalty`` answer for one invoice of a stored contract."""
+        """The ``penalty`` answer for one invoice of a stored contract (without ``known_at``,
+        from the contract's live session, building only what it reads)."""
         from contractrules.api import penalty_of
 
+        if known_at is None:
+            tenant = self.tenant
+            snap = self.snapshot(contract_id, as_of)
+            return self._live.penalty(snap, self.engine(), tenant, invoice, store=self)
         return penalty_of(self.evaluate(contract_id, as_of, known_at=known_at), invoice)

@@ -62,6 +62,14 @@ class LiveSessions:
     def answer(self, snap: Any, engine: Any, tenant: str, *, store: Any = None) -> Any:
         """The answer for a snapshot read without ``known_at`` (see the module docstring);
         ``store``: where checkpoints are loaded from and saved to (None: nowhere)."""
+        return self._ask(snap, engine, tenant, store, None)
+
+    def penalty(self, snap: Any, engine: Any, tenant: str, invoice: str, *, store: Any = None) -> Any:
+        """The ``penalty`` answer for one invoice of a snapshot read without ``known_at``
+        (``LiveContract.penalty``: only what it reads is built)."""
+        return self._ask(snap, engine, tenant, store, invoice)
+
+    def _ask(self, snap: Any, engine: Any, tenant: str, store: Any, invoice: str | None) -> Any:
         key = (tenant, snap.contract_id, snap.version.version)
         live = self._sessions.pop(key, None)
         if live is not None and live.contract is not snap.contract and live.contract != snap.contract:
@@ -78,11 +86,12 @@ class LiveSessions:
             if live is not None:
                 live.close()
             self._saved.pop(key, None)
-            from contractrules.api import evaluate
+            from contractrules.api import evaluate, penalty_of
 
-            return evaluate(snap.contract, snap.load, snap.as_of, engine=engine)
+            replayed = evaluate(snap.contract, snap.load, snap.as_of, engine=engine)
+            return replayed if invoice is None else penalty_of(replayed, invoice)
         try:
-            result = live.answer(snap.as_of)
+            result = live.answer(snap.as_of) if invoice is None else live.penalty(invoice, snap.as_of)
         finally:
             self._sessions[key] = live
             while len(self._sessions) > self.capacity:

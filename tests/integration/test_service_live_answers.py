@@ -50,3 +50,31 @@ def test_service_answers_come_from_one_live_session_and_equal_a_replay(store) ->
         assert resumed.resumed_from == len(events)
     finally:
         answers.close()
+
+
+def test_service_and_store_penalties_of_new_questions_equal_a_replay(store) -> None:
+    """A penalty question not kept is answered by the live session building only what the
+    penalty answer reads: the same answer as contractrules.penalty, the same error for an
+    invoice not issued (the service's 404), through the service and through the store."""
+    import contractrules as cr
+    from contractrules.errors import InputError
+
+    events = _events()
+    store.ingest(f"{EXAMPLE}/contract.yaml", events)
+    cid = store.contract_ids()[0]
+    invoices = sorted({e["invoice"] for e in events if e["type"] == "invoice_issued"})
+    try:
+        for day in (date(2025, 10, 1), date(2025, 10, 9), date(2025, 12, 31)):
+            for invoice in [*invoices[-3:], "INV-NONE"]:
+                for ask in (answers.penalty, lambda s, c, i, d: s.penalty(c, i, d)):
+                    try:
+                        got: object = ask(store, cid, invoice, day)
+                    except InputError as exc:
+                        got = str(exc)
+                    try:
+                        want: object = cr.penalty(f"{EXAMPLE}/contract.yaml", events, invoice, day)
+                    except InputError as exc:
+                        want = str(exc)
+                    assert got == want, (day, invoice)
+    finally:
+        answers.close()
