@@ -200,16 +200,16 @@ class LiveContract:
     def penalty(self, invoice: str, as_of: date | str) -> PenaltyAnswer:
         """The same answer as :func:`contractrules.penalty` for ``invoice`` as of ``as_of``.
 
-        As of the live point or later it builds only what that answer reads (the invoice's
-        items, the penalties, the warnings), not every obligation of the contract."""
+        It builds only what that answer reads (the invoice's items, the penalties, the
+        warnings), not every obligation of the contract."""
         day = _as_date(as_of)
         limits.check_date(day, "as_of")
         with self._lock:
             self._check_open()
             cached = self._answers.get(day)
-            if cached is None and day >= self._horizon and day.toordinal() >= self._last_day():
+            if cached is None and day >= self._horizon:
                 with collector_paused():
-                    context = self._answer_live(day, penalty=invoice)
+                    context = self._context(day, penalty_items(invoice))
                 if context is not None:
                     return penalty_of(context, invoice)
             return penalty_of(self.answer(day), invoice)
@@ -446,10 +446,20 @@ class LiveContract:
             return self._engine.run_document(self._doc, self._records, day)
         if day.toordinal() >= self._last_day():
             return self._answer_live(day)
+        return self._finish(self._copy_at(day), day)
+
+    def _context(self, day: date, items: tuple[str, str]) -> Answer | None:
+        """Only what the penalty answer reads (engine/answer.py: build_context), or None."""
+        if day.toordinal() >= self._last_day():
+            return self._answer_live(day, items)
+        return self._engine.finish_context(self._copy_at(day), day, *items, self._items)
+
+    def _copy_at(self, day: date) -> Run:
+        """A copy of the state as of ``day`` (before the live point), ready to finish: its
+        journal, never restored (the copy is thrown away), lets the finish reuse whole blocks."""
         run = self._state_at(day)
-        # a copy, thrown away after: its journal only lets the finish reuse whole blocks
         run.memo, run.journal = self._memo, Saved(run)
-        return self._finish(run, day)
+        return run
 
     def _last_day(self) -> int:
         """The ordinal day of the last delivered event (0: none)."""
@@ -463,15 +473,15 @@ class LiveContract:
     @overload
     def _answer_live(self, day: date) -> Answer: ...
     @overload
-    def _answer_live(self, day: date, penalty: str) -> Answer | None: ...
+    def _answer_live(self, day: date, context: tuple[str, str]) -> Answer | None: ...
 
-    def _answer_live(self, day: date, penalty: str | None = None) -> Answer | None:
+    def _answer_live(self, day: date, context: tuple[str, str] | None = None) -> Answer | None:
         """As of the live point or later: the clock ticks due by ``day`` are delivered to the
         live state, which is then finished for the answer; then all of it is undone — the
         ticks' changes and the finish's (engine/journal.py) — so the live state holds the
         clock up to its last event only, and an event posted later, dated before ``day``,
-        follows it without a rewind (Decision 105). With ``penalty``: only what the
-        penalty answer for that invoice reads (engine/answer.py), None without its invoice."""
+        follows it without a rewind (Decision 105). With ``context`` (an obligation's and a
+        violation's ids): only what a penalty answer reads (engine/answer.py)."""
         run = self._run
         before = self._frozen(run) if VERIFY_RESTORE else b""
         tick = run.agenda.peek()
@@ -482,8 +492,8 @@ class LiveContract:
                 with watching() as keep.watched:
                     self._engine.advance(run, [], day)
             run.memo, run.journal = self._memo, keep  # set after saving: the restore drops them
-            if penalty is not None:
-                return self._engine.finish_context(run, day, *penalty_items(penalty), self._items)
+            if context is not None:
+                return self._engine.finish_context(run, day, *context, self._items)
             return self._finish(run, day)
         except BaseException:
             keep.restore()  # and, an action having failed half way, from the last checkpoint:
