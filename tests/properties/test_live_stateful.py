@@ -30,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 import contractrules as cr
 from contractrules import live as live_module
+from contractrules.compiler import billing, payment, penalty, scope
 from contractrules.engine.engine import Engine
 from tests.strategies import STREAM_START, as_of_dates, event_streams, stream_contract_data
 
@@ -88,9 +89,15 @@ class LiveMachine(RuleBasedStateMachine):
         super().__init__()
         self.patch = mock.patch.multiple(live_module, MIN_GAP=2, DENSITY=4, MAX_CHECKPOINTS=4, VERIFY_RESTORE=True)
         self.patch.start()
+        # small blocks of invoices and cycles: a live answer reuses some and not others
+        self.blocks = [mock.patch.object(module, "BLOCK", 2) for module in (billing, payment, penalty, scope)]
+        for patcher in self.blocks:
+            patcher.start()
         self.posted: dict[str, dict] = {}
 
     def teardown(self) -> None:
+        for patcher in self.blocks:
+            patcher.stop()
         self.patch.stop()
         self.live.close()
 
