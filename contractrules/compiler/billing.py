@@ -205,14 +205,22 @@ def _finish_all(run) -> None:
             by_period.setdefault(inv.period, inv)
     known = run.state("billing").get("cycles", {})
     # what a block's cycles depend on besides their obligations and invoices: the
-    # contract's end and what moved it (due dates, proration), and the day asked while one
-    # of them is not invoiced (its text names the day)
+    # contract's end and what moved it (due dates, proration). A cycle not invoiced yet
+    # (not after the end) is left out of its block: its text names the day asked, so it
+    # is finished on every answer, as a unit of its own.
     moved_by = (end, run.acted.get("termination"), run.acted.get("service_levels"))
     cycles = list(known.items())
     obligations = run.obligations
     for k in range(0, len(cycles), BLOCK):
-        block = [(first, last, obligations[f"billing:{first.isoformat()}"]) for first, last in cycles[k : k + BLOCK]]
-        invoiced = [by_period.get(first) for first, _, _ in block]
+        block, invoiced, waiting = [], [], []
+        for first, last in cycles[k : k + BLOCK]:
+            cycle = (first, last, obligations[f"billing:{first.isoformat()}"])
+            inv = by_period.get(first)
+            if inv is None and (end is None or first <= end):
+                waiting.append(cycle)
+            else:
+                block.append(cycle)
+                invoiced.append(inv)
         inputs = live(run) and (
             moved_by,
             tuple(
@@ -221,9 +229,9 @@ def _finish_all(run) -> None:
                     for (first, _, ob), inv in zip(block, invoiced, strict=True)
                 ]
             ),
-            run.as_of if None in invoiced else None,
         )
         reuse(run, ("billing.block", k // BLOCK), inputs, _finish_block, run, block, invoiced, end)
+        _finish_block(run, waiting, [None] * len(waiting), end)
     starts = set(known)
     for inv in run.invoices.values():
         if inv.period is not None and inv.period not in starts and inv.period <= run.as_of:

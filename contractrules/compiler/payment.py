@@ -367,20 +367,21 @@ def _finish_all(run) -> None:
         run.warn("the contract has no terms.payment clause: invoices are due 30 days after issue (default)")
     invoices = list(run.invoices.values())
     obligations = run.obligations
-    # the blocks with an invoice still open (the FIFO queue holds every open invoice, with
-    # its place in issue order, and perhaps some paid since): their texts name the day asked
-    open_blocks = {
-        entry[2] // BLOCK
-        for entry in run.state("payment").get("open", [])
-        if run.invoices[entry[3]].balance > ZERO
+    # the invoices still open (the FIFO queue holds each, and perhaps some paid since):
+    # their texts name the day asked, so they are left out of their blocks and finished on
+    # every answer, each a unit of its own
+    unpaid = {
+        entry[3] for entry in run.state("payment").get("open", []) if run.invoices[entry[3]].balance > ZERO
     }
     for k in range(0, len(invoices), BLOCK):
-        block = [(inv, obligations[f"payment:{inv.id}"]) for inv in invoices[k : k + BLOCK]]
-        inputs = live(run) and (
-            tuple([(inv.credits.stamp, inv.payments.stamp, ob.__dict__["_stamp"]) for inv, ob in block]),
-            run.as_of if k // BLOCK in open_blocks else None,
+        pairs = [(inv, obligations[f"payment:{inv.id}"]) for inv in invoices[k : k + BLOCK]]
+        block = [pair for pair in pairs if pair[0].id not in unpaid]
+        inputs = live(run) and tuple(
+            [(inv.id, inv.credits.stamp, inv.payments.stamp, ob.__dict__["_stamp"]) for inv, ob in block]
         )
         reuse(run, ("payment.block", k // BLOCK), inputs, _finish_block, run, block)
+        if len(block) < len(pairs):
+            _finish_block(run, [pair for pair in pairs if pair[0].id in unpaid])
     for credit_ in run.unapplied:
         run.warn(
             f"{money(credit_.amount, run.currency)} of payment {credit_.event_id} matched no open invoice: "
