@@ -393,15 +393,16 @@ def _finish_all(run) -> None:
     end = termination.effective_end(run)
     st = _st(run)
     # what a block's obligations depend on besides their own content and work: the
-    # contract's end and what moved it (due dates), and the day asked until its last cycle
-    # is over (every due date falls within its cycle: termination.due_at_cycle_end)
+    # contract's end and what moved it (due dates), and which of their due dates the day
+    # asked has not passed (all have once its last cycle is over: every due date falls
+    # within its cycle, termination.due_at_cycle_end)
     moved_by = (end, run.acted.get("termination"), run.acted.get("service_levels"))
     cycle_of = st.get("cycle_of", {})
     for key, (obs, works) in _blocks(st, end).items():
         last = cycle_of[obs[-1].id][1] if obs else date.min
         inputs = live(run) and (
             moved_by,
-            run.as_of if run.as_of <= last else None,
+            _not_due_yet(run, obs, end) if run.as_of <= last else None,
             tuple([stamp(ob) for ob in obs]),
             tuple(works),
         )
@@ -410,6 +411,20 @@ def _finish_all(run) -> None:
     obligations = run.obligations
     requests = live(run) and tuple([(stamp(obligations[ob_id]), billable) for _req, ob_id, billable in rows])
     reuse(run, ("scope.requests",), requests, _finish_requests, run, rows)
+
+
+def _not_due_yet(run, obs: list[WorkingObligation], end: date | None) -> tuple[bool | None, ...]:
+    """For each recurring obligation, whether its due date is on or after the day asked
+    (None: a cycle after the contract's end) — all a block's finish reads of that day."""
+    cycle_of = _st(run)["cycle_of"]
+    flags: list[bool | None] = []
+    for ob in obs:
+        first, last = cycle_of[ob.id]
+        if end is not None and first > end:
+            flags.append(None)
+        else:
+            flags.append(termination.due_at_cycle_end(run, first, last, end)[0] >= run.as_of)
+    return tuple(flags)
 
 
 def _finish_block(run, key: tuple, obs: list[WorkingObligation], works: list, end: date | None) -> None:

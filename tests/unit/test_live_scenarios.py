@@ -106,6 +106,8 @@ def test_a_workload_history_posted_in_random_chunks_answers_like_replays(seed: i
 DAILY = [
     "scope_recurring_scan_missed_cycle",
     "scope_discharged_cycle_never_missed",
+    "scope_recurring_due_moved_by_termination_late_work",
+    "billing_arrears_due_never_before_notice",
     "billing_monthly_arrears_unbilled_cycles",
     "payment_fifo_without_invoice",
     "late_penalty_answers_over_time",
