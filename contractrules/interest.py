@@ -15,7 +15,7 @@ days and in the balance, zero for a zero balance or an empty range.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -121,3 +121,13 @@ class InterestTable:
         if self.cap is not None and self.unrounded > self.cap:
             return self.cap
         return self.unrounded
+
+    def until(self, day: date) -> InterestTable:
+        """The same table as of a later ``day``, when nothing changes after its last row's
+        start (the invoice paid off, no new rate, no amendment: compiler/penalty_horizon.py):
+        its last row, and the table, run to ``day``."""
+        if day == self.last:
+            return self
+        last = self.segments[-1]
+        assert last.end == self.last and last.start <= day, "the last row runs to the table's day"
+        return replace(self, last=day, segments=(*self.segments[:-1], replace(last, end=day)))

@@ -36,6 +36,7 @@ from contractrules.compiler.penalty_facts import (
     reminder,
     waive,
 )
+from contractrules.compiler.penalty_horizon import day_key, horizon, joint
 from contractrules.compiler.penalty_rates import (
     add_rates_used,
     dated_stretches,
@@ -335,7 +336,9 @@ def _figure(run, inv: Invoice) -> PenaltyFigure:
     return fig
 
 
-def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
+def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> bool:
+    """Add the penalty obligation; True if its explanation names the day asked (interest
+    "to" it: the principal or the penalty still open)."""
     assert fig.obligation_due is not None and fig.obligation_status is not None, "only for an owed penalty"
     amended = [t.clause for t in terms_used(run, inv, run.as_of) if t.cites]
     ob = run.oblige(
@@ -358,6 +361,7 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
         f"enforceable from {iso(fig.obligation_due)} ({ob.clause if amended else _basis(run)}): "
     )
     settled = _settled(run, inv, fig)
+    dated = False
     waiver = _facts(run, inv.id).waiver
     settled_first = settled is not None and waiver is not None and settled <= waiver.local_date
     if fig.obligation_status == "waived" and not settled_first:
@@ -376,6 +380,7 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
             f"{money(fig.fixed_fee, run.currency)}; settled on {iso(settled)}"
         )
     else:
+        dated = True
         ob.explanation = head + (
             f"{money(fig.interest, run.currency)} interest to {iso(run.as_of)} plus a fixed "
             f"{money(fig.fixed_fee, run.currency)}"
@@ -387,6 +392,7 @@ def _obligation(run, inv: Invoice, fig: PenaltyFigure) -> None:
             f"credited towards it, {money(ob.balance, run.currency)} left"
         )
     ob.explanation += "."
+    return dated
 
 
 def _settled(run, inv: Invoice, fig: PenaltyFigure) -> date | None:
@@ -437,40 +443,65 @@ def _finish_all(run) -> tuple[list[PenaltyFigure], dict[str, object]]:
                 for inv in block
             ]
         )
-        figs, tabs, used = reuse(
-            run, ("late_penalty.block", k // BLOCK), moves and (run.as_of, facts, moves), _finish_block, run, block
-        )
+        key = ("late_penalty.block", k // BLOCK)
+        rest = (facts, moves)
+        inputs = moves and (day_key(run, key, rest), *rest)
+        figs, tabs, used, dated, _h = reuse(run, key, inputs, _finish_block, run, block)
         add_rates_used(run, used)
         figures.extend(figs)
         tables.update(tabs)
+        if inputs:
+            _redate(run, block, figs, dated, tables)
     warn_beyond_table(run)
     warn_user_rows(run)
     return figures, tables
 
 
-def _finish_block(run, block: list[Invoice]) -> tuple[list[PenaltyFigure], dict[str, object], tuple]:
+def _redate(run, block: list[Invoice], figs: list[PenaltyFigure], dated: tuple, tables: dict) -> None:
+    """What a penalty reused from another day (penalty_horizon.py) says of the day asked:
+    its interest table runs to it, and an obligation still owed says "interest to" it."""
+    as_of = run.as_of
+    for inv, fig, day in zip(block, figs, dated, strict=True):
+        table = tables.get(inv.id)
+        if table is not None and table.last != as_of:
+            tables[inv.id] = table.until(as_of)
+        if day is not None and day != as_of:
+            _obligation(run, inv, fig)
+
+
+def _finish_block(run, block: list[Invoice]) -> tuple:
+    """The block's figures, tables, statutory rows used, the days its obligations' texts
+    name (None: none), and its horizon (penalty_horizon.py)."""
     figures: list[PenaltyFigure] = []
     tables: dict[str, object] = {}
     beyond: set[date] = set()
     rows: set[int] = set()
+    dated: list[date | None] = []
+    horizons: list[date | None] = []
     for inv in block:
-        inputs = _inputs(run, inv) if live(run) else None
-        fig, table, used = unit(run, ("late_penalty", inv.id), inputs, (), _finish_invoice, run, inv)
+        key = ("late_penalty", inv.id)
+        inputs = None
+        if live(run):
+            rest = _inputs(run, inv)
+            inputs = (day_key(run, key, rest), *rest)
+        fig, table, used, day, h = unit(run, key, inputs, (), _finish_invoice, run, inv)
         beyond |= used[0]
         rows |= used[1]
         figures.append(fig)
+        dated.append(day)
+        horizons.append(h)
         if table is not None:
             tables[inv.id] = table
-    return figures, tables, (frozenset(beyond), frozenset(rows))
+    return figures, tables, (frozenset(beyond), frozenset(rows)), tuple(dated), joint(horizons)
 
 
 def _inputs(run, inv: Invoice) -> tuple:
-    """Everything one invoice's penalty depends on (compiler/memo.py): the day asked, the
-    invoice and its moves, and what the events told about its penalty."""
+    """Everything one invoice's penalty depends on (compiler/memo.py) besides the day asked
+    (penalty_horizon.day_key): the invoice and its moves, and what the events told about
+    its penalty."""
     f = _facts(run, inv.id)
     w = f.waiver
     return (
-        run.as_of,
         inv.amount,
         inv.issued_on,
         inv.due,
@@ -487,17 +518,19 @@ def _inputs(run, inv: Invoice) -> tuple:
     )
 
 
-def _finish_invoice(run, inv: Invoice) -> tuple[PenaltyFigure, object, tuple]:
-    """One late invoice's penalty as of ``run.as_of``: its figure, interest table, and the
-    statutory rows it used (penalty_rates.rates_used)."""
-    (fig, table), used = rates_used(run, _penalty_of, run, inv)
-    return fig, table, used
+def _finish_invoice(run, inv: Invoice) -> tuple:
+    """One late invoice's penalty as of ``run.as_of``: its figure, interest table, the
+    statutory rows it used (penalty_rates.rates_used), the day its obligation's text names
+    (None: none) and its horizon (penalty_horizon.py)."""
+    (fig, table, dated), used = rates_used(run, _penalty_of, run, inv)
+    return fig, table, used, run.as_of if dated else None, horizon(run, inv) if live(run) else None
 
 
-def _penalty_of(run, inv: Invoice) -> tuple[PenaltyFigure, object]:
+def _penalty_of(run, inv: Invoice) -> tuple[PenaltyFigure, object, bool]:
     fig = figure(run, inv)
+    dated = False
     if fig.obligation_status is not None and fig.obligation_amount > ZERO:
-        _obligation(run, inv, fig)
+        dated = _obligation(run, inv, fig)
     over = fig.paid + fig.credited - round_money(fig.total, run.currency)
     if fig.paid and over > ZERO:
         run.warn(
@@ -505,7 +538,7 @@ def _penalty_of(run, inv: Invoice) -> tuple[PenaltyFigure, object]:
             f"(a later waiver, grace extension or payment before enforceability removed it): "
             f"{run.name(run.provider)} owes that back"
         )
-    return fig, run.state("late_penalty").get("tables", {}).get(inv.id)
+    return fig, run.state("late_penalty").get("tables", {}).get(inv.id), dated
 
 
 def _basis(run) -> str:

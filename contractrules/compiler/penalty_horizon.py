@@ -1,0 +1,110 @@
+"""terms.late_penalty: the day from which a late invoice's penalty no longer changes.
+
+A billing system asks every day, so a live contract's ``as_of`` moves forward one day at a
+time; a penalty unit keyed by the day asked (compiler/memo.py) would be computed again
+every day for every late invoice ever issued. Yet the penalty of an invoice paid off long
+ago is the same every day. :func:`horizon` gives, for one late invoice in a working
+state, a day H (or None: "may change any day") such that everything its penalty unit
+produces — the figure, the penalty obligation it adds, its warnings, the statutory rows
+it uses, and its interest table up to the day asked — is the same for every day asked on
+or after H, but for two things that name the day asked and are re-dated instead
+(compiler/penalty.py ``_finish_all``): the interest table's last day (its last row, of
+zero balance, runs to the day asked: :meth:`InterestTable.until`) and the text of a
+penalty obligation still owed ("… interest to <day> …", written again by
+``penalty._obligation``).
+
+H is None while the principal has a balance and the penalty is not waived (interest
+accrues daily) and while a dispute is open. Otherwise it is the latest of the days on
+which something the penalty reads can still change with the day asked: the day after
+the due date and after the grace end (grace reasons; interest from the grace end), every
+move of the invoice and of its penalty, every reminder and the first one plus
+``reminder_days``, every dispute's opening and resolution, the day after a waiver (on the
+waiver's day the answer carries the table of the interest up to it), every day an
+amendment of the clause takes effect (interest stretches, the terms a figure cites), the
+first enforceable day and the first day of the current enforceable stretch, and, when the
+statutory rate of each half-year is used, the last day the statutory table starts a new
+rate (zero-balance rows of the table still change rate there; the day after the table
+adds the "beyond the table" warning).
+
+A unit or block computed on day D with horizon H ≤ D is reused on any day D' ≥ H with
+the same other inputs: its key keeps the day D it was computed on (:func:`day_key`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from contractrules.compiler.penalty_facts import _facts
+from contractrules.ledger import ZERO, Invoice
+
+ONE_DAY = timedelta(days=1)
+
+#: Tests: a horizon this many days earlier (a mutation the live tests must catch).
+SHIFT = 0
+
+
+def _half_yearly(params: dict) -> bool:
+    spec = params.get("interest")
+    law = params.get("statutory")
+    return (
+        spec is not None and spec["annual_rate"] == "statutory" and law is not None and law["rate_mode"] != "fixed_at_start"
+    )
+
+
+def horizon(run, inv: Invoice) -> date | None:
+    """The day from which ``inv``'s penalty is the same for every day asked (module
+    docstring), or None."""
+    from contractrules.compiler import penalty
+    from contractrules.compiler.penalty_rates import _rates
+
+    facts = _facts(run, inv.id)
+    waiver = facts.waiver
+    if inv.balance > ZERO and waiver is None:
+        return None  # interest accrues every day
+    if any(d.resolved is None for d in facts.disputes):
+        return None  # held back until an event says otherwise
+    assert inv.due is not None, "a late invoice has a due date"
+    params = penalty._params(run, inv)
+    days = [inv.due + ONE_DAY, penalty.grace_end(params, inv, facts) + ONE_DAY]
+    days += [m.on for moves in (inv.credits, inv.payments, inv.penalty_payments, inv.penalty_credits) for m in moves]
+    days += [d for d, _ in facts.reminders]
+    if params["reminder_days"] is not None and facts.reminders:
+        days.append(min(facts.reminders)[0] + timedelta(days=params["reminder_days"]))
+    for d in facts.disputes:
+        days += [d.opened, d.resolved]
+    if waiver is not None:
+        days.append(waiver.local_date + ONE_DAY)
+    dated = run.dated("late_penalty")
+    days += dated.changes()
+    if any(_half_yearly(t.params) for t in dated.items):
+        days.append(max(_rates(run).starts()))
+    last = max(days)
+    first, start = penalty.enforceable_dates(run, inv, facts, last)
+    found = max([last, *(d for d in (first, start) if d is not None)])
+    return found - timedelta(days=SHIFT) if SHIFT else found
+
+
+def joint(horizons) -> date | None:
+    """The horizon of several units: the latest, None if any is None."""
+    found = None
+    for h in horizons:
+        if h is None:
+            return None
+        if found is None or h > found:
+            found = h
+    return found
+
+
+def day_key(run, key: tuple, rest: tuple) -> date:
+    """The day to key a unit or block by (its inputs are ``(day, *rest)``, its result ends
+    with its horizon): the day it was last computed on, when its other inputs are the same
+    and both that day and the day asked are on or after its horizon; else the day asked."""
+    memo: dict[Any, Any] | None = run.memo
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None and hit[0][1:] == rest:
+            day, h = hit[0][0], hit[3][-1]
+            if h is not None and h <= day and h <= run.as_of:
+                return day
+    return run.as_of
