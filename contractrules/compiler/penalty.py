@@ -15,6 +15,13 @@ SPEC §6.4, for each invoice whose payment obligation was violated, as of D:
 - ``enforceable_from`` is the first day of the current enforceable stretch, or the day it
   will become enforceable if nothing else happens; None when something (an open dispute,
   a missing reminder, a waiver) blocks it indefinitely.
+
+A live contract asked day after day reuses each late invoice's penalty (compiler/memo.py)
+from the day its horizon H says it can no longer change — paid off or waived, disputes
+resolved, grace, waiver and statutory rate days passed (compiler/penalty_horizon.py) —
+instead of computing it again for every new day; what names the day asked (the interest
+table's last day, "interest to <day>" in an obligation still owed) is re-dated
+(``_redate``).
 """
 
 from __future__ import annotations

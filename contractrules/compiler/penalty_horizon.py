@@ -28,6 +28,16 @@ adds the "beyond the table" warning).
 
 A unit or block computed on day D with horizon H ≤ D is reused on any day D' ≥ H with
 the same other inputs: its key keeps the day D it was computed on (:func:`day_key`).
+
+Which of those days can lie after the day asked: a state answered as of D holds no event
+dated after D (a live answer is on or after the last event; an earlier one is answered
+from a checkpoint with the events up to D), and a live contract replays every day before
+the last amendment's (live.py), so moves, reminders, disputes and amendment days never
+do, and the grace end, the reminder's end and the enforceable days only matter while the
+principal is open and the penalty not waived (then H is None). The days that do are the day after a waiver and the
+statutory table's days; the live tests pin both (tests/unit/test_penalty_horizon.py: a
+horizon one day early is caught). The others are kept so that H does not rest on that
+argument.
 """
 
 from __future__ import annotations
@@ -39,10 +49,6 @@ from contractrules.compiler.penalty_facts import _facts
 from contractrules.ledger import ZERO, Invoice
 
 ONE_DAY = timedelta(days=1)
-
-#: Tests: a horizon this many days earlier (a mutation the live tests must catch).
-SHIFT = 0
-
 
 def _half_yearly(params: dict) -> bool:
     spec = params.get("interest")
@@ -81,8 +87,7 @@ def horizon(run, inv: Invoice) -> date | None:
         days.append(max(_rates(run).starts()))
     last = max(days)
     first, start = penalty.enforceable_dates(run, inv, facts, last)
-    found = max([last, *(d for d in (first, start) if d is not None)])
-    return found - timedelta(days=SHIFT) if SHIFT else found
+    return max([last, *(d for d in (first, start) if d is not None)])
 
 
 def joint(horizons) -> date | None:

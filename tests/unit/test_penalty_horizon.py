@@ -16,7 +16,7 @@ import pytest
 
 import contractrules as cr
 from contractrules import live as live_module
-from contractrules.compiler import compile_contract, penalty, penalty_horizon
+from contractrules.compiler import compile_contract, penalty
 from contractrules.documents.render import report_html
 from contractrules.engine.engine import Engine
 from contractrules.model import load_contract, load_events
@@ -177,7 +177,13 @@ def test_a_horizon_one_day_early_is_caught(tmp_path, engines, monkeypatch) -> No
     """If H were the day before the true horizon, a record computed on H - 1 would be reused
     on H: the statutory table's last new rate (the 'beyond the table' warning on
     2026-07-01) and a waiver's interest table (on the waiver's day only) would be lost."""
-    monkeypatch.setattr(penalty_horizon, "SHIFT", 1)
+    real = penalty.horizon
+
+    def early(run, inv):
+        found = real(run, inv)
+        return None if found is None else found - DAY
+
+    monkeypatch.setattr(penalty, "horizon", early)
     contract, records, days = _es_paid_off(tmp_path)
     bad = _mismatches(contract, records, days, engines, documents_every=1000)
     assert (date(2026, 7, 1), "answer") in bad, bad
