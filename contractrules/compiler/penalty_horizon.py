@@ -34,10 +34,10 @@ dated after D (a live answer is on or after the last event; an earlier one is an
 from a checkpoint with the events up to D), and a live contract replays every day before
 the last amendment's (live.py), so moves, reminders, disputes and amendment days never
 do, and the grace end, the reminder's end and the enforceable days only matter while the
-principal is open and the penalty not waived (then H is None). The days that do are the day after a waiver and the
-statutory table's days; the live tests pin both (tests/unit/test_penalty_horizon.py: a
-horizon one day early is caught). The others are kept so that H does not rest on that
-argument.
+principal is open and the penalty not waived (then H is None). The days that do are the
+day after a waiver and the statutory table's days; the live tests pin both
+(tests/unit/test_penalty_horizon.py: a horizon one day early is caught). The others are
+kept so that H does not rest on that argument.
 """
 
 from __future__ import annotations
@@ -50,11 +50,15 @@ from contractrules.ledger import ZERO, Invoice
 
 ONE_DAY = timedelta(days=1)
 
+
 def _half_yearly(params: dict) -> bool:
     spec = params.get("interest")
     law = params.get("statutory")
     return (
-        spec is not None and spec["annual_rate"] == "statutory" and law is not None and law["rate_mode"] != "fixed_at_start"
+        spec is not None
+        and spec["annual_rate"] == "statutory"
+        and law is not None
+        and law["rate_mode"] != "fixed_at_start"
     )
 
 
@@ -78,7 +82,7 @@ def horizon(run, inv: Invoice) -> date | None:
     if params["reminder_days"] is not None and facts.reminders:
         days.append(min(facts.reminders)[0] + timedelta(days=params["reminder_days"]))
     for d in facts.disputes:
-        days += [d.opened, d.resolved]
+        days += [d.opened, d.resolved or d.opened]  # all resolved (above)
     if waiver is not None:
         days.append(waiver.local_date + ONE_DAY)
     dated = run.dated("late_penalty")

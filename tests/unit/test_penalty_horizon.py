@@ -57,7 +57,7 @@ def _mismatches(contract, records, days, engines, documents_every: int = 15) -> 
     bad: list[tuple] = []
     invoices = sorted({r.event.invoice for r in records if r.event.type == "invoice_issued"})
     with mock.patch.object(live_module, "VERIFY_RESTORE", True), cr.open_contract(contract, engine=live_engine) as live:
-        for i, rec in enumerate(records):
+        for rec in records:
             live.post([rec])
             if rec.local_date >= contract.start:
                 live.answer(rec.local_date)
@@ -155,7 +155,14 @@ def _es_paid_off(tmp_path):
     contract = _contract(ES, tmp_path)
     events = [
         {"id": "e1", "type": "invoice_issued", "at": "2024-11-15", "invoice": "F-1", "amount": "1000.00", "by": "prov"},
-        {"id": "e2", "type": "payment_received", "at": "2025-03-10", "invoice": "F-1", "amount": "1000.00", "by": "cli"},
+        {
+            "id": "e2",
+            "type": "payment_received",
+            "at": "2025-03-10",
+            "invoice": "F-1",
+            "amount": "1000.00",
+            "by": "cli",
+        },
     ]
     records = _records(contract, events)
     days = sorted(
@@ -217,9 +224,30 @@ def test_a_settled_invoice_is_not_computed_again_on_a_later_day(tmp_path, engine
     day and INV-1's is reused — with its obligation's text re-dated."""
     contract = _contract(CLAUSE, tmp_path)
     events = [
-        {"id": "i1", "type": "invoice_issued", "at": "2025-01-10", "invoice": "INV-1", "amount": "1000.00", "by": "studio"},
-        {"id": "i2", "type": "invoice_issued", "at": "2025-02-10", "invoice": "INV-2", "amount": "500.00", "by": "studio"},
-        {"id": "p1", "type": "payment_received", "at": "2025-04-01", "invoice": "INV-1", "amount": "1000.00", "by": "acme"},
+        {
+            "id": "i1",
+            "type": "invoice_issued",
+            "at": "2025-01-10",
+            "invoice": "INV-1",
+            "amount": "1000.00",
+            "by": "studio",
+        },
+        {
+            "id": "i2",
+            "type": "invoice_issued",
+            "at": "2025-02-10",
+            "invoice": "INV-2",
+            "amount": "500.00",
+            "by": "studio",
+        },
+        {
+            "id": "p1",
+            "type": "payment_received",
+            "at": "2025-04-01",
+            "invoice": "INV-1",
+            "amount": "1000.00",
+            "by": "acme",
+        },
     ]
     records = _records(contract, events)
     calls: list[str] = []
