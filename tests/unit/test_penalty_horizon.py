@@ -50,7 +50,7 @@ def _days(contract, records, extra=()) -> list[date]:
     return sorted(days | set(extra))
 
 
-def _mismatches(contract, records, days, engines, documents_every: int = 15) -> list[tuple]:
+def _mismatches(contract, records, days, engines, documents_every: int = 15, penalties_every: int = 1) -> list[tuple]:
     """(day, what) where a live contract holding ``records`` answers otherwise than a full
     replay, asked on ``days`` in order (each event posted one at a time, asked on its day)."""
     live_engine, fresh = engines
@@ -69,6 +69,8 @@ def _mismatches(contract, records, days, engines, documents_every: int = 15) -> 
                 bad.append((day, "interest tables"))
             if n % documents_every == 0 and report_html(contract, got, "en") != report_html(contract, want, "en"):
                 bad.append((day, "report"))
+            if n % penalties_every:
+                continue
             live._answers.clear()  # penalty answers built on their own (Engine.finish_context)
             for invoice in invoices:
                 if _outcome(live.penalty, invoice, day) != _outcome(
@@ -98,11 +100,32 @@ def test_the_scenarios_cover_the_penalty_cases() -> None:
     assert len(NAMES) >= 20, NAMES
 
 
+@pytest.mark.parametrize("block", [None, 1])
 @pytest.mark.parametrize("name", NAMES)
-def test_live_answers_day_after_day_equal_full_replays(name: str, engines) -> None:
+def test_live_answers_day_after_day_equal_full_replays(name: str, block: int | None, engines, monkeypatch) -> None:
+    """With the usual blocks (an open invoice's block is computed again, the paid-off
+    invoices' units in it reused) and blocks of one invoice (a paid-off invoice's block
+    reused whole)."""
+    if block is not None:
+        monkeypatch.setattr(penalty, "BLOCK", block)
     contract, records, checks = _scenario(name, engines)
     days = _days(contract, records, checks)
     assert _mismatches(contract, records, days, engines) == []
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_a_workload_history_asked_day_after_day_answers_like_replays(seed: int, engines) -> None:
+    """Three years of the benchmark workload (payments late and partial, reminders,
+    disputes, waivers, credit notes), posted one event at a time and asked on each
+    event's day, then every day for 90 days: the paid-off invoices' penalties reused."""
+    from benchmarks.workload import generate
+
+    w = generate(1, 36, seed=seed)
+    contract = cr.parse_contract(w.contracts[0])
+    records = _records(contract, w.events[contract.id])
+    last = max(r.local_date for r in records)
+    days = [last + DAY * k for k in range(91)]
+    assert _mismatches(contract, records, days, engines, documents_every=30, penalties_every=10) == []
 
 
 # ---------------------------------------------------------------- a contract asked daily
