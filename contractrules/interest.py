@@ -123,9 +123,9 @@ class InterestTable:
         return self.unrounded
 
     def until(self, day: date) -> InterestTable:
-        """The same table as of a later ``day``, when nothing changes after its last row's
-        start (the invoice paid off, no new rate, no amendment: compiler/penalty_horizon.py):
-        its last row, and the table, run to ``day``."""
+        """The same table as of another ``day`` on or after its last row's start, when
+        nothing changes after that start (the invoice paid off, no new rate, no amendment:
+        compiler/penalty_horizon.py): its last row, and the table, run to ``day``."""
         if day == self.last:
             return self
         last = self.segments[-1]

@@ -297,3 +297,29 @@ def test_a_settled_invoice_is_not_computed_again_on_a_later_day(tmp_path, engine
         calls.clear()
         live.penalty("INV-1", date(2025, 9, 2))
         assert calls == ["INV-2"]
+
+
+def test_an_interest_table_runs_its_last_row_to_another_day() -> None:
+    from decimal import Decimal
+
+    from contractrules.interest import InterestTable, Segment
+
+    rows = (
+        Segment(date(2025, 2, 10), date(2025, 3, 31), Decimal("1000"), Decimal("0.08"), 365, "c"),
+        Segment(date(2025, 4, 1), date(2025, 6, 30), Decimal("0"), Decimal("0.08"), 365, "c"),
+    )
+    table = InterestTable(
+        "INV-1", date(2025, 2, 10), date(2025, 6, 30), 365, rows, Decimal("1000") * Decimal("0.08") * 50 / 365
+    )
+    assert table.until(date(2025, 6, 30)) is table
+    later = table.until(date(2025, 9, 1))
+    assert (later.last, later.segments[-1].end, later.segments[0], later.unrounded) == (
+        date(2025, 9, 1),
+        date(2025, 9, 1),
+        rows[0],
+        table.unrounded,
+    )
+    assert later.segments[-1].start == date(2025, 4, 1) and later.segments[-1].days == 154
+    assert table.until(date(2025, 4, 1)).segments[-1].days == 1
+    with pytest.raises(AssertionError):
+        table.until(date(2025, 3, 31))  # before its last row: not the same table
