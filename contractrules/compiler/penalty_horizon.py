@@ -21,13 +21,14 @@ move of the invoice and of its penalty, every reminder and the first one plus
 ``reminder_days``, every dispute's opening and resolution, the day after a waiver (on the
 waiver's day the answer carries the table of the interest up to it), every day an
 amendment of the clause takes effect (interest stretches, the terms a figure cites), the
-first enforceable day and the first day of the current enforceable stretch, and, when the
-statutory rate of each half-year is used, the last day the statutory table starts a new
-rate (zero-balance rows of the table still change rate there; the day after the table
-adds the "beyond the table" warning).
+first enforceable day and the first day of the current enforceable stretch. When the
+statutory rate of each half-year is used, the later days the statutory table starts a
+new rate still change it (the table's zero-balance rows take the new rate; the day after
+the table adds the "beyond the table" warning): the horizon lists them, and the output is
+the same only on days with none of them in between (:func:`same`).
 
-A unit or block computed on day D with horizon H ≤ D is reused on any day D' ≥ H with
-the same other inputs: its key keeps the day D it was computed on (:func:`day_key`).
+A unit or block computed on day D is reused on any day D' with the same output and the
+same other inputs: its key keeps the day D it was computed on (:func:`day_key`).
 
 Which of those days can lie after the day asked: a state answered as of D holds no event
 dated after D (a live answer is on or after the last event; an earlier one is answered
@@ -42,6 +43,7 @@ kept so that H does not rest on that argument.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, timedelta
 from typing import Any
 
@@ -62,9 +64,15 @@ def _half_yearly(params: dict) -> bool:
     )
 
 
-def horizon(run, inv: Invoice) -> date | None:
-    """The day from which ``inv``'s penalty is the same for every day asked (module
-    docstring), or None."""
+#: A horizon: the first day H, and the later days on which the output still changes
+#: (a statutory rate's new half-year); the output is the same on any two days asked on or
+#: after H with no such day between them, inclusive of the later one.
+Horizon = tuple[date, tuple[date, ...]]
+
+
+def horizon(run, inv: Invoice) -> Horizon | None:
+    """When ``inv``'s penalty is the same for every day asked (module docstring): H and the
+    later days the statutory rate still changes, or None."""
     from contractrules.compiler import penalty
     from contractrules.compiler.penalty_rates import _rates
 
@@ -87,33 +95,47 @@ def horizon(run, inv: Invoice) -> date | None:
         days.append(waiver.local_date + ONE_DAY)
     dated = run.dated("late_penalty")
     days += dated.changes()
-    if any(_half_yearly(t.params) for t in dated.items):
-        days.append(max(_rates(run).starts()))
     last = max(days)
     first, start = penalty.enforceable_dates(run, inv, facts, last)
-    return max([last, *(d for d in (first, start) if d is not None)])
+    found = max([last, *(d for d in (first, start) if d is not None)])
+    stops: tuple[date, ...] = ()
+    if any(_half_yearly(t.params) for t in dated.items):
+        stops = tuple(d for d in _rates(run).starts() if d > found)
+    return found, stops
 
 
-def joint(horizons) -> date | None:
-    """The horizon of several units: the latest, None if any is None."""
-    found = None
+def joint(horizons) -> Horizon | None:
+    """The horizon of several units: the latest H and every later day one still changes on;
+    None if any is None."""
+    found: date | None = None
+    stops: set[date] = set()
     for h in horizons:
         if h is None:
             return None
-        if found is None or h > found:
-            found = h
-    return found
+        if found is None or h[0] > found:
+            found = h[0]
+        stops.update(h[1])
+    if found is None:
+        return None
+    return found, tuple(sorted(d for d in stops if d > found))
+
+
+def same(h: Horizon | None, day: date, other: date) -> bool:
+    """Whether the output is the same on ``day`` and ``other`` (``h``: its horizon)."""
+    if h is None:
+        return day == other
+    first, stops = h
+    return first <= day and first <= other and bisect_right(stops, day) == bisect_right(stops, other)
 
 
 def day_key(run, key: tuple, rest: tuple) -> date:
     """The day to key a unit or block by (its inputs are ``(day, *rest)``, its result ends
     with its horizon): the day it was last computed on, when its other inputs are the same
-    and both that day and the day asked are on or after its horizon; else the day asked."""
+    and its output is the same on that day and the day asked (:func:`same`); else the day
+    asked."""
     memo: dict[Any, Any] | None = run.memo
     if memo is not None:
         hit = memo.get(key)
-        if hit is not None and hit[0][1:] == rest:
-            day, h = hit[0][0], hit[3][-1]
-            if h is not None and h <= day and h <= run.as_of:
-                return day
+        if hit is not None and hit[0][1:] == rest and same(hit[3][-1], hit[0][0], run.as_of):
+            return hit[0][0]
     return run.as_of

@@ -203,6 +203,44 @@ def test_a_paid_off_statutory_invoice_answers_like_replays_across_the_rate_table
     assert not any("ends 2026-06-30" in w for w in engines[1].evaluate(contract, records, date(2026, 6, 30)).warnings)
 
 
+def test_a_paid_off_statutory_invoice_is_computed_again_only_on_a_new_half_year(tmp_path, engines, monkeypatch) -> None:
+    contract, records, _days = _es_paid_off(tmp_path)
+    calls = _counting(monkeypatch)
+    with cr.open_contract(contract, engine=engines[0]) as live:
+        live.post(records)
+        live.answer(date(2025, 6, 28))
+        for day, computed in [
+            (date(2025, 6, 29), []),
+            (date(2025, 6, 30), []),
+            (date(2025, 7, 1), ["F-1"]),
+            (date(2025, 7, 2), []),
+            (date(2025, 12, 31), []),
+            (date(2025, 8, 1), []),  # an earlier day of the same half-year
+            (date(2026, 1, 1), ["F-1"]),
+            (date(2026, 6, 30), []),
+            (date(2026, 7, 1), ["F-1"]),
+            (date(2027, 3, 1), []),
+        ]:
+            calls.clear()
+            got = live.answer(day)
+            assert calls == computed, (day, calls)
+            want = engines[1].evaluate(contract, records, day)
+            assert (got, got.detail["interest"]) == (want, want.detail["interest"]), day
+
+
+def _counting(monkeypatch) -> list[str]:
+    """The invoices whose penalty unit is computed (penalty._finish_invoice), in order."""
+    calls: list[str] = []
+    real = penalty._finish_invoice
+
+    def counting(run, inv):
+        calls.append(inv.id)
+        return real(run, inv)
+
+    monkeypatch.setattr(penalty, "_finish_invoice", counting)
+    return calls
+
+
 def test_a_horizon_one_day_early_is_caught(tmp_path, engines, monkeypatch) -> None:
     """If H were the day before the true horizon, a record computed on H - 1 would be reused
     on H: the statutory table's last new rate (the 'beyond the table' warning on
@@ -211,7 +249,7 @@ def test_a_horizon_one_day_early_is_caught(tmp_path, engines, monkeypatch) -> No
 
     def early(run, inv):
         found = real(run, inv)
-        return None if found is None else found - DAY
+        return None if found is None else (found[0] - DAY, tuple(d - DAY for d in found[1]))
 
     monkeypatch.setattr(penalty, "horizon", early)
     contract, records, days = _es_paid_off(tmp_path)
@@ -273,14 +311,7 @@ def test_a_settled_invoice_is_not_computed_again_on_a_later_day(tmp_path, engine
         },
     ]
     records = _records(contract, events)
-    calls: list[str] = []
-    real = penalty._finish_invoice
-
-    def counting(run, inv):
-        calls.append(inv.id)
-        return real(run, inv)
-
-    monkeypatch.setattr(penalty, "_finish_invoice", counting)
+    calls = _counting(monkeypatch)
     live_engine, fresh = engines
     with mock.patch.object(live_module, "VERIFY_RESTORE", True), cr.open_contract(contract, engine=live_engine) as live:
         live.post(records)
