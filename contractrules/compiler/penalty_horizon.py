@@ -7,14 +7,15 @@ ago is the same every day. :func:`horizon` gives, for one late invoice in a work
 state, a day H (or None: "may change any day") such that everything its penalty unit
 produces — the figure, the penalty obligation it adds, its warnings, the statutory rows
 it uses, and its interest table up to the day asked — is the same for every day asked on
-or after H, but for two things that name the day asked and are re-dated instead
-(compiler/penalty.py ``_finish_all``): the interest table's last day (its last row, of
+or after H (with no statutory rate day between: below), but for two things that name the
+day asked and are re-dated instead (compiler/penalty.py ``_redate``): the interest table's last day (its last row, of
 zero balance, runs to the day asked: :meth:`InterestTable.until`) and the text of a
 penalty obligation still owed ("… interest to <day> …", written again by
 ``penalty._obligation``).
 
 H is None while the principal has a balance and the penalty is not waived (interest
-accrues daily) and while a dispute is open. Otherwise it is the latest of the days on
+accrues daily), and while a dispute is open (a cautious choice: nothing found changes
+then, but a suspended penalty is not worth the risk). Otherwise it is the latest of the days on
 which something the penalty reads can still change with the day asked: the day after
 the due date and after the grace end (grace reasons; interest from the grace end), every
 move of the invoice and of its penalty, every reminder and the first one plus
