@@ -176,7 +176,18 @@ def finish(run) -> None:
 def _finish_block(run, block: list, invoiced: list, end: date | None) -> None:
     for (first, last, ob), inv in zip(block, invoiced, strict=True):
         if end is not None and first > end:
-            unit(run, ("billing", first), (stamp(ob), end) if live(run) else None, (ob,), _discharged, run, ob, first, last, end)
+            unit(
+                run,
+                ("billing", first),
+                (stamp(ob), end) if live(run) else None,
+                (ob,),
+                _discharged,
+                run,
+                ob,
+                first,
+                last,
+                end,
+            )
             continue
         limit, moved = due(run, first, last)
         inputs = live(run) and (

@@ -93,7 +93,9 @@ def live(run: Any) -> bool:
     return run.memo is not None
 
 
-def unit(run: Any, key: tuple, inputs: tuple | bool | None, writes: tuple, compute: Callable[..., Any], *args: Any) -> Any:
+def unit(
+    run: Any, key: tuple, inputs: tuple | bool | None, writes: tuple, compute: Callable[..., Any], *args: Any
+) -> Any:
     """``compute(*args)``, or what it wrote and returned the last time ``inputs`` were the same."""
     memo: dict | None = run.memo
     if memo is None:

@@ -370,9 +370,7 @@ def _finish_all(run) -> None:
     # the invoices still open (the FIFO queue holds each, and perhaps some paid since):
     # their texts name the day asked, so they are left out of their blocks and finished on
     # every answer, each a unit of its own
-    unpaid = {
-        entry[3] for entry in run.state("payment").get("open", []) if run.invoices[entry[3]].balance > ZERO
-    }
+    unpaid = {entry[3] for entry in run.state("payment").get("open", []) if run.invoices[entry[3]].balance > ZERO}
     for k in range(0, len(invoices), BLOCK):
         pairs = [(inv, obligations[f"payment:{inv.id}"]) for inv in invoices[k : k + BLOCK]]
         block = [pair for pair in pairs if pair[0].id not in unpaid]

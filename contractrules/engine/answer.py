@@ -114,7 +114,9 @@ def _items(run, fields: list[dict], build, reuse: dict) -> list:
 
 def _obligations(run, reuse: dict[str, dict] | None) -> list[Obligation]:
     if reuse is None:
-        return [_obligation(run, o) for o in sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id))]
+        return [
+            _obligation(run, o) for o in sorted(run.obligations.values(), key=lambda o: (o.due or o.arose_on, o.id))
+        ]
     finished = run.finished or {}  # working obligations' finished fields, where a live finish left them
     fields = [finished.get(o.id) or o.__dict__ for o in run.obligations.values()]
     fields.sort(key=_by_key)
@@ -128,7 +130,9 @@ def _violations(run, reuse: dict[str, dict] | None) -> list[Violation]:
     return _items(run, [v.__dict__ for v in ordered], _violation, reuse.setdefault("violations", {}))
 
 
-def build_context(run, obligation: str, violation: str, answer_hooks=(), reuse: dict[str, dict] | None = None) -> Answer | None:
+def build_context(
+    run, obligation: str, violation: str, answer_hooks=(), reuse: dict[str, dict] | None = None
+) -> Answer | None:
     """Only one obligation and one violation (if there) of the answer, with the answer
     hooks' sections and the warnings — what a ``penalty`` answer reads (api.penalty_of) —
     as an :class:`Answer` not validated and missing the other items, for that use only;

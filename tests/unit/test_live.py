@@ -323,7 +323,14 @@ def test_a_penalty_event_held_for_an_invoice_not_issued_reaches_the_payment_fini
     live.post(events)
     day = "2025-12-01"
     assert live.answer(day) == cr.evaluate(path, events, day)
-    held = {"id": "wv9", "type": "waiver", "at": "2025-11-02", "by": "studio", "clause": "late_penalty", "invoice": "INV-99"}
+    held = {
+        "id": "wv9",
+        "type": "waiver",
+        "at": "2025-11-02",
+        "by": "studio",
+        "clause": "late_penalty",
+        "invoice": "INV-99",
+    }
     live.post([held])
     answer = live.answer(day)
     assert answer == cr.evaluate(path, [*events, held], day)
