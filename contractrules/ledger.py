@@ -27,12 +27,6 @@ def d(iso: str | None) -> date | None:
     return None if iso is None else date.fromisoformat(iso)
 
 
-def enable_stamps() -> None:
-    """Stamp every change of working obligations and violations from now on (a live
-    contract's objects are all made after this: contractrules/stamps.py)."""
-    _stamps.enable((WorkingObligation, WorkingViolation))
-
-
 @dataclass
 class WorkingObligation:
     id: str
@@ -49,7 +43,7 @@ class WorkingObligation:
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
 
-    # changes are stamped (see enable_stamps); caused_by changes only in cite()
+    # changes are stamped (contractrules/stamps.py); caused_by changes only in cite()
 
     def cite(self, *event_ids: str | None) -> None:
         for eid in event_ids:
@@ -73,7 +67,10 @@ class WorkingViolation:
     caused_by: list[str] = field(default_factory=list)
     explanation: str = ""
 
-    # changes are stamped (see enable_stamps); caused_by is set whole, never changed in place
+    # changes are stamped (contractrules/stamps.py); caused_by is set whole, never changed in place
+
+
+_stamps.register((WorkingObligation, WorkingViolation))
 
 
 def content(w: WorkingObligation | WorkingViolation) -> tuple:

@@ -65,7 +65,7 @@ from contractrules.engine.checkpoint import (
 from contractrules.engine.engine import Engine, collector_paused
 from contractrules.engine.journal import Saved
 from contractrules.errors import EngineError, EventError, Issue
-from contractrules.ledger import Run, enable_stamps
+from contractrules.ledger import Run
 from contractrules.model import EventLoad, EventRecord
 from contractrules.model.answers import Answer, PenaltyAnswer
 from contractrules.stamps import watching
@@ -140,9 +140,8 @@ class LiveContract:
         self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by content
         self._memo: dict[tuple[Any, ...], Any] = {}  # finish units already computed (compiler/memo.py)
         self._closed = False
-        enable_stamps()  # before any object of this contract's state is made
-        run = self._engine.start(self._doc, (), date.max)
-        run.tracking = True  # its actions chain what they are given (compiler/memo.py: section)
+        # its objects are stamped and its actions chain what they are given (compiler/memo.py)
+        run = self._engine.start(self._doc, (), date.max, tracking=True)
         run.by_id = self._by_id
         self._shared = Shared(run)
         # Clauses' start hooks look at as_of only to tell dates before the contract's start

@@ -6,8 +6,9 @@ equal stamps are the same content — the same change, or a copy of it (pickled,
 re-applied by a finish unit). A live contract's finish units compare stamps instead of
 contents. Saved checkpoints carry the counter's value and loading one moves the counter
 past it (engine/checkpoint.py), so a stamp from another process is never issued again
-here. Working obligations and violations are stamped once a process opens a live
-contract (:func:`enable`): a batch evaluation alone does not pay for it.
+here. Working obligations and violations are stamped while a live contract's state is
+delivered or finished (:func:`stamping`, used by the engine for a live run): a batch
+evaluation does not pay for it, unless it runs at the same time in another thread.
 
 Watching: while a live answer delivers clock ticks it will undo (engine/journal.py), the
 first change of every working obligation or violation, or of an invoice's moves, made
@@ -23,8 +24,11 @@ from contextlib import contextmanager
 from typing import Any
 
 _COUNTER = itertools.count(1)
-#: Whether working obligations and violations are stamped (:func:`enable`).
+#: Whether working obligations and violations are stamped now (:func:`stamping`).
 STAMPING = False
+_STAMPED: tuple[type, ...] = ()  # the classes whose instances are stamped (ledger.py)
+_USERS = 0  # the live runs being delivered or finished now, in any thread
+_USERS_LOCK = threading.Lock()
 #: What the watching thread's changes replace: id -> (object, its fields, its list's items).
 WATCH: dict[int, tuple[Any, dict, list | None]] | None = None
 _WATCH_THREAD = 0
@@ -55,13 +59,33 @@ def stamp(obj: Any) -> int:
     return obj.__dict__["_stamp"]
 
 
-def enable(classes: Iterable[type]) -> None:
-    """Stamp every change of instances of ``classes`` from now on."""
-    global STAMPING
-    if not STAMPING:
-        for cls in classes:
-            cls.__setattr__ = _stamped_setattr  # type: ignore[method-assign,assignment]
-        STAMPING = True
+def register(classes: Iterable[type]) -> None:
+    """The classes whose instances' changes are stamped while :func:`stamping`."""
+    global _STAMPED
+    _STAMPED = tuple(classes)
+
+
+@contextmanager
+def stamping() -> Iterator[None]:
+    """Stamp every change of the registered classes' instances, made by any thread, until
+    the last of the calls in progress ends (a live run's delivery or finish: each of its
+    objects is made and changed inside one)."""
+    global STAMPING, _USERS
+    with _USERS_LOCK:
+        _USERS += 1
+        if _USERS == 1:
+            for cls in _STAMPED:
+                cls.__setattr__ = _stamped_setattr  # type: ignore[method-assign,assignment]
+            STAMPING = True
+    try:
+        yield
+    finally:
+        with _USERS_LOCK:
+            _USERS -= 1
+            if _USERS == 0:
+                STAMPING = False
+                for cls in _STAMPED:
+                    del cls.__setattr__  # the plain one again
 
 
 def _stamped_setattr(self: Any, name: str, value: Any) -> None:

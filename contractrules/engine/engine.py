@@ -21,7 +21,7 @@ import json
 import math
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from contractrules.ledger import Run
 from contractrules.model import BaseEvent, Contract, EventRecord
 from contractrules.model.answers import Answer
 from contractrules.money import money_context
+from contractrules.stamps import stamping
 
 
 def event_key(rec: EventRecord, ranks: dict[str, int]) -> tuple[int, float, int, str]:
@@ -88,6 +89,11 @@ def _message(rec: EventRecord) -> str:
     if route is not None:
         fields += (("route", route),)
     return _fragment(*fields)
+
+
+def _stamped(tracking: bool) -> AbstractContextManager[None]:
+    """Working objects stamped while a live run is delivered or finished (contractrules/stamps.py)."""
+    return stamping() if tracking else nullcontext()
 
 
 @contextmanager
@@ -166,11 +172,14 @@ class Engine:
         return event_key(rec, self._ranks)
 
     # -- the three steps of an evaluation (live sessions call them one by one) ---------
-    def start(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date) -> Run:
-        """A new :class:`Run` with the clauses' ``start`` hooks applied (nothing delivered yet)."""
-        with self._lock, money_context():
+    def start(self, doc: dict[str, Any], records: Iterable[EventRecord], as_of: date, *, tracking: bool = False) -> Run:
+        """A new :class:`Run` with the clauses' ``start`` hooks applied (nothing delivered yet);
+        ``tracking``: a live contract's run (its objects stamped, its actions' messages
+        chained: compiler/memo.py), through every later call."""
+        with self._lock, money_context(), _stamped(tracking):
             self._ensure(doc)
             run = Run(doc, records, as_of)
+            run.tracking = tracking
             for hook in compiler.hooks(doc, "start"):
                 hook(run)
             return run
@@ -182,7 +191,7 @@ class Engine:
         A durable_rules session is held only while delivering: every rule matches one
         message, so nothing waits in a session between two calls.
         """
-        with self._lock, money_context():
+        with self._lock, money_context(), _stamped(run.tracking):
             self._advance(run, events, until)
 
     def _advance(self, run: Run, events: list[EventRecord], until: date | None) -> None:
@@ -227,7 +236,7 @@ class Engine:
     def finish(self, run: Run, as_of: date, reuse: dict[str, dict] | None = None) -> Answer:
         """Apply the clauses' ``finish`` hooks as of ``as_of`` and build the answer (changes ``run``);
         ``reuse``: answer items built before, kept by a live contract (engine/answer.py)."""
-        with self._lock, money_context():
+        with self._lock, money_context(), _stamped(run.tracking):
             self._finish_hooks(run, as_of)
             return build_answer(run, compiler.hooks(run.doc, "answer"), reuse)
 
@@ -236,7 +245,7 @@ class Engine:
     ) -> Answer | None:
         """:meth:`finish`, building only one obligation and one violation of the answer
         (:func:`~contractrules.engine.answer.build_context`)."""
-        with self._lock, money_context():
+        with self._lock, money_context(), _stamped(run.tracking):
             self._finish_hooks(run, as_of)
             return build_context(run, obligation, violation, compiler.hooks(run.doc, "answer"), reuse)
 
