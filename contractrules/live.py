@@ -219,6 +219,8 @@ class LiveContract:
             self._closed = True
             self._checkpoints.clear()
             self._answers.clear()
+            self._memo.clear()  # what answers reused: a copy of every finished obligation
+            self._items.clear()
 
     def __enter__(self) -> LiveContract:
         return self
