@@ -62,6 +62,13 @@ def _history(years: int, seed: int = 3):
     return c, records, w.as_of
 
 
+def _once(fn, *args):
+    """(seconds, result) of one call."""
+    t = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - t, result
+
+
 def _growth_row(engine, years: int) -> dict:
     import contractrules as cr
 
@@ -72,17 +79,6 @@ def _growth_row(engine, years: int) -> dict:
     gc.collect()  # the previous rows' live contracts: not this replay's garbage
     full, expected = timed(lambda: engine.evaluate(c, records, as_of), repeat)
     invoice = next(r.event.invoice for r in records if r.event.type == "invoice_issued")
-    live = cr.open_contract(c, engine=engine)
-    live.post(records[:-1])
-    live.answer(as_of)
-    post, _ = timed(lambda: live.post(records[-1:]))
-    answer, got = timed(lambda: live.answer(as_of))
-    assert got == expected, "live answer differs from the full replay"
-    other = cr.open_contract(c, engine=engine)
-    other.post(records[:-1])
-    other.penalty(invoice, as_of)
-    other_post, _ = timed(lambda: other.post(records[-1:]))
-    penalty, _ = timed(lambda: other.penalty(invoice, as_of))
     late = {
         "id": "late-payment",
         "type": "payment_received",
@@ -90,7 +86,30 @@ def _growth_row(engine, years: int) -> dict:
         "amount": "1.00",
         "at": (records[-1].local_date - timedelta(days=30)).isoformat(),
     }
-    backdated, result = timed(lambda: live.post([late]))
+    # each live figure is the best of ``repeat`` fresh live contracts (a step happens once
+    # per contract), like the replay: the machine's noise only ever adds time
+    post = answer = other_post = penalty = backdated = float("inf")
+    for _ in range(repeat):
+        live = cr.open_contract(c, engine=engine)
+        live.post(records[:-1])
+        live.answer(as_of)
+        took, _ = _once(live.post, records[-1:])
+        post = min(post, took)
+        took, got = _once(live.answer, as_of)
+        answer = min(answer, took)
+        assert got == expected, "live answer differs from the full replay"
+        other = cr.open_contract(c, engine=engine)
+        other.post(records[:-1])
+        other.penalty(invoice, as_of)
+        took, _ = _once(other.post, records[-1:])
+        took_penalty, _ = _once(other.penalty, invoice, as_of)
+        if took + took_penalty < other_post + penalty:
+            other_post, penalty = took, took_penalty
+        took, result = _once(live.post, [late])
+        backdated = min(backdated, took)
+        checkpoints = live.checkpoints
+        live.close()
+        other.close()
     row = {
         "years": years,
         "events": len(records),
@@ -102,10 +121,9 @@ def _growth_row(engine, years: int) -> dict:
         "live_penalty_ms": round(penalty * 1e3, 2),
         "backdated_post_ms": round(backdated * 1e3, 2),
         "backdated_replayed_from": str(result.replayed_from),
-        "checkpoints": live.checkpoints,
+        "checkpoints": checkpoints,
+        "best_of": repeat,
     }
-    live.close()
-    other.close()
     return row
 
 

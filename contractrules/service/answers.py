@@ -33,6 +33,7 @@ _LOCK = threading.Lock()
 _ENGINE = None
 KEPT = 256  # answers of a five-year contract are ~100 KB each: bounded memory
 _KEPT: OrderedDict[tuple, Answer] = OrderedDict()
+_KEPT_PENALTIES: OrderedDict[tuple, PenaltyAnswer] = OrderedDict()  # built on their own, kept the same way
 _LIVE: dict[str, LiveSessions] = {}  # per store URL; each keyed by (tenant, contract id, version)
 
 
@@ -76,24 +77,32 @@ def penalty(
     store: Store, contract_id: str, invoice: str, as_of: date, known_at: datetime | date | str | None = None
 ) -> PenaltyAnswer:
     """One invoice's penalty answer (InputError with field ``invoice`` if it was not issued):
-    from a full answer kept for the same question, else from the contract's live session,
-    which builds only what a penalty answer reads (not kept: the next question of another
-    invoice builds its own)."""
+    kept like full answers; from a full answer kept for the same question, else from the
+    contract's live session, which builds only what a penalty answer reads."""
     key = (store.url, store.tenant, contract_id, str(as_of), str(known_at), store.last_batch(contract_id))
+    mine = (*key, "penalty", invoice)
     with _LOCK:
-        kept = _KEPT.get(key)
-    if kept is not None or known_at is not None:
-        return penalty_of(kept if kept is not None else answer(store, contract_id, as_of, known_at), invoice)
+        kept = _KEPT_PENALTIES.get(mine)
+        if kept is not None:
+            _KEPT_PENALTIES.move_to_end(mine)
+            return kept
+        full = _KEPT.get(key)
+    if full is not None or known_at is not None:
+        return penalty_of(full if full is not None else answer(store, contract_id, as_of, known_at), invoice)
     snap = store.snapshot(contract_id, as_of)
     with _LOCK:
         enabled = gc.isenabled()
         gc.disable()
         try:
             live = _LIVE.setdefault(store.url, LiveSessions())
-            return live.penalty(snap, _engine(), store.tenant, invoice, store=store)
+            result = live.penalty(snap, _engine(), store.tenant, invoice, store=store)
         finally:
             if enabled:
                 gc.enable()
+        _KEPT_PENALTIES[mine] = result
+        while len(_KEPT_PENALTIES) > KEPT:
+            _KEPT_PENALTIES.popitem(last=False)
+    return result
 
 
 def warm_up() -> None:
