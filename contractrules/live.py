@@ -137,7 +137,7 @@ class LiveContract:
         self._by_id: dict[str, EventRecord] = {}
         self._issued: dict[str, str] = {}  # invoice -> id of the event issuing it
         self._answers: dict[date, Answer] = {}  # answers since the last post
-        self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by content
+        self._items: dict[str, dict[Any, Any]] = {}  # answer items of the last answer, by stamp (engine/answer.py)
         self._memo: dict[tuple[Any, ...], Any] = {}  # finish units already computed (compiler/memo.py)
         self._closed = False
         # its objects are stamped and its actions chain what they are given (compiler/memo.py)
