@@ -158,6 +158,12 @@ def section(run: Any, clause: str, reads: tuple[str, ...], compute: Callable[...
     return reuse(run, ("section", clause), (run.as_of, *[acted.get(name) for name in reads]), compute, *args)
 
 
+def invoice_inputs(inv: Any) -> tuple:
+    """An invoice for ``inputs``: what it asks, when, and its credit notes' and payments'
+    stamps."""
+    return (inv.amount, inv.issued_on, inv.due, inv.event_id, inv.credits.stamp, inv.payments.stamp)
+
+
 def moves_of(moves: Any) -> int:
     """An invoice's payments or credit notes, for ``inputs``: their stamp, which changes
     whenever they change (ledger.py)."""

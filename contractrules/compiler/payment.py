@@ -25,7 +25,7 @@ from typing import Any
 from contractrules import dates, statutory
 from contractrules.compiler import penalty_debt
 from contractrules.compiler.common import ev, iso, money, on_clock, on_event, rule
-from contractrules.compiler.memo import live, moves_of, reuse, section, unit
+from contractrules.compiler.memo import invoice_inputs, live, reuse, section, unit
 from contractrules.ledger import ZERO, Invoice, Payment, WorkingObligation, WorkingViolation, natural_key
 from contractrules.model.events import INVOICE_REFERENCES
 from contractrules.stamps import stamp
@@ -397,12 +397,7 @@ def _finish_block(run, block: list[tuple[Invoice, WorkingObligation]]) -> None:
     for inv, ob in block:
         inputs = live(run) and (
             stamp(ob),
-            inv.amount,
-            inv.issued_on,
-            inv.due,
-            inv.event_id,
-            moves_of(inv.credits),
-            moves_of(inv.payments),
+            *invoice_inputs(inv),
             run.as_of if inv.balance > ZERO else None,  # an open invoice's text names the day
         )
         unit(run, ("payment", inv.id), inputs, (ob,), _finish_invoice, run, inv, ob)

@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from contractrules import statutory
 from contractrules.compiler.common import ev, iso, money, on_event, rule
-from contractrules.compiler.memo import live, moves_of, reuse, section, unit
+from contractrules.compiler.memo import invoice_inputs, live, moves_of, reuse, section, unit
 from contractrules.compiler.penalty_facts import (
     InvoiceFacts,
     _facts,
@@ -509,12 +509,7 @@ def _inputs(run, inv: Invoice) -> tuple:
     f = _facts(run, inv.id)
     w = f.waiver
     return (
-        inv.amount,
-        inv.issued_on,
-        inv.due,
-        inv.event_id,
-        moves_of(inv.credits),
-        moves_of(inv.payments),
+        *invoice_inputs(inv),
         moves_of(inv.penalty_payments),
         moves_of(inv.penalty_credits),
         None if w is None else (w.event.id, w.event.by, w.local_date),

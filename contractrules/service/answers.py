@@ -18,11 +18,11 @@ write between the two reads only makes the key stale, never the answer wrong).
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
+from typing import Any
 
 from contractrules.api import evaluate, penalty_of  # noqa: F401 - penalty_of: used by the app
 from contractrules.model.answers import Answer, PenaltyAnswer
@@ -55,21 +55,12 @@ def answer(store: Store, contract_id: str, as_of: date, known_at: datetime | dat
             _KEPT.move_to_end(key)
             return kept
     snap = store.snapshot(contract_id, as_of, known_at=known_at)
-    with _LOCK:
-        enabled = gc.isenabled()
-        gc.disable()  # a replay's objects die by reference counting; no collection in the middle
-        try:
-            if known_at is None:
-                live = _LIVE.setdefault(store.url, LiveSessions())
-                result = live.answer(snap, _engine(), store.tenant, store=store)
-            else:
-                result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
-        finally:
-            if enabled:
-                gc.enable()
-        _KEPT[key] = result
-        while len(_KEPT) > KEPT:
-            _KEPT.popitem(last=False)
+    with _LOCK, _collector_paused():
+        if known_at is None:
+            result = _LIVE.setdefault(store.url, LiveSessions()).answer(snap, _engine(), store.tenant, store=store)
+        else:
+            result = evaluate(snap.contract, snap.load, snap.as_of, engine=_engine())
+        _keep(_KEPT, key, result)
     return result
 
 
@@ -90,19 +81,25 @@ def penalty(
     if full is not None or known_at is not None:
         return penalty_of(full if full is not None else answer(store, contract_id, as_of, known_at), invoice)
     snap = store.snapshot(contract_id, as_of)
-    with _LOCK:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            live = _LIVE.setdefault(store.url, LiveSessions())
-            result = live.penalty(snap, _engine(), store.tenant, invoice, store=store)
-        finally:
-            if enabled:
-                gc.enable()
-        _KEPT_PENALTIES[mine] = result
-        while len(_KEPT_PENALTIES) > KEPT:
-            _KEPT_PENALTIES.popitem(last=False)
+    with _LOCK, _collector_paused():
+        live = _LIVE.setdefault(store.url, LiveSessions())
+        result = live.penalty(snap, _engine(), store.tenant, invoice, store=store)
+        _keep(_KEPT_PENALTIES, mine, result)
     return result
+
+
+def _collector_paused():
+    """engine.collector_paused: a replay's objects die by reference counting."""
+    from contractrules.engine.engine import collector_paused
+
+    return collector_paused()
+
+
+def _keep(kept: OrderedDict, key: tuple, value: Any) -> None:
+    """Keep ``value`` among the :data:`KEPT` most recent (the caller holds ``_LOCK``)."""
+    kept[key] = value
+    while len(kept) > KEPT:
+        kept.popitem(last=False)
 
 
 def warm_up() -> None:

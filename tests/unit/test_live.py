@@ -20,6 +20,13 @@ from contractrules import live as live_module
 from tests.engine.conftest import invoice, payment
 from tests.strategies import stream_contract_data
 
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+
+
+def _events(folder: Path) -> list[dict]:
+    """A golden scenario's events, as dicts."""
+    return [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+
 
 @pytest.fixture
 def contract():
@@ -259,9 +266,9 @@ def test_a_reused_penalty_still_warns_about_days_beyond_the_rate_table(monkeypat
     still reports the statutory days beyond the rate table it used: the warning of a full
     replay is there after an unrelated invoice and a credit note on it."""
     monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
-    folder = Path(__file__).parents[1] / "scenarios" / "statutory_es_half_year_boundary"
+    folder = SCENARIOS / "statutory_es_half_year_boundary"
     path = str(folder / "contract.yaml")
-    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+    events = _events(folder)
     live = cr.open_contract(path)
     live.post(events)
     day = "2031-06-30"  # after the table's last half-year
@@ -285,13 +292,13 @@ def test_a_termination_right_granted_later_moves_the_end_for_every_reused_finish
     reused; the payment finish reads the penalty's held events (a waiver naming an
     invoice not issued yet), and must not be reused either."""
     monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
-    folder = Path(__file__).parents[1] / "scenarios" / "service_levels_fee_credit_note_and_termination_right"
+    folder = SCENARIOS / "service_levels_fee_credit_note_and_termination_right"
     document = yaml.safe_load((folder / "contract.yaml").read_text())
     # and a service every cycle, whose due dates the end moves too (scope's finish)
     document["terms"]["scope"]["services"].append({"id": "backup", "every": "cycle", "assets": ["acme.example"]})
     path = str(tmp_path / "contract.yaml")
     Path(path).write_text(yaml.safe_dump(document))
-    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+    events = _events(folder)
     later = {"r1", "w1", "c1"}
     for day, effective in (("2025-05-20", "2025-03-31"), ("2025-03-27", "2025-03-27")):
         # the second: the end inside March's cycle, asked before April's begins — the same
@@ -316,9 +323,9 @@ def test_a_penalty_event_held_for_an_invoice_not_issued_reaches_the_payment_fini
     a penalty waiver too, which the penalty's action holds (FINISH_READS: payment reads
     late_penalty): posted after an answer, the next answer warns of it as a replay does."""
     monkeypatch.setattr(live_module, "VERIFY_RESTORE", True)
-    folder = Path(__file__).parents[1] / "scenarios" / "late_penalty_grace_extension_and_waiver"
+    folder = SCENARIOS / "late_penalty_grace_extension_and_waiver"
     path = str(folder / "contract.yaml")
-    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line.strip()]
+    events = _events(folder)
     live = cr.open_contract(path)
     live.post(events)
     day = "2025-12-01"
